@@ -1,0 +1,114 @@
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Every mode decision (which store,
+ * which auth) is taken here, once, so the rest of the code asks `env()`.
+ */
+
+const optional = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === "" ? undefined : v));
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    APP_URL: z.url().default("http://localhost:3000"),
+    DATA_DIR: z.string().default(".data"),
+
+    CONVEX_URL: optional.pipe(z.url().optional()),
+    AUTOCREA_SERVER_SECRET: optional,
+
+    NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY: optional,
+    CLERK_SECRET_KEY: optional,
+    CLERK_JWT_KEY: optional,
+    CLERK_AUTHORIZED_PARTIES: optional,
+    CLERK_WEBHOOK_SECRET: optional,
+
+    STRIPE_SECRET_KEY: optional,
+    STRIPE_WEBHOOK_SECRET: optional,
+
+    JOXCODER_API_URL: optional.pipe(z.url().optional()),
+    JOXCODER_API_KEY: optional,
+    JOXCODER_MODEL: optional,
+    OPENAI_API_KEY: optional,
+    ANTHROPIC_API_KEY: optional,
+    OLLAMA_BASE_URL: optional.pipe(z.url().optional()),
+    AUTOCREA_ENCRYPTION_KEY: optional,
+
+    RUNNER_URL: optional.pipe(z.url().optional()),
+    RUNNER_SECRET: optional,
+  })
+  .superRefine((e, ctx) => {
+    if (e.CONVEX_URL && !e.AUTOCREA_SERVER_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTOCREA_SERVER_SECRET"],
+        message: "required when CONVEX_URL is set (it must match the Convex deployment's env)",
+      });
+    }
+    const clerkKeys = [e.NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY, e.CLERK_SECRET_KEY].filter(Boolean).length;
+    if (clerkKeys === 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CLERK_SECRET_KEY"],
+        message: "set both NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY and CLERK_SECRET_KEY, or neither",
+      });
+    }
+    if (clerkKeys === 2 && !e.CLERK_JWT_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CLERK_JWT_KEY"],
+        message: "required with Clerk: tokens are verified locally with this PEM public key",
+      });
+    }
+  });
+
+export type RawEnv = z.infer<typeof schema>;
+
+export interface Env extends RawEnv {
+  storeMode: "convex" | "sqlite";
+  authMode: "clerk" | "local";
+  paymentsMode: "stripe" | "disabled";
+  isProduction: boolean;
+  clerkAuthorizedParties: string[];
+}
+
+export class EnvError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`Invalid environment:\n  ${issues.join("\n  ")}`);
+    this.name = "EnvError";
+  }
+}
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    storeMode: raw.CONVEX_URL ? "convex" : "sqlite",
+    authMode: raw.CLERK_SECRET_KEY && raw.NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY ? "clerk" : "local",
+    paymentsMode: raw.STRIPE_SECRET_KEY ? "stripe" : "disabled",
+    isProduction: raw.NODE_ENV === "production",
+    clerkAuthorizedParties: (raw.CLERK_AUTHORIZED_PARTIES ?? raw.APP_URL)
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= loadEnv();
+  return cached;
+}
+
+/** Tests only: forget the cached env so the next `env()` reads process.env again. */
+export function resetEnvForTests(): void {
+  cached = undefined;
+}

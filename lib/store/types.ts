@@ -1,0 +1,392 @@
+/**
+ * The Store port: domain operations over the model in DESIGN.md §2.
+ * Two adapters implement it (SQLite: ./sqlite, Convex: ./convex) and both
+ * pass tests/contract. Every operation documented as atomic is one SQLite
+ * transaction or one Convex mutation.
+ *
+ * Ids are opaque strings. Times are epoch milliseconds.
+ * Operations on a project always take the acting userId: a project owned by
+ * someone else behaves exactly like one that does not exist (StoreError
+ * "not_found"), so route handlers can answer 404 without a separate check.
+ */
+
+export type Id = string;
+
+export type StoreErrorCode = "not_found" | "conflict" | "invalid";
+
+export class StoreError extends Error {
+  constructor(
+    public readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {
+  return (
+    e instanceof Error &&
+    e.name === "StoreError" &&
+    (code === undefined || (e as StoreError).code === code)
+  );
+}
+
+// ---------------------------------------------------------------- users
+
+export type Plan = "free" | "pro" | "team";
+
+export interface User {
+  id: Id;
+  /** Clerk user id, or `local:<uuid>` for local accounts. */
+  externalId: string;
+  email: string;
+  name: string;
+  plan: Plan;
+  /** Cached sum of the user's ledger; never negative. */
+  tokenBalance: number;
+  createdAt: number;
+}
+
+export interface EnsureUserInput {
+  externalId: string;
+  email: string;
+  name?: string;
+}
+
+// ---------------------------------------------------------------- credits
+
+export const TRIAL_CREDITS = 100;
+
+export type LedgerReason =
+  | "trial"
+  | "purchase"
+  | "subscription"
+  | "generation"
+  | "refund"
+  | "adjustment";
+
+export interface LedgerEntry {
+  id: Id;
+  userId: Id;
+  delta: number;
+  reason: LedgerReason;
+  idempotencyKey: string;
+  createdAt: number;
+}
+
+export interface GrantResult {
+  /** false when the idempotency key had already been used (nothing written). */
+  applied: boolean;
+  balance: number;
+}
+
+export type ReservationStatus = "open" | "settled";
+
+/**
+ * Credits held for one run. Reserving writes a negative "generation" ledger
+ * entry for the whole amount; charges are recorded against the reservation;
+ * settling refunds (amount - spent) as a "refund" entry and closes it.
+ */
+export interface Reservation {
+  id: Id;
+  userId: Id;
+  amount: number;
+  spent: number;
+  status: ReservationStatus;
+  idempotencyKey: string;
+  createdAt: number;
+  settledAt: number | null;
+}
+
+export type ReserveResult =
+  | { ok: true; reservation: Reservation; balance: number }
+  | { ok: false; reason: "insufficient"; required: number; available: number };
+
+export interface ChargeResult {
+  /** What was actually charged: min(requested, remaining). */
+  charged: number;
+  spent: number;
+  remaining: number;
+  /** true when the request was larger than what remained (the run must stop). */
+  exhausted: boolean;
+}
+
+export interface SettleResult {
+  refunded: number;
+  balance: number;
+  reservation: Reservation;
+}
+
+// ---------------------------------------------------------------- projects & files
+
+export type ProjectStatus = "pending" | "generating" | "completed" | "failed" | "archived";
+
+export interface Project {
+  id: Id;
+  userId: Id;
+  name: string;
+  description: string;
+  prompt: string;
+  framework: string;
+  status: ProjectStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CreateProjectInput {
+  name: string;
+  description?: string;
+  prompt?: string;
+  framework?: string;
+}
+
+export type ProjectPatch = Partial<Pick<Project, "name" | "description" | "prompt" | "framework" | "status">>;
+
+export interface ProjectFile {
+  projectId: Id;
+  path: string;
+  content: string;
+  language: string;
+  size: number;
+  updatedAt: number;
+}
+
+export interface FileInput {
+  path: string;
+  content: string;
+}
+
+export interface SaveFilesInput {
+  /** Created or replaced. */
+  files: FileInput[];
+  /** Removed (missing paths are ignored). */
+  deletes?: string[];
+  message: string;
+}
+
+export interface Version {
+  id: Id;
+  projectId: Id;
+  /** 1, 2, 3… per project. */
+  number: number;
+  message: string;
+  /** The previous version's number, null for the first. */
+  parent: number | null;
+  createdAt: number;
+  /** Every file of the project at this version: path → sha256 of content. */
+  manifest: Record<string, string>;
+}
+
+// ---------------------------------------------------------------- generation & usage
+
+export type GenerationRole =
+  | "architect"
+  | "backend"
+  | "frontend"
+  | "devops"
+  | "security"
+  | "tester"
+  | "fixer";
+
+export type GenerationStatus = "running" | "succeeded" | "failed" | "canceled" | "skipped";
+
+export interface GenerationStep {
+  id: Id;
+  projectId: Id;
+  runId: string;
+  role: GenerationRole;
+  status: GenerationStatus;
+  output: string;
+  model: string;
+  provider: string;
+  inputTokens: number;
+  outputTokens: number;
+  credits: number;
+  startedAt: number;
+  finishedAt: number | null;
+  error: string | null;
+}
+
+export interface StartStepInput {
+  projectId: Id;
+  runId: string;
+  role: GenerationRole;
+  model?: string;
+  provider?: string;
+}
+
+export type FinishStepInput = Partial<
+  Pick<GenerationStep, "output" | "model" | "provider" | "inputTokens" | "outputTokens" | "credits" | "error">
+> & { status: Exclude<GenerationStatus, "running"> };
+
+export type AiRequestKind = "generate" | "explain" | "fix" | "refactor" | "complete" | "chat";
+
+export interface AiRequest {
+  id: Id;
+  userId: Id;
+  projectId: Id | null;
+  kind: AiRequestKind;
+  model: string;
+  tokens: number;
+  credits: number;
+  createdAt: number;
+}
+
+export type AiRequestInput = Omit<AiRequest, "id" | "createdAt" | "projectId"> & { projectId?: Id | null };
+
+export interface UsageStats {
+  totalRequests: number;
+  totalTokens: number;
+  totalCredits: number;
+  byKind: Record<string, { requests: number; tokens: number; credits: number }>;
+  byModel: Record<string, { requests: number; tokens: number; credits: number }>;
+}
+
+// ---------------------------------------------------------------- deployments, billing, keys
+
+export type DeploymentProvider = "vercel" | "netlify" | "railway";
+export type DeploymentStatus = "pending" | "building" | "success" | "failed" | "canceled";
+
+export interface Deployment {
+  id: Id;
+  projectId: Id;
+  userId: Id;
+  provider: DeploymentProvider;
+  status: DeploymentStatus;
+  url: string | null;
+  providerId: string | null;
+  logs: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type DeploymentPatch = Partial<Pick<Deployment, "status" | "url" | "providerId" | "logs">>;
+
+export type SubscriptionStatus =
+  | "active"
+  | "trialing"
+  | "past_due"
+  | "canceled"
+  | "incomplete"
+  | "incomplete_expired"
+  | "unpaid"
+  | "paused";
+
+export interface Subscription {
+  userId: Id;
+  stripeCustomerId: string;
+  stripeSubscriptionId: string;
+  plan: Plan;
+  status: SubscriptionStatus;
+  currentPeriodEnd: number;
+}
+
+export type WebhookSource = "stripe" | "clerk";
+
+/** Effects applied in the same transaction that records a webhook event. */
+export interface WebhookEffects {
+  grant?: { userId: Id; amount: number; reason: LedgerReason; idempotencyKey: string };
+  subscription?: Subscription;
+}
+
+export interface ApiKeyRecord {
+  userId: Id;
+  provider: string;
+  ciphertext: string;
+  last4: string;
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------- local auth
+
+export interface SessionRecord {
+  userId: Id;
+  expiresAt: number;
+}
+
+export interface LocalCredentials {
+  userId: Id;
+  passwordHash: string;
+}
+
+// ---------------------------------------------------------------- the port
+
+export interface Store {
+  readonly kind: "sqlite" | "convex";
+
+  // users
+  /** Atomic. Finds by externalId or creates; a new user gets the trial grant (key `trial:<userId>`) in the same transaction. Email is unique: a different externalId with a taken email is a "conflict". */
+  ensureUser(input: EnsureUserInput): Promise<{ user: User; created: boolean }>;
+  getUser(userId: Id): Promise<User | null>;
+  getUserByExternalId(externalId: string): Promise<User | null>;
+  getUserByEmail(email: string): Promise<User | null>;
+  setUserPlan(userId: Id, plan: Plan): Promise<void>;
+
+  // credits (all atomic; the balance never goes below 0)
+  getBalance(userId: Id): Promise<number>;
+  /** Positive amount; idempotent by key. */
+  grantCredits(userId: Id, amount: number, reason: LedgerReason, idempotencyKey: string): Promise<GrantResult>;
+  /** Holds `amount` credits; refused with nothing written when the balance is short. Idempotent by key (returns the existing reservation). */
+  reserveCredits(userId: Id, amount: number, idempotencyKey: string): Promise<ReserveResult>;
+  /** Records real usage against an open reservation, capped at what remains. */
+  chargeReservation(reservationId: Id, credits: number): Promise<ChargeResult>;
+  /** Closes the reservation and refunds what was not spent. Settling twice is a no-op returning the same result. */
+  settleReservation(reservationId: Id): Promise<SettleResult>;
+  getReservation(reservationId: Id): Promise<Reservation | null>;
+  listLedger(userId: Id, limit?: number): Promise<LedgerEntry[]>;
+
+  // webhooks
+  /** Atomic: records (source, eventId) and applies the effects once; a second delivery is "duplicate" and changes nothing. */
+  recordWebhookEvent(source: WebhookSource, eventId: string, effects?: WebhookEffects): Promise<"first" | "duplicate">;
+
+  // projects (name unique per user → "conflict")
+  createProject(userId: Id, input: CreateProjectInput): Promise<Project>;
+  listProjects(userId: Id): Promise<Project[]>;
+  getProject(userId: Id, projectId: Id): Promise<Project | null>;
+  updateProject(userId: Id, projectId: Id, patch: ProjectPatch): Promise<Project>;
+
+  // files & versions
+  listFiles(userId: Id, projectId: Id): Promise<ProjectFile[]>;
+  getFile(userId: Id, projectId: Id, path: string): Promise<ProjectFile | null>;
+  /** Atomic: applies writes and deletes and records a new version of the whole tree. Paths must already be normalized (lib/files). */
+  saveFiles(userId: Id, projectId: Id, input: SaveFilesInput): Promise<Version>;
+  listVersions(userId: Id, projectId: Id): Promise<Version[]>;
+  getVersion(userId: Id, projectId: Id, number: number): Promise<Version | null>;
+  /** The full content of every file at a version. */
+  getVersionFiles(userId: Id, projectId: Id, number: number): Promise<FileInput[]>;
+  /** Atomic: makes the tree equal to version `number` and records that as a new version. */
+  restoreVersion(userId: Id, projectId: Id, number: number): Promise<Version>;
+
+  // generation steps & AI usage
+  startGenerationStep(userId: Id, input: StartStepInput): Promise<GenerationStep>;
+  finishGenerationStep(userId: Id, stepId: Id, input: FinishStepInput): Promise<GenerationStep>;
+  listGenerationSteps(userId: Id, runId: string): Promise<GenerationStep[]>;
+  recordAiRequest(input: AiRequestInput): Promise<AiRequest>;
+  listAiRequests(userId: Id, limit?: number): Promise<AiRequest[]>;
+  usageStats(userId: Id): Promise<UsageStats>;
+
+  // deployments
+  createDeployment(userId: Id, projectId: Id, provider: DeploymentProvider): Promise<Deployment>;
+  updateDeployment(userId: Id, deploymentId: Id, patch: DeploymentPatch): Promise<Deployment>;
+  listDeployments(userId: Id, projectId: Id): Promise<Deployment[]>;
+
+  // subscriptions
+  getSubscription(userId: Id): Promise<Subscription | null>;
+
+  // users' own provider keys (ciphertext only; encryption lives in lib/crypto)
+  saveApiKey(userId: Id, provider: string, ciphertext: string, last4: string): Promise<ApiKeyRecord>;
+  listApiKeys(userId: Id): Promise<ApiKeyRecord[]>;
+  deleteApiKey(userId: Id, provider: string): Promise<boolean>;
+
+  // local accounts and sessions (used by lib/auth/local only)
+  /** Atomic: creates the user (externalId `local:<uuid>`), the credentials and the trial grant. Taken email → "conflict". */
+  createLocalAccount(input: { email: string; name: string; passwordHash: string }): Promise<User>;
+  getLocalCredentials(email: string): Promise<LocalCredentials | null>;
+  createSession(tokenHash: string, userId: Id, expiresAt: number): Promise<void>;
+  /** Returns null for an unknown or expired session (and deletes an expired one). */
+  getSession(tokenHash: string): Promise<SessionRecord | null>;
+  deleteSession(tokenHash: string): Promise<void>;
+
+  close(): Promise<void>;
+}
