@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine: system packages the app and its tests use, then npm ci.
+# Safe to run again; it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+# Fonts so screenshots and e2e pages render text.
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_packages+=(fonts-dejavu-core)
+
+if ((${#apt_packages[@]})); then
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "setup: please install: ${apt_packages[*]} (needs root)" >&2; exit 1
+  fi
+  echo "setup: installing ${apt_packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.autocrea-lock; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.autocrea-lock
+fi
+echo "setup: ready"
