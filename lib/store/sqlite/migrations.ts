@@ -1,0 +1,186 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Schema history. Append only: never edit a migration that has shipped, add
+ * the next one. `PRAGMA user_version` holds how many have been applied.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    external_id TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    plan TEXT NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'pro', 'team')),
+    token_balance INTEGER NOT NULL DEFAULT 0 CHECK (token_balance >= 0),
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE ledger (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    delta INTEGER NOT NULL CHECK (delta <> 0),
+    reason TEXT NOT NULL CHECK (reason IN ('trial', 'purchase', 'subscription', 'generation', 'refund', 'adjustment')),
+    idempotency_key TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX ledger_by_user ON ledger(user_id, created_at);
+
+  CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    spent INTEGER NOT NULL DEFAULT 0 CHECK (spent >= 0 AND spent <= amount),
+    status TEXT NOT NULL CHECK (status IN ('open', 'settled')),
+    idempotency_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    settled_at INTEGER,
+    UNIQUE (user_id, idempotency_key)
+  );
+
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    framework TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'generating', 'completed', 'failed', 'archived')),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (user_id, name)
+  );
+
+  CREATE TABLE files (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    content TEXT NOT NULL,
+    language TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+  );
+
+  CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    content TEXT NOT NULL
+  );
+
+  CREATE TABLE versions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL CHECK (number > 0),
+    message TEXT NOT NULL,
+    parent INTEGER,
+    created_at INTEGER NOT NULL,
+    manifest TEXT NOT NULL,
+    UNIQUE (project_id, number)
+  );
+
+  CREATE TABLE generation_steps (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    run_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'canceled', 'skipped')),
+    output TEXT NOT NULL,
+    model TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    credits INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    error TEXT
+  );
+  CREATE INDEX generation_steps_by_run ON generation_steps(run_id);
+
+  CREATE TABLE ai_requests (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('generate', 'explain', 'fix', 'refactor', 'complete', 'chat')),
+    model TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    credits INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX ai_requests_by_user ON ai_requests(user_id, created_at);
+
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL CHECK (provider IN ('vercel', 'netlify', 'railway')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'building', 'success', 'failed', 'canceled')),
+    url TEXT,
+    provider_id TEXT,
+    logs TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX deployments_by_project ON deployments(project_id, created_at);
+
+  CREATE TABLE subscriptions (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    stripe_customer_id TEXT NOT NULL,
+    stripe_subscription_id TEXT NOT NULL,
+    plan TEXT NOT NULL CHECK (plan IN ('free', 'pro', 'team')),
+    status TEXT NOT NULL,
+    current_period_end INTEGER NOT NULL
+  );
+
+  CREATE TABLE webhook_events (
+    source TEXT NOT NULL CHECK (source IN ('stripe', 'clerk')),
+    event_id TEXT NOT NULL,
+    processed_at INTEGER NOT NULL,
+    PRIMARY KEY (source, event_id)
+  );
+
+  CREATE TABLE api_keys (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL,
+    ciphertext TEXT NOT NULL,
+    last4 TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, provider)
+  );
+
+  CREATE TABLE credentials (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_user ON sessions(user_id);
+  `,
+];
+
+function schemaVersion(db: Database.Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/**
+ * Brings the schema up to date inside one IMMEDIATE transaction (so two
+ * processes opening a new file at once cannot both migrate). Returns how many
+ * migrations were applied.
+ */
+export function applyMigrations(db: Database.Database): number {
+  return db
+    .transaction(() => {
+      const current = schemaVersion(db);
+      if (current > MIGRATIONS.length) {
+        throw new Error(
+          `Database schema version ${current} is newer than this build knows (${MIGRATIONS.length}); refusing to open it.`,
+        );
+      }
+      for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
+      db.pragma(`user_version = ${MIGRATIONS.length}`);
+      return MIGRATIONS.length - current;
+    })
+    .immediate();
+}

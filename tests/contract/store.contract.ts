@@ -1,0 +1,610 @@
+/**
+ * The behaviour every Store adapter must have (DESIGN.md §2-3, §6). Run by
+ * tests/contract/sqlite.test.ts and tests/contract/convex.test.ts.
+ * Runs in Node and in the edge runtime: no Node-only imports here.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAX_FILE_BYTES } from "@/lib/files/paths";
+import { TRIAL_CREDITS, isStoreError, type Store, type StoreErrorCode, type User } from "@/lib/store/types";
+
+export interface OpenedStore {
+  store: Store;
+  close: () => Promise<void>;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function expectStoreError(promise: Promise<unknown>, code: StoreErrorCode): Promise<void> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, `expected StoreError "${code}", but the call succeeded`).toBeDefined();
+  expect(isStoreError(caught, code), `expected StoreError "${code}", got ${String(caught)}`).toBe(true);
+}
+
+export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`Store contract: ${name}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    let userCount = 0;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+    afterEach(async () => {
+      await opened.close();
+    });
+
+    async function newUser(label = "user"): Promise<User> {
+      userCount += 1;
+      const { user } = await store.ensureUser({
+        externalId: `ext_${label}_${userCount}`,
+        email: `${label}${userCount}@example.com`,
+        name: label,
+      });
+      return user;
+    }
+
+    async function ledgerSum(userId: string): Promise<number> {
+      const entries = await store.listLedger(userId, 10_000);
+      return entries.reduce((sum, e) => sum + e.delta, 0);
+    }
+
+    describe("users", () => {
+      it("ensureUser creates once and then returns the same user", async () => {
+        const first = await store.ensureUser({ externalId: "user_abc", email: "Ada@Example.COM", name: "Ada" });
+        expect(first.created).toBe(true);
+        expect(first.user).toMatchObject({ externalId: "user_abc", email: "ada@example.com", name: "Ada", plan: "free" });
+
+        const second = await store.ensureUser({ externalId: "user_abc", email: "ada@example.com", name: "Ada" });
+        expect(second.created).toBe(false);
+        expect(second.user.id).toBe(first.user.id);
+
+        expect((await store.getUser(first.user.id))?.externalId).toBe("user_abc");
+        expect((await store.getUserByExternalId("user_abc"))?.id).toBe(first.user.id);
+        expect((await store.getUserByEmail("ADA@example.com"))?.id).toBe(first.user.id);
+        expect(await store.getUserByExternalId("nobody")).toBeNull();
+      });
+
+      it("a different externalId with a taken email (any case) is a conflict", async () => {
+        await store.ensureUser({ externalId: "user_1", email: "grace@example.com" });
+        await expectStoreError(store.ensureUser({ externalId: "user_2", email: "GRACE@example.com" }), "conflict");
+        expect(await store.getUserByExternalId("user_2")).toBeNull();
+      });
+
+      it("a new user gets the trial grant exactly once", async () => {
+        const user = await newUser();
+        expect(user.tokenBalance).toBe(TRIAL_CREDITS);
+        expect(TRIAL_CREDITS).toBe(100);
+        expect(await store.getBalance(user.id)).toBe(100);
+
+        const ledger = await store.listLedger(user.id);
+        expect(ledger).toHaveLength(1);
+        expect(ledger[0]).toMatchObject({ delta: 100, reason: "trial", idempotencyKey: `trial:${user.id}` });
+
+        const again = await store.grantCredits(user.id, 100, "trial", `trial:${user.id}`);
+        expect(again).toEqual({ applied: false, balance: 100 });
+        await store.ensureUser({ externalId: user.externalId, email: user.email });
+        expect(await store.getBalance(user.id)).toBe(100);
+        expect(await store.listLedger(user.id)).toHaveLength(1);
+      });
+
+      it("setUserPlan changes the plan", async () => {
+        const user = await newUser();
+        await store.setUserPlan(user.id, "pro");
+        expect((await store.getUser(user.id))?.plan).toBe("pro");
+      });
+    });
+
+    describe("credits", () => {
+      it("grantCredits is idempotent by key and rejects amounts that are not positive whole numbers", async () => {
+        const user = await newUser();
+        expect(await store.grantCredits(user.id, 50, "purchase", "checkout:cs_1")).toEqual({ applied: true, balance: 150 });
+        expect(await store.grantCredits(user.id, 50, "purchase", "checkout:cs_1")).toEqual({ applied: false, balance: 150 });
+        for (const amount of [0, -5, 1.5]) {
+          await expectStoreError(store.grantCredits(user.id, amount, "adjustment", `bad:${amount}`), "invalid");
+        }
+        expect(await store.getBalance(user.id)).toBe(150);
+      });
+
+      it("a reservation larger than the balance is refused with {required, available} and writes nothing", async () => {
+        const user = await newUser();
+        const ledgerBefore = await store.listLedger(user.id);
+
+        const result = await store.reserveCredits(user.id, 101, "run-1");
+        expect(result).toEqual({ ok: false, reason: "insufficient", required: 101, available: 100 });
+
+        expect(await store.getBalance(user.id)).toBe(100);
+        expect(await store.listLedger(user.id)).toEqual(ledgerBefore);
+        // The key was not consumed: the same run can reserve once credits arrive.
+        await store.grantCredits(user.id, 1, "adjustment", "topup");
+        expect((await store.reserveCredits(user.id, 101, "run-1")).ok).toBe(true);
+      });
+
+      it("reserving writes a negative generation entry and is idempotent by key", async () => {
+        const user = await newUser();
+        const first = await store.reserveCredits(user.id, 30, "run-1");
+        if (!first.ok) throw new Error("reservation refused");
+        expect(first.balance).toBe(70);
+        expect(first.reservation).toMatchObject({ userId: user.id, amount: 30, spent: 0, status: "open", settledAt: null });
+
+        const again = await store.reserveCredits(user.id, 30, "run-1");
+        expect(again.ok && again.reservation.id).toBe(first.reservation.id);
+        expect(await store.getBalance(user.id)).toBe(70);
+
+        const ledger = await store.listLedger(user.id);
+        expect(ledger.filter((e) => e.reason === "generation").map((e) => e.delta)).toEqual([-30]);
+        expect(await store.getReservation(first.reservation.id)).toMatchObject({ amount: 30, status: "open" });
+      });
+
+      it("200 concurrent reservations never overdraw: exactly floor(balance / amount) succeed", async () => {
+        const user = await newUser();
+        const amount = 7;
+        const results = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => store.reserveCredits(user.id, amount, `concurrent-${i}`)),
+        );
+        const succeeded = results.filter((r) => r.ok);
+        expect(succeeded).toHaveLength(Math.floor(100 / amount));
+        for (const r of results) {
+          if (!r.ok) expect(r).toMatchObject({ reason: "insufficient", required: amount });
+          if (!r.ok) expect(r.available).toBeLessThan(amount);
+        }
+        expect(await store.getBalance(user.id)).toBe(100 % amount);
+        expect(await ledgerSum(user.id)).toBe(100 % amount);
+      });
+
+      it("charges are capped at the reservation; settling refunds the rest once", async () => {
+        const user = await newUser();
+        const reserved = await store.reserveCredits(user.id, 30, "run-1");
+        if (!reserved.ok) throw new Error("reservation refused");
+        const id = reserved.reservation.id;
+
+        expect(await store.chargeReservation(id, 10)).toEqual({ charged: 10, spent: 10, remaining: 20, exhausted: false });
+        expect(await store.chargeReservation(id, 5)).toEqual({ charged: 5, spent: 15, remaining: 15, exhausted: false });
+
+        const settled = await store.settleReservation(id);
+        expect(settled.refunded).toBe(15);
+        expect(settled.balance).toBe(85);
+        expect(settled.reservation).toMatchObject({ status: "settled", spent: 15, amount: 30 });
+        expect(settled.reservation.settledAt).not.toBeNull();
+
+        const twice = await store.settleReservation(id);
+        expect(twice).toEqual(settled);
+        expect(await store.getBalance(user.id)).toBe(85);
+        const refunds = (await store.listLedger(user.id)).filter((e) => e.reason === "refund");
+        expect(refunds.map((e) => e.delta)).toEqual([15]);
+
+        await expectStoreError(store.chargeReservation(id, 1), "conflict");
+        expect(await ledgerSum(user.id)).toBe(85);
+      });
+
+      it("a charge larger than what remains is cut to the remainder and marks the reservation exhausted", async () => {
+        const user = await newUser();
+        const reserved = await store.reserveCredits(user.id, 20, "run-1");
+        if (!reserved.ok) throw new Error("reservation refused");
+        const id = reserved.reservation.id;
+
+        expect(await store.chargeReservation(id, 12)).toEqual({ charged: 12, spent: 12, remaining: 8, exhausted: false });
+        expect(await store.chargeReservation(id, 50)).toEqual({ charged: 8, spent: 20, remaining: 0, exhausted: true });
+        expect(await store.chargeReservation(id, 1)).toEqual({ charged: 0, spent: 20, remaining: 0, exhausted: true });
+
+        const settled = await store.settleReservation(id);
+        expect(settled.refunded).toBe(0);
+        expect(settled.balance).toBe(80);
+        expect(await ledgerSum(user.id)).toBe(80);
+      });
+
+      it("the ledger always sums to the cached balance", async () => {
+        const user = await newUser();
+        await store.grantCredits(user.id, 40, "purchase", "p1");
+        const a = await store.reserveCredits(user.id, 60, "a");
+        const b = await store.reserveCredits(user.id, 25, "b");
+        if (!a.ok || !b.ok) throw new Error("reservation refused");
+        await store.chargeReservation(a.reservation.id, 33);
+        await store.settleReservation(a.reservation.id);
+        await store.chargeReservation(b.reservation.id, 100);
+        await store.settleReservation(b.reservation.id);
+
+        const balance = await store.getBalance(user.id);
+        expect(balance).toBe(140 - 33 - 25);
+        expect(await ledgerSum(user.id)).toBe(balance);
+        expect((await store.getUser(user.id))?.tokenBalance).toBe(balance);
+      });
+    });
+
+    describe("webhook events", () => {
+      it("an event is applied once; a redelivery is a duplicate and changes nothing", async () => {
+        const user = await newUser();
+        const effects = { grant: { userId: user.id, amount: 500, reason: "purchase" as const, idempotencyKey: "cs_1" } };
+        expect(await store.recordWebhookEvent("stripe", "evt_1", effects)).toBe("first");
+        expect(await store.recordWebhookEvent("stripe", "evt_1", effects)).toBe("duplicate");
+        expect(await store.getBalance(user.id)).toBe(600);
+        // The same id from another source is a different event.
+        expect(await store.recordWebhookEvent("clerk", "evt_1")).toBe("first");
+      });
+
+      it("five concurrent deliveries of one event apply its grant once", async () => {
+        const user = await newUser();
+        const effects = { grant: { userId: user.id, amount: 250, reason: "purchase" as const, idempotencyKey: "cs_2" } };
+        const outcomes = await Promise.all(
+          Array.from({ length: 5 }, () => store.recordWebhookEvent("stripe", "evt_concurrent", effects)),
+        );
+        expect(outcomes.filter((o) => o === "first")).toHaveLength(1);
+        expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+        expect(await store.getBalance(user.id)).toBe(350);
+        expect(await ledgerSum(user.id)).toBe(350);
+      });
+
+      it("a failing effect records nothing, so the redelivery is applied", async () => {
+        const user = await newUser();
+        await expect(
+          store.recordWebhookEvent("stripe", "evt_bad", {
+            grant: { userId: user.id, amount: -3, reason: "purchase", idempotencyKey: "bad" },
+          }),
+        ).rejects.toThrow();
+        const retry = await store.recordWebhookEvent("stripe", "evt_bad", {
+          grant: { userId: user.id, amount: 3, reason: "purchase", idempotencyKey: "good" },
+        });
+        expect(retry).toBe("first");
+        expect(await store.getBalance(user.id)).toBe(103);
+      });
+
+      it("a subscription effect upserts the subscription and sets the plan while it is active", async () => {
+        const user = await newUser();
+        const sub = {
+          userId: user.id,
+          stripeCustomerId: "cus_1",
+          stripeSubscriptionId: "sub_1",
+          plan: "pro" as const,
+          status: "active" as const,
+          currentPeriodEnd: 1_900_000_000_000,
+        };
+        expect(await store.getSubscription(user.id)).toBeNull();
+        await store.recordWebhookEvent("stripe", "evt_sub_1", {
+          subscription: sub,
+          grant: { userId: user.id, amount: 1000, reason: "subscription", idempotencyKey: "in_1" },
+        });
+        expect(await store.getSubscription(user.id)).toEqual(sub);
+        expect((await store.getUser(user.id))?.plan).toBe("pro");
+        expect(await store.getBalance(user.id)).toBe(1100);
+
+        await store.recordWebhookEvent("stripe", "evt_sub_2", { subscription: { ...sub, status: "canceled" } });
+        expect((await store.getSubscription(user.id))?.status).toBe("canceled");
+        expect((await store.getUser(user.id))?.plan).toBe("free");
+      });
+    });
+
+    describe("projects", () => {
+      it("creates, lists, gets and updates a project", async () => {
+        const user = await newUser();
+        const project = await store.createProject(user.id, { name: "Todo app", prompt: "a todo app", framework: "nextjs" });
+        expect(project).toMatchObject({ userId: user.id, name: "Todo app", prompt: "a todo app", framework: "nextjs", status: "pending" });
+        expect(await store.getProject(user.id, project.id)).toEqual(project);
+        expect((await store.listProjects(user.id)).map((p) => p.id)).toEqual([project.id]);
+
+        const updated = await store.updateProject(user.id, project.id, { status: "generating", description: "Tasks" });
+        expect(updated).toMatchObject({ id: project.id, name: "Todo app", status: "generating", description: "Tasks" });
+        expect(await store.getProject(user.id, project.id)).toEqual(updated);
+      });
+
+      it("names are unique per user; another user may reuse a name", async () => {
+        const alice = await newUser("alice");
+        const bob = await newUser("bob");
+        await store.createProject(alice.id, { name: "Shop" });
+        await expectStoreError(store.createProject(alice.id, { name: "Shop" }), "conflict");
+        await expect(store.createProject(bob.id, { name: "Shop" })).resolves.toMatchObject({ userId: bob.id });
+
+        const other = await store.createProject(alice.id, { name: "Blog" });
+        await expectStoreError(store.updateProject(alice.id, other.id, { name: "Shop" }), "conflict");
+        expect(await store.listProjects(alice.id)).toHaveLength(2);
+        await expectStoreError(store.createProject(alice.id, { name: "   " }), "invalid");
+      });
+
+      it("another user's project behaves as if it did not exist", async () => {
+        const owner = await newUser("owner");
+        const intruder = await newUser("intruder");
+        const project = await store.createProject(owner.id, { name: "Private" });
+        await store.saveFiles(owner.id, project.id, { files: [{ path: "a.ts", content: "a" }], message: "init" });
+        const deployment = await store.createDeployment(owner.id, project.id, "vercel");
+
+        expect(await store.getProject(intruder.id, project.id)).toBeNull();
+        expect(await store.listProjects(intruder.id)).toEqual([]);
+        expect(await store.getFile(intruder.id, project.id, "a.ts")).toBeNull();
+        expect(await store.getVersion(intruder.id, project.id, 1)).toBeNull();
+        await expectStoreError(store.listFiles(intruder.id, project.id), "not_found");
+        await expectStoreError(
+          store.saveFiles(intruder.id, project.id, { files: [{ path: "a.ts", content: "pwned" }], message: "x" }),
+          "not_found",
+        );
+        await expectStoreError(store.updateProject(intruder.id, project.id, { name: "Mine" }), "not_found");
+        await expectStoreError(store.listVersions(intruder.id, project.id), "not_found");
+        await expectStoreError(store.getVersionFiles(intruder.id, project.id, 1), "not_found");
+        await expectStoreError(store.restoreVersion(intruder.id, project.id, 1), "not_found");
+        await expectStoreError(store.createDeployment(intruder.id, project.id, "netlify"), "not_found");
+        await expectStoreError(store.listDeployments(intruder.id, project.id), "not_found");
+        await expectStoreError(store.updateDeployment(intruder.id, deployment.id, { status: "canceled" }), "not_found");
+        await expectStoreError(
+          store.startGenerationStep(intruder.id, { projectId: project.id, runId: "r", role: "architect" }),
+          "not_found",
+        );
+
+        // Nothing changed for the owner.
+        expect((await store.getProject(owner.id, project.id))?.name).toBe("Private");
+        expect((await store.getFile(owner.id, project.id, "a.ts"))?.content).toBe("a");
+        expect(await store.listVersions(owner.id, project.id)).toHaveLength(1);
+        expect((await store.listDeployments(owner.id, project.id))[0].status).toBe("pending");
+      });
+    });
+
+    describe("files and versions", () => {
+      it("each save records the next version with a manifest of the whole tree", async () => {
+        const user = await newUser();
+        const project = await store.createProject(user.id, { name: "App" });
+
+        const v1 = await store.saveFiles(user.id, project.id, {
+          files: [
+            { path: "src/index.ts", content: "export const a = 1;\n" },
+            { path: "README.md", content: "# App\n" },
+          ],
+          message: "Initial generation",
+        });
+        expect(v1).toMatchObject({ projectId: project.id, number: 1, parent: null, message: "Initial generation" });
+        expect(v1.manifest).toEqual({
+          "README.md": await sha256("# App\n"),
+          "src/index.ts": await sha256("export const a = 1;\n"),
+        });
+
+        const v2 = await store.saveFiles(user.id, project.id, {
+          files: [{ path: "src/styles.css", content: "body { margin: 0 }" }],
+          deletes: ["README.md", "not-there.txt"],
+          message: "Edit",
+        });
+        expect(v2).toMatchObject({ number: 2, parent: 1 });
+        expect(Object.keys(v2.manifest).sort()).toEqual(["src/index.ts", "src/styles.css"]);
+
+        const files = await store.listFiles(user.id, project.id);
+        expect(files.map((f) => [f.path, f.language, f.size])).toEqual([
+          ["src/index.ts", "typescript", 20],
+          ["src/styles.css", "css", 18],
+        ]);
+        expect((await store.getFile(user.id, project.id, "src/index.ts"))?.content).toBe("export const a = 1;\n");
+        expect(await store.getFile(user.id, project.id, "README.md")).toBeNull();
+
+        expect((await store.listVersions(user.id, project.id)).map((v) => v.number)).toEqual([2, 1]);
+        expect(await store.getVersion(user.id, project.id, 1)).toEqual(v1);
+        expect(await store.getVersionFiles(user.id, project.id, 1)).toEqual([
+          { path: "README.md", content: "# App\n" },
+          { path: "src/index.ts", content: "export const a = 1;\n" },
+        ]);
+        expect(await store.getVersion(user.id, project.id, 3)).toBeNull();
+      });
+
+      it("paths are stored in normalized form", async () => {
+        const user = await newUser();
+        const project = await store.createProject(user.id, { name: "App" });
+        const v = await store.saveFiles(user.id, project.id, {
+          files: [{ path: "./src//lib\\util.ts", content: "x" }],
+          message: "m",
+        });
+        expect(Object.keys(v.manifest)).toEqual(["src/lib/util.ts"]);
+        expect((await store.getFile(user.id, project.id, "src/lib/util.ts"))?.content).toBe("x");
+      });
+
+      it("restoring makes the tree equal to the old version and records a new version", async () => {
+        const user = await newUser();
+        const project = await store.createProject(user.id, { name: "App" });
+        const v1 = await store.saveFiles(user.id, project.id, {
+          files: [
+            { path: "a.txt", content: "one" },
+            { path: "b.txt", content: "two" },
+          ],
+          message: "v1",
+        });
+        await store.saveFiles(user.id, project.id, {
+          files: [
+            { path: "a.txt", content: "changed" },
+            { path: "c.txt", content: "new" },
+          ],
+          deletes: ["b.txt"],
+          message: "v2",
+        });
+
+        const v3 = await store.restoreVersion(user.id, project.id, 1);
+        expect(v3).toMatchObject({ number: 3, parent: 2, message: "Restore version 1" });
+        expect(v3.manifest).toEqual(v1.manifest);
+        const tree = (await store.listFiles(user.id, project.id)).map((f) => ({ path: f.path, content: f.content }));
+        expect(tree).toEqual(await store.getVersionFiles(user.id, project.id, 1));
+        expect(tree).toEqual([
+          { path: "a.txt", content: "one" },
+          { path: "b.txt", content: "two" },
+        ]);
+        expect((await store.listVersions(user.id, project.id)).map((v) => v.number)).toEqual([3, 2, 1]);
+        await expectStoreError(store.restoreVersion(user.id, project.id, 9), "not_found");
+      });
+
+      it("invalid paths and oversized files are refused and nothing is written", async () => {
+        const user = await newUser();
+        const project = await store.createProject(user.id, { name: "App" });
+        const bad = ["../x", "/etc/passwd", "a\u0000b", "src/../../etc/passwd", "C:\\Windows\\x", "", "a".repeat(300)];
+        for (const path of bad) {
+          await expectStoreError(
+            store.saveFiles(user.id, project.id, {
+              files: [
+                { path: "ok.txt", content: "ok" },
+                { path, content: "x" },
+              ],
+              message: "bad",
+            }),
+            "invalid",
+          );
+        }
+        await expectStoreError(
+          store.saveFiles(user.id, project.id, { files: [], deletes: ["../x"], message: "bad" }),
+          "invalid",
+        );
+        await expectStoreError(
+          store.saveFiles(user.id, project.id, {
+            files: [{ path: "big.txt", content: "x".repeat(MAX_FILE_BYTES + 1) }],
+            message: "too big",
+          }),
+          "invalid",
+        );
+        await expectStoreError(
+          store.saveFiles(user.id, project.id, {
+            files: [
+              { path: "a", content: "file" },
+              { path: "a/b", content: "file in a folder named like the file" },
+            ],
+            message: "clash",
+          }),
+          "invalid",
+        );
+        expect(await store.listFiles(user.id, project.id)).toEqual([]);
+        expect(await store.listVersions(user.id, project.id)).toEqual([]);
+      });
+    });
+
+    describe("generation steps and AI usage", () => {
+      it("records steps of a run for the project's owner only", async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const project = await store.createProject(user.id, { name: "App" });
+        const step = await store.startGenerationStep(user.id, {
+          projectId: project.id,
+          runId: "run-1",
+          role: "architect",
+          model: "gpt-x",
+          provider: "openai",
+        });
+        expect(step).toMatchObject({ runId: "run-1", role: "architect", status: "running", finishedAt: null, error: null });
+
+        const done = await store.finishGenerationStep(user.id, step.id, {
+          status: "succeeded",
+          output: "plan",
+          inputTokens: 120,
+          outputTokens: 80,
+          credits: 3,
+        });
+        expect(done).toMatchObject({ status: "succeeded", output: "plan", inputTokens: 120, outputTokens: 80, credits: 3, model: "gpt-x" });
+        expect(done.finishedAt).not.toBeNull();
+        await store.startGenerationStep(user.id, { projectId: project.id, runId: "run-1", role: "backend" });
+
+        expect((await store.listGenerationSteps(user.id, "run-1")).map((s) => s.role)).toEqual(["architect", "backend"]);
+        expect(await store.listGenerationSteps(other.id, "run-1")).toEqual([]);
+        await expectStoreError(store.finishGenerationStep(other.id, step.id, { status: "failed" }), "not_found");
+      });
+
+      it("usageStats totals requests, tokens and credits by kind and by model", async () => {
+        const user = await newUser();
+        const other = await newUser();
+        await store.recordAiRequest({ userId: user.id, kind: "generate", model: "m1", tokens: 1000, credits: 10 });
+        await store.recordAiRequest({ userId: user.id, kind: "chat", model: "m1", tokens: 200, credits: 2 });
+        await store.recordAiRequest({ userId: user.id, kind: "chat", model: "m2", tokens: 50, credits: 1 });
+        await store.recordAiRequest({ userId: other.id, kind: "fix", model: "m1", tokens: 999, credits: 9 });
+
+        expect(await store.usageStats(user.id)).toEqual({
+          totalRequests: 3,
+          totalTokens: 1250,
+          totalCredits: 13,
+          byKind: {
+            generate: { requests: 1, tokens: 1000, credits: 10 },
+            chat: { requests: 2, tokens: 250, credits: 3 },
+          },
+          byModel: {
+            m1: { requests: 2, tokens: 1200, credits: 12 },
+            m2: { requests: 1, tokens: 50, credits: 1 },
+          },
+        });
+        const recent = await store.listAiRequests(user.id, 2);
+        expect(recent.map((r) => r.model)).toEqual(["m2", "m1"]);
+        expect(recent[0].projectId).toBeNull();
+      });
+    });
+
+    describe("deployments", () => {
+      it("are created pending, updated and listed for the owner", async () => {
+        const user = await newUser();
+        const project = await store.createProject(user.id, { name: "App" });
+        const d = await store.createDeployment(user.id, project.id, "netlify");
+        expect(d).toMatchObject({ projectId: project.id, userId: user.id, provider: "netlify", status: "pending", url: null, providerId: null });
+
+        const updated = await store.updateDeployment(user.id, d.id, {
+          status: "success",
+          url: "https://app.netlify.app",
+          providerId: "dep_1",
+          logs: "done",
+        });
+        expect(updated).toMatchObject({ id: d.id, status: "success", url: "https://app.netlify.app", providerId: "dep_1", logs: "done" });
+        expect(await store.listDeployments(user.id, project.id)).toEqual([updated]);
+      });
+    });
+
+    describe("api keys", () => {
+      it("upserts, lists only the user's own and deletes", async () => {
+        const user = await newUser();
+        const other = await newUser();
+        await store.saveApiKey(user.id, "openai", "cipher-1", "abcd");
+        const replaced = await store.saveApiKey(user.id, "openai", "cipher-2", "wxyz");
+        expect(replaced).toMatchObject({ userId: user.id, provider: "openai", ciphertext: "cipher-2", last4: "wxyz" });
+        await store.saveApiKey(user.id, "anthropic", "cipher-3", "1234");
+        await store.saveApiKey(other.id, "openai", "cipher-other", "9999");
+
+        const keys = await store.listApiKeys(user.id);
+        expect(keys.map((k) => [k.provider, k.ciphertext, k.last4])).toEqual([
+          ["anthropic", "cipher-3", "1234"],
+          ["openai", "cipher-2", "wxyz"],
+        ]);
+        expect(await store.deleteApiKey(user.id, "openai")).toBe(true);
+        expect(await store.deleteApiKey(user.id, "openai")).toBe(false);
+        expect((await store.listApiKeys(user.id)).map((k) => k.provider)).toEqual(["anthropic"]);
+        expect(await store.listApiKeys(other.id)).toHaveLength(1);
+      });
+    });
+
+    describe("local accounts and sessions", () => {
+      it("creates a local account with credentials and the trial grant", async () => {
+        const user = await store.createLocalAccount({ email: "Lin@Example.com", name: "Lin", passwordHash: "hash-1" });
+        expect(user.externalId.startsWith("local:")).toBe(true);
+        expect(user).toMatchObject({ email: "lin@example.com", name: "Lin", tokenBalance: 100 });
+        expect(await store.getLocalCredentials("LIN@example.com")).toEqual({ userId: user.id, passwordHash: "hash-1" });
+        expect(await store.getLocalCredentials("nobody@example.com")).toBeNull();
+        expect((await store.listLedger(user.id)).map((e) => e.idempotencyKey)).toEqual([`trial:${user.id}`]);
+      });
+
+      it("a taken email is a conflict", async () => {
+        await store.createLocalAccount({ email: "dup@example.com", name: "A", passwordHash: "h" });
+        await expectStoreError(
+          store.createLocalAccount({ email: "DUP@example.com", name: "B", passwordHash: "h2" }),
+          "conflict",
+        );
+        await store.ensureUser({ externalId: "user_clerk", email: "clerk@example.com" });
+        await expectStoreError(
+          store.createLocalAccount({ email: "clerk@example.com", name: "C", passwordHash: "h3" }),
+          "conflict",
+        );
+        expect(await store.getLocalCredentials("dup@example.com")).toMatchObject({ passwordHash: "h" });
+      });
+
+      it("sessions are found until they expire or are deleted", async () => {
+        const user = await store.createLocalAccount({ email: "s@example.com", name: "S", passwordHash: "h" });
+        const expiresAt = Date.now() + 60_000;
+        await store.createSession("token-live", user.id, expiresAt);
+        await store.createSession("token-expired", user.id, Date.now() - 1);
+
+        expect(await store.getSession("token-live")).toEqual({ userId: user.id, expiresAt });
+        expect(await store.getSession("token-expired")).toBeNull();
+        expect(await store.getSession("token-unknown")).toBeNull();
+
+        await store.deleteSession("token-live");
+        expect(await store.getSession("token-live")).toBeNull();
+      });
+    });
+  });
+}
