@@ -1,0 +1,158 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import {
+  aiRequestKind,
+  deploymentProvider,
+  deploymentStatus,
+  generationRole,
+  generationStatus,
+  ledgerReason,
+  plan,
+  projectStatus,
+  reservationStatus,
+  subscriptionStatus,
+  webhookSource,
+} from "./lib/validators";
+
+export default defineSchema({
+  users: defineTable({
+    externalId: v.string(),
+    email: v.string(),
+    name: v.string(),
+    plan,
+    tokenBalance: v.number(),
+    createdAt: v.number(),
+  })
+    .index("by_externalId", ["externalId"])
+    .index("by_email", ["email"]),
+
+  credentials: defineTable({
+    userId: v.id("users"),
+    passwordHash: v.string(),
+  }).index("by_userId", ["userId"]),
+
+  sessions: defineTable({
+    tokenHash: v.string(),
+    userId: v.id("users"),
+    expiresAt: v.number(),
+  }).index("by_tokenHash", ["tokenHash"]),
+
+  ledger: defineTable({
+    userId: v.id("users"),
+    delta: v.number(),
+    reason: ledgerReason,
+    idempotencyKey: v.string(),
+    createdAt: v.number(),
+  })
+    .index("by_idempotencyKey", ["idempotencyKey"])
+    .index("by_userId", ["userId"]),
+
+  reservations: defineTable({
+    userId: v.id("users"),
+    amount: v.number(),
+    spent: v.number(),
+    status: reservationStatus,
+    idempotencyKey: v.string(),
+    createdAt: v.number(),
+    settledAt: v.union(v.number(), v.null()),
+  }).index("by_userId_idempotencyKey", ["userId", "idempotencyKey"]),
+
+  projects: defineTable({
+    userId: v.id("users"),
+    name: v.string(),
+    description: v.string(),
+    prompt: v.string(),
+    framework: v.string(),
+    status: projectStatus,
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_userId_name", ["userId", "name"]),
+
+  // Content lives only in blobs, so saving, versioning and restoring read and write small rows,
+  // not whole trees (a Convex transaction may read or write at most 16 MiB).
+  files: defineTable({
+    projectId: v.id("projects"),
+    path: v.string(),
+    sha256: v.string(),
+    language: v.string(),
+    size: v.number(),
+    updatedAt: v.number(),
+  }).index("by_projectId_path", ["projectId", "path"]),
+
+  versions: defineTable({
+    projectId: v.id("projects"),
+    number: v.number(),
+    message: v.string(),
+    parent: v.union(v.number(), v.null()),
+    createdAt: v.number(),
+    // An array rather than an object: paths are not valid Convex field names in general.
+    // `size` lets a restore rebuild file rows without reading their blobs.
+    manifest: v.array(v.object({ path: v.string(), sha256: v.string(), size: v.number() })),
+  }).index("by_projectId_number", ["projectId", "number"]),
+
+  blobs: defineTable({
+    sha256: v.string(),
+    content: v.string(),
+  }).index("by_sha256", ["sha256"]),
+
+  generations: defineTable({
+    projectId: v.id("projects"),
+    runId: v.string(),
+    role: generationRole,
+    status: generationStatus,
+    output: v.string(),
+    model: v.string(),
+    provider: v.string(),
+    inputTokens: v.number(),
+    outputTokens: v.number(),
+    credits: v.number(),
+    startedAt: v.number(),
+    finishedAt: v.union(v.number(), v.null()),
+    error: v.union(v.string(), v.null()),
+  }).index("by_runId", ["runId"]),
+
+  aiRequests: defineTable({
+    userId: v.id("users"),
+    projectId: v.union(v.id("projects"), v.null()),
+    kind: aiRequestKind,
+    model: v.string(),
+    tokens: v.number(),
+    credits: v.number(),
+    createdAt: v.number(),
+  }).index("by_userId", ["userId"]),
+
+  deployments: defineTable({
+    projectId: v.id("projects"),
+    userId: v.id("users"),
+    provider: deploymentProvider,
+    status: deploymentStatus,
+    url: v.union(v.string(), v.null()),
+    providerId: v.union(v.string(), v.null()),
+    logs: v.string(),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_projectId", ["projectId"]),
+
+  subscriptions: defineTable({
+    userId: v.id("users"),
+    stripeCustomerId: v.string(),
+    stripeSubscriptionId: v.string(),
+    plan,
+    status: subscriptionStatus,
+    currentPeriodEnd: v.number(),
+  }).index("by_userId", ["userId"]),
+
+  webhookEvents: defineTable({
+    source: webhookSource,
+    eventId: v.string(),
+    processedAt: v.number(),
+  }).index("by_source_eventId", ["source", "eventId"]),
+
+  apiKeys: defineTable({
+    userId: v.id("users"),
+    provider: v.string(),
+    ciphertext: v.string(),
+    last4: v.string(),
+    createdAt: v.number(),
+  }).index("by_userId_provider", ["userId", "provider"]),
+});

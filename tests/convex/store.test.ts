@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { MAX_FILE_BYTES, MAX_FILES_PER_PROJECT } from "@/lib/files/paths";
+import { isStoreError, type ProjectStatus, type StoreErrorCode } from "@/lib/store/types";
+import { openConvexStore } from "./backend";
+
+async function storeErrorCode(promise: Promise<unknown>): Promise<StoreErrorCode | "resolved" | string> {
+  try {
+    await promise;
+    return "resolved";
+  } catch (e) {
+    return isStoreError(e) ? e.code : `not a StoreError: ${String(e)}`;
+  }
+}
+
+describe("Convex store specifics", () => {
+  it("strings that are not ids of the right table behave like missing records", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "App" });
+
+    expect(await store.getUser("not-an-id")).toBeNull();
+    expect(await store.getUser(project.id)).toBeNull();
+    expect(await store.getProject(user.id, user.id)).toBeNull();
+    expect(await store.getReservation(project.id)).toBeNull();
+    expect(await store.listProjects("not-an-id")).toEqual([]);
+    expect(await storeErrorCode(store.getBalance(project.id))).toBe("not_found");
+    expect(await storeErrorCode(store.chargeReservation(project.id, 1))).toBe("not_found");
+    expect(await storeErrorCode(store.createProject("not-an-id", { name: "X" }))).toBe("not_found");
+    expect(await storeErrorCode(store.finishGenerationStep(user.id, project.id, { status: "failed" }))).toBe("not_found");
+  });
+
+  it("paths that are not valid Convex field names survive versions and restore", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "App" });
+    const files = [
+      { path: "$lib/x.ts", content: "dollar" },
+      { path: "_app.tsx", content: "underscore" },
+      { path: "docs/über.md", content: "umlaut" },
+    ];
+    const v1 = await store.saveFiles(user.id, project.id, { files, message: "odd names" });
+    expect(Object.keys(v1.manifest).sort()).toEqual(files.map((f) => f.path).sort());
+
+    await store.saveFiles(user.id, project.id, { files: [], deletes: files.map((f) => f.path), message: "empty" });
+    expect(await store.listFiles(user.id, project.id)).toEqual([]);
+
+    const v3 = await store.restoreVersion(user.id, project.id, 1);
+    expect(v3.manifest).toEqual(v1.manifest);
+    const restored = (await store.listFiles(user.id, project.id)).map((f) => ({ path: f.path, content: f.content }));
+    expect(restored).toEqual(await store.getVersionFiles(user.id, project.id, 1));
+    expect(restored.map((f) => f.path).sort()).toEqual(files.map((f) => f.path).sort());
+  });
+
+  it("blobs are stored once per content, across files, versions and projects", async () => {
+    const { store, t } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const a = await store.createProject(user.id, { name: "A" });
+    const b = await store.createProject(user.id, { name: "B" });
+    await store.saveFiles(user.id, a.id, {
+      files: [
+        { path: "one.txt", content: "same" },
+        { path: "two.txt", content: "same" },
+      ],
+      message: "v1",
+    });
+    await store.saveFiles(user.id, a.id, { files: [{ path: "three.txt", content: "other" }], message: "v2" });
+    await store.saveFiles(user.id, b.id, { files: [{ path: "copy.txt", content: "same" }], message: "v1" });
+
+    const blobs = await t.run((ctx) => ctx.db.query("blobs").collect());
+    expect(blobs.map((blob) => blob.content).sort()).toEqual(["other", "same"]);
+  });
+
+  it("a save that would exceed the project's file limit is refused inside the mutation and writes nothing", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "Full" });
+    const full = Array.from({ length: MAX_FILES_PER_PROJECT }, (_, i) => ({ path: `f/${i}.txt`, content: `${i}` }));
+    await store.saveFiles(user.id, project.id, { files: full, message: "full" });
+
+    const code = await storeErrorCode(
+      store.saveFiles(user.id, project.id, {
+        files: [
+          { path: "f/0.txt", content: "changed" },
+          { path: "one-too-many.txt", content: "x" },
+        ],
+        message: "too many",
+      }),
+    );
+    expect(code).toBe("invalid");
+    expect((await store.getFile(user.id, project.id, "f/0.txt"))?.content).toBe("0");
+    expect(await store.getFile(user.id, project.id, "one-too-many.txt")).toBeNull();
+    expect((await store.listVersions(user.id, project.id)).map((v) => v.number)).toEqual([1]);
+  });
+
+  it("saving into and restoring a project larger than one transaction's 16 MiB read limit works", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "Big" });
+    const big = (i: number) => `${i}:`.padEnd(600_000, "x");
+    for (let save = 0; save < 5; save++) {
+      const files = Array.from({ length: 8 }, (_, j) => ({ path: `big/${save}-${j}.txt`, content: big(save * 8 + j) }));
+      await store.saveFiles(user.id, project.id, { files, message: `part ${save}` });
+    }
+
+    const small = await store.saveFiles(user.id, project.id, {
+      files: [{ path: "README.md", content: "# Big" }],
+      message: "small edit",
+    });
+    expect(Object.keys(small.manifest)).toHaveLength(41);
+    const restored = await store.restoreVersion(user.id, project.id, 1);
+    expect(Object.keys(restored.manifest)).toHaveLength(8);
+    expect((await store.getFile(user.id, project.id, "big/0-3.txt"))?.content).toBe(big(3));
+    expect(await store.getFile(user.id, project.id, "big/4-0.txt")).toBeNull();
+  });
+
+  it("a file too large for one Convex document is refused as invalid", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "App" });
+    const code = await storeErrorCode(
+      store.saveFiles(user.id, project.id, { files: [{ path: "max.txt", content: "x".repeat(MAX_FILE_BYTES) }], message: "m" }),
+    );
+    expect(code).toBe("invalid");
+    expect(await store.listVersions(user.id, project.id)).toEqual([]);
+  });
+
+  it("a webhook grant for an unknown user fails without recording the event", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const ghost = await store.createProject(user.id, { name: "not a user" });
+    const grant = { amount: 10, reason: "purchase" as const, idempotencyKey: "cs_ghost" };
+
+    expect(await storeErrorCode(store.recordWebhookEvent("stripe", "evt_1", { grant: { ...grant, userId: ghost.id } }))).toBe(
+      "not_found",
+    );
+    expect(await store.recordWebhookEvent("stripe", "evt_1", { grant: { ...grant, userId: user.id } })).toBe("first");
+    expect(await store.getBalance(user.id)).toBe(110);
+  });
+
+  it("a value the function validators reject surfaces as StoreError invalid", async () => {
+    const { store } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "App" });
+    const code = await storeErrorCode(store.updateProject(user.id, project.id, { status: "bogus" as ProjectStatus }));
+    expect(code).toBe("invalid");
+    expect((await store.getProject(user.id, project.id))?.status).toBe("pending");
+  });
+});
