@@ -6,17 +6,8 @@ import { findOwnedProject, requireOwnedProject, requireUser } from "./lib/access
 import { storeError } from "./lib/errors";
 import { toProject } from "./lib/records";
 import { projectStatus } from "./lib/validators";
+import { projectName } from "../lib/store/rules";
 
-const MAX_PROJECT_NAME_LENGTH = 100;
-
-function projectName(name: string): string {
-  const trimmed = name.trim();
-  if (!trimmed) throw storeError("invalid", "Project name is required.");
-  if (trimmed.length > MAX_PROJECT_NAME_LENGTH) {
-    throw storeError("invalid", `Project name must be at most ${MAX_PROJECT_NAME_LENGTH} characters.`);
-  }
-  return trimmed;
-}
 
 async function assertNameFree(ctx: QueryCtx, userId: Id<"users">, name: string): Promise<void> {
   const taken = await ctx.db

@@ -2,6 +2,7 @@ import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex
 import { api } from "@/convex/_generated/api";
 import { StoreError, type Store, type UsageStats, type Version } from "../types";
 import { fromConvexError } from "./errors";
+import { canonicalEmail, defaultNameFor, lookupEmail } from "../rules";
 
 /**
  * The Convex adapter of the Store port. Every operation is one Convex query or
@@ -33,15 +34,6 @@ interface Totals {
 
 const DEFAULT_LIST_LIMIT = 100;
 
-/** Emails are stored and compared lowercase (as in the SQLite adapter). */
-function canonicalEmail(email: string): string {
-  const e = String(email ?? "").trim().toLowerCase();
-  if (!e.includes("@") || e.length > 320) throw new StoreError("invalid", "A valid email address is required.");
-  return e;
-}
-
-const lookupEmail = (email: string) => String(email ?? "").trim().toLowerCase();
-const defaultName = (email: string) => email.slice(0, email.indexOf("@"));
 
 function toVersion(r: VersionRecord): Version {
   return { ...r, manifest: Object.fromEntries(r.manifest.map((m) => [m.path, m.sha256])) };
@@ -81,7 +73,7 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
     async ensureUser(input) {
       if (!input.externalId) throw new StoreError("invalid", "externalId is required.");
       const email = canonicalEmail(input.email);
-      const name = input.name?.trim() || defaultName(email);
+      const name = input.name?.trim() || defaultNameFor(email);
       return mutation(api.users.ensure, { externalId: input.externalId, email, name });
     },
     getUser: (userId) => query(api.users.get, { userId }),
@@ -195,7 +187,7 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
       return mutation(api.localAuth.createAccount, {
         externalId: `local:${crypto.randomUUID()}`,
         email,
-        name: input.name?.trim() || defaultName(email),
+        name: input.name?.trim() || defaultNameFor(email),
         passwordHash: input.passwordHash,
       });
     },

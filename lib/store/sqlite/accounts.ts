@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { StoreError, TRIAL_CREDITS, type ApiKeyRecord, type Plan, type Store, type User } from "../types";
 import { applyLedgerEntry } from "./credits";
 import { immediate, isUniqueViolation, newId, notFound, now, type Db } from "./db";
+import { canonicalEmail, defaultNameFor } from "../rules";
 
 type AccountOps = Pick<
   Store,
@@ -40,12 +41,6 @@ const toUser = (r: UserRow): User => ({
   createdAt: r.created_at,
 });
 
-/** Emails are stored and compared lowercase. */
-export function canonicalEmail(email: string): string {
-  const e = String(email ?? "").trim().toLowerCase();
-  if (!e.includes("@") || e.length > 320) throw new StoreError("invalid", "A valid email address is required.");
-  return e;
-}
 
 const emailTaken = () => new StoreError("conflict", "An account with this email already exists.");
 
@@ -76,8 +71,6 @@ export function accountOps(db: Db): AccountOps {
     return findUser(userById, id)!;
   }
 
-  const defaultName = (email: string) => email.slice(0, email.indexOf("@"));
-
   return {
     async ensureUser(input) {
       if (!input.externalId) throw new StoreError("invalid", "externalId is required.");
@@ -85,7 +78,7 @@ export function accountOps(db: Db): AccountOps {
       return immediate(db, () => {
         const existing = findUser(userByExternalId, input.externalId);
         if (existing) return { user: existing, created: false };
-        const name = input.name?.trim() || defaultName(email);
+        const name = input.name?.trim() || defaultNameFor(email);
         return { user: insertUser(input.externalId, email, name), created: true };
       });
     },
@@ -142,7 +135,7 @@ export function accountOps(db: Db): AccountOps {
       const email = canonicalEmail(input.email);
       if (!input.passwordHash) throw new StoreError("invalid", "passwordHash is required.");
       return immediate(db, () => {
-        const user = insertUser(`local:${randomUUID()}`, email, input.name?.trim() || defaultName(email));
+        const user = insertUser(`local:${randomUUID()}`, email, input.name?.trim() || defaultNameFor(email));
         db.prepare("INSERT INTO credentials (user_id, password_hash) VALUES (?, ?)").run(user.id, input.passwordHash);
         return user;
       });

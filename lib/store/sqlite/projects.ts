@@ -11,6 +11,7 @@ import {
   type Version,
 } from "../types";
 import { immediate, isUniqueViolation, newId, notFound, now, type Db } from "./db";
+import { projectName } from "../rules";
 
 type ProjectOps = Pick<
   Store,
@@ -27,7 +28,6 @@ type ProjectOps = Pick<
   | "restoreVersion"
 >;
 
-export const MAX_PROJECT_NAME_LENGTH = 100;
 const PROJECT_STATUSES: readonly ProjectStatus[] = ["pending", "generating", "completed", "failed", "archived"];
 
 interface ProjectRow {
@@ -91,15 +91,6 @@ const toVersion = (r: VersionRow): Version => ({
   createdAt: r.created_at,
   manifest: JSON.parse(r.manifest) as Record<string, string>,
 });
-
-function projectName(name: unknown): string {
-  const trimmed = typeof name === "string" ? name.trim() : "";
-  if (!trimmed) throw new StoreError("invalid", "Project name is required.");
-  if (trimmed.length > MAX_PROJECT_NAME_LENGTH) {
-    throw new StoreError("invalid", `Project name must be at most ${MAX_PROJECT_NAME_LENGTH} characters.`);
-  }
-  return trimmed;
-}
 
 const nameTaken = (name: string) => new StoreError("conflict", `You already have a project named "${name}".`);
 
