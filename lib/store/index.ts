@@ -21,3 +21,10 @@ async function openStore(): Promise<Store> {
   const { createSqliteStore } = await import("./sqlite");
   return createSqliteStore(path.join(e.DATA_DIR, "autocrea.db"));
 }
+
+/** Tests only: close and forget the cached store so the next getStore() opens a fresh one (re-reading env). */
+export async function resetStoreForTests(): Promise<void> {
+  const previous = storePromise;
+  storePromise = undefined;
+  if (previous) await (await previous.catch(() => undefined))?.close();
+}

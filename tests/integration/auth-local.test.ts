@@ -1,0 +1,212 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { POST as login } from "@/app/api/auth/login/route";
+import { POST as logout } from "@/app/api/auth/logout/route";
+import { POST as register } from "@/app/api/auth/register/route";
+import { GET as me } from "@/app/api/me/route";
+import { SESSION_COOKIE, hashSessionToken } from "@/lib/auth/session";
+import { getStore } from "@/lib/store";
+import { APP_URL, cookieFrom, get, jsonPost, useTestApp } from "./auth-setup";
+
+const ctx = undefined;
+const alice = { name: "Alice Example", email: "Alice@Example.com", password: "correct horse battery" };
+
+async function registerAlice(overrides: Partial<typeof alice> = {}, headers: Record<string, string> = {}) {
+  return register(jsonPost("/api/auth/register", { ...alice, ...overrides }, headers), ctx);
+}
+
+describe("local accounts", () => {
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    cleanup = await useTestApp();
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  it("register answers 201 with the user, sets a hardened session cookie, and /api/me shows 100 credits", async () => {
+    const res = await registerAlice();
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.user).toEqual({ id: expect.any(String), email: "alice@example.com", name: "Alice Example", plan: "free", tokenBalance: 100 });
+    expect(JSON.stringify(body)).not.toMatch(/scrypt|password/i);
+
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    expect(setCookie).toMatch(/Path=\//);
+    expect(setCookie).not.toMatch(/Secure/i); // not production
+    const expires = Date.parse(/Expires=([^;]+)/i.exec(setCookie)![1]);
+    expect(expires - Date.now()).toBeGreaterThan(29 * 24 * 3600 * 1000);
+
+    const meRes = await me(get("/api/me", { cookie: cookieFrom(res, SESSION_COOKIE) }), ctx);
+    expect(meRes.status).toBe(200);
+    expect(await meRes.json()).toEqual({ user: body.user, authMode: "local" });
+  });
+
+  it("stores only the hash of the session token", async () => {
+    const res = await registerAlice();
+    const token = cookieFrom(res, SESSION_COOKIE).split("=")[1];
+    const store = await getStore();
+    expect(await store.getSession(token)).toBeNull();
+    expect(await store.getSession(hashSessionToken(token))).toMatchObject({ userId: (await res.json()).user.id });
+  });
+
+  it("marks the cookie Secure in production", async () => {
+    await cleanup();
+    cleanup = await useTestApp({ NODE_ENV: "production" });
+    const res = await registerAlice();
+    expect(res.status).toBe(201);
+    expect(res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/; Secure/i);
+  });
+
+  it("refuses a second account with the same email (any case) with 409", async () => {
+    expect((await registerAlice()).status).toBe(201);
+    const res = await registerAlice({ email: "ALICE@example.COM", name: "Other" });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: "conflict", message: expect.stringMatching(/already exists/) });
+  });
+
+  it.each([
+    ["malformed JSON", "{not json", "invalid_json"],
+    ["an empty body", "", "invalid_json"],
+    ["a JSON array", [], "invalid_request"],
+    ["a missing email", { name: "A", password: "long enough" }, "invalid_request"],
+    ["a missing password", { name: "A", email: "a@example.com" }, "invalid_request"],
+    ["a missing name", { email: "a@example.com", password: "long enough" }, "invalid_request"],
+    ["a numeric password", { name: "A", email: "a@example.com", password: 12345678 }, "invalid_request"],
+    ["an object email", { name: "A", email: { x: 1 }, password: "long enough" }, "invalid_request"],
+    ["a 300-character name", { name: "n".repeat(300), email: "a@example.com", password: "long enough" }, "invalid_request"],
+    ["a blank name", { name: "   ", email: "a@example.com", password: "long enough" }, "invalid_request"],
+    ["a short password", { name: "A", email: "a@example.com", password: "short" }, "invalid_request"],
+    ["a 201-character password", { name: "A", email: "a@example.com", password: "p".repeat(201) }, "invalid_request"],
+    ["an invalid email", { name: "A", email: "not-an-email", password: "long enough" }, "invalid_request"],
+    ["a 255-character email", { name: "A", email: `${"e".repeat(243)}@example.com`, password: "long enough" }, "invalid_request"],
+  ])("register rejects %s with a 400 JSON error", async (_label, body, code) => {
+    const res = await register(jsonPost("/api/auth/register", body), ctx);
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error).toBe(code);
+    expect(typeof json.message).toBe("string");
+    expect(json.message).not.toMatch(/\bat\s.+\(.*:\d+:\d+\)/); // no stack frames
+    expect(res.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("gives field-specific messages the form can show", async () => {
+    const short = await register(jsonPost("/api/auth/register", { name: "A", email: "a@example.com", password: "short" }), ctx);
+    expect((await short.json()).message).toBe("Password must be at least 8 characters.");
+    const longName = await register(jsonPost("/api/auth/register", { name: "n".repeat(300), email: "a@example.com", password: "long enough" }), ctx);
+    expect((await longName.json()).message).toBe("Name must be at most 80 characters.");
+  });
+
+  it("login with the right password answers 200 with a new session; email is case-insensitive", async () => {
+    await registerAlice();
+    const res = await login(jsonPost("/api/auth/login", { email: " ALICE@example.com ", password: alice.password }), ctx);
+    expect(res.status).toBe(200);
+    expect((await res.json()).user).toMatchObject({ email: "alice@example.com", tokenBalance: 100 });
+    const meRes = await me(get("/api/me", { cookie: cookieFrom(res, SESSION_COOKIE) }), ctx);
+    expect(meRes.status).toBe(200);
+  });
+
+  it("answers the same 401 for a wrong password and for an unknown email", async () => {
+    await registerAlice();
+    const wrong = await login(jsonPost("/api/auth/login", { email: alice.email, password: "wrong password" }), ctx);
+    const unknown = await login(jsonPost("/api/auth/login", { email: "nobody@example.com", password: alice.password }), ctx);
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const expected = { error: "invalid_credentials", message: "Email or password is incorrect." };
+    expect(await wrong.json()).toEqual(expected);
+    expect(await unknown.json()).toEqual(expected);
+    expect(wrong.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("login rejects bad input with 400", async () => {
+    const res = await login(jsonPost("/api/auth/login", { email: "a@example.com" }), ctx);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_request", message: "Password is required." });
+  });
+
+  it("logout deletes the session and clears the cookie", async () => {
+    const res = await registerAlice();
+    const cookie = cookieFrom(res, SESSION_COOKIE);
+
+    const out = await logout(jsonPost("/api/auth/logout", {}, { cookie }), ctx);
+    expect(out.status).toBe(200);
+    const cleared = out.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
+    expect(cleared).toMatch(new RegExp(`^${SESSION_COOKIE}=;`));
+    expect(cleared).toMatch(/Max-Age=0|Expires=Thu, 01 Jan 1970/i);
+
+    const after = await me(get("/api/me", { cookie }), ctx);
+    expect(after.status).toBe(401);
+    expect(await after.json()).toMatchObject({ error: "unauthorized" });
+  });
+
+  it("/api/me answers 401 without a cookie or with a forged one", async () => {
+    expect((await me(get("/api/me"), ctx)).status).toBe(401);
+    const forged = `${SESSION_COOKIE}=${"A".repeat(43)}`;
+    expect((await me(get("/api/me", { cookie: forged }), ctx)).status).toBe(401);
+    expect((await me(get("/api/me", { cookie: `${SESSION_COOKIE}=garbage` }), ctx)).status).toBe(401);
+  });
+
+  it("rate-limits login attempts per email with 429 and Retry-After", async () => {
+    await registerAlice();
+    const attempt = (ip: string) =>
+      login(jsonPost("/api/auth/login", { email: alice.email, password: "wrong password" }, { "x-forwarded-for": ip }), ctx);
+    // Spread over many IPs so only the per-email limit can trip.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await attempt(`10.0.0.${i}`)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses[10]).toBe(429);
+
+    const limited = await attempt("10.0.1.1");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect(await limited.json()).toMatchObject({ error: "rate_limited", message: expect.stringMatching(/Try again in \d+ seconds?/) });
+
+    // Even the right password is refused while limited: no bypass by guessing right.
+    const right = await login(jsonPost("/api/auth/login", { email: alice.email, password: alice.password }, { "x-forwarded-for": "10.0.2.1" }), ctx);
+    expect(right.status).toBe(429);
+  });
+
+  it("rate-limits registrations per IP", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const res = await register(jsonPost("/api/auth/register", { name: "x", email: `bad-${i}`, password: "long enough" }, { "x-forwarded-for": "192.0.2.7" }), ctx);
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(400));
+    expect(statuses[20]).toBe(429);
+    // Another IP is unaffected.
+    expect((await registerAlice({}, { "x-forwarded-for": "192.0.2.8" })).status).toBe(201);
+  });
+
+  it("refuses cross-origin POSTs with 403 csrf", async () => {
+    const evil = { origin: "https://evil.example" };
+    const reg = await registerAlice({}, evil);
+    expect(reg.status).toBe(403);
+    expect(await reg.json()).toMatchObject({ error: "csrf" });
+
+    const ok = await registerAlice({}, { origin: APP_URL });
+    expect(ok.status).toBe(201);
+    const cookie = cookieFrom(ok, SESSION_COOKIE);
+
+    const loginRes = await login(jsonPost("/api/auth/login", { email: alice.email, password: alice.password }, evil), ctx);
+    expect(loginRes.status).toBe(403);
+
+    const out = await logout(jsonPost("/api/auth/logout", {}, { cookie, "sec-fetch-site": "cross-site" }), ctx);
+    expect(out.status).toBe(403);
+    // The session survived the forged logout.
+    expect((await me(get("/api/me", { cookie }), ctx)).status).toBe(200);
+  });
+
+  it("local endpoints do not exist in Clerk mode", async () => {
+    await cleanup();
+    cleanup = await useTestApp({
+      NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY: "pk_test_x",
+      CLERK_SECRET_KEY: "sk_test_x",
+      CLERK_JWT_KEY: "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----",
+    });
+    const res = await registerAlice();
+    expect(res.status).toBe(404);
+    expect((await login(jsonPost("/api/auth/login", { email: alice.email, password: alice.password }), ctx)).status).toBe(404);
+  });
+});
