@@ -13,8 +13,6 @@ import { sha256Hex } from "./lib/sha256";
  * once); a version's manifest lists every path's blob.
  */
 
-/** A Convex document holds at most 1 MiB; leave room for the blob's other fields. */
-const MAX_BLOB_BYTES = 1024 * 1024 - 1024;
 
 type ManifestEntry = Doc<"versions">["manifest"][number];
 
@@ -56,7 +54,6 @@ async function blobContent(ctx: QueryCtx, sha256: string, path: string): Promise
 
 async function storeBlob(ctx: MutationCtx, path: string, content: string): Promise<ManifestEntry> {
   const size = utf8ByteLength(content);
-  if (size > MAX_BLOB_BYTES) throw storeError("invalid", `${path} is larger than ${MAX_BLOB_BYTES} bytes.`);
   const sha256 = await sha256Hex(content);
   const existing = await ctx.db
     .query("blobs")

@@ -7,7 +7,8 @@ import { StoreError, type FileInput } from "@/lib/store/types";
  */
 
 export const MAX_PATH_LENGTH = 256;
-export const MAX_FILE_BYTES = 1024 * 1024;
+/** Per file. Half a MiB keeps one file inside one Convex document (1 MiB) with room to spare. */
+export const MAX_FILE_BYTES = 512 * 1024;
 export const MAX_FILES_PER_PROJECT = 500;
 
 // C0 controls, DEL and C1 controls.
