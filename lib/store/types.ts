@@ -349,7 +349,7 @@ export interface Store {
   // files & versions
   listFiles(userId: Id, projectId: Id): Promise<ProjectFile[]>;
   getFile(userId: Id, projectId: Id, path: string): Promise<ProjectFile | null>;
-  /** Atomic: applies writes and deletes and records a new version of the whole tree. Paths must already be normalized (lib/files). */
+  /** Atomic: applies writes and deletes and records a new version of the whole tree. Paths are normalized by lib/files/paths; an invalid path, size or count is "invalid" and nothing is written. */
   saveFiles(userId: Id, projectId: Id, input: SaveFilesInput): Promise<Version>;
   listVersions(userId: Id, projectId: Id): Promise<Version[]>;
   getVersion(userId: Id, projectId: Id, number: number): Promise<Version | null>;
