@@ -1,0 +1,55 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { CreditBalance } from "@/components/CreditBalance";
+import { NewProjectForm } from "@/components/projects/NewProjectForm";
+import { ProjectList } from "@/components/projects/ProjectList";
+import { card } from "@/components/ui/styles";
+import { getUser } from "@/lib/auth";
+import { listProjects } from "@/lib/projects/service";
+import { getStore } from "@/lib/store";
+
+export const metadata: Metadata = { title: "Dashboard" };
+
+export default async function DashboardPage() {
+  const user = await getUser();
+  if (!user) redirect("/sign-in");
+  const store = await getStore();
+  const [balance, projects] = await Promise.all([store.getBalance(user.id), listProjects(user.id)]);
+
+  return (
+    <div className="mx-auto max-w-6xl px-4 py-10 sm:px-6">
+      <h1 className="text-3xl font-bold tracking-tight text-zinc-50">Dashboard</h1>
+      <p className="mt-1 text-sm text-zinc-400">Signed in as {user.email}</p>
+
+      <div className="mt-8 grid gap-6 lg:grid-cols-3">
+        <div className="space-y-6">
+          <CreditBalance credits={balance} />
+          {projects.length > 0 && (
+            <div className={card}>
+              <NewProjectForm />
+            </div>
+          )}
+        </div>
+
+        <section aria-labelledby="projects-title" className="lg:col-span-2">
+          <h2 id="projects-title" className="text-lg font-semibold text-zinc-50">
+            Your projects
+          </h2>
+          <div className="mt-4">
+            {projects.length > 0 ? (
+              <ProjectList projects={projects} />
+            ) : (
+              <div className={card}>
+                <p className="text-xl font-semibold text-zinc-100">No projects yet</p>
+                <p className="mt-1 mb-6 text-sm text-zinc-400">
+                  Name your first project; you will describe the app to build on its page.
+                </p>
+                <NewProjectForm />
+              </div>
+            )}
+          </div>
+        </section>
+      </div>
+    </div>
+  );
+}

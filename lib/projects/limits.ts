@@ -1,0 +1,5 @@
+/** Project field limits; a separate module so client components can import them without zod. */
+export const PROJECT_NAME_MAX = 80;
+export const PROJECT_DESCRIPTION_MAX = 2_000;
+export const PROJECT_PROMPT_MAX = 20_000;
+export const PROJECT_FRAMEWORK_MAX = 40;

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import {
+  PROJECT_DESCRIPTION_MAX,
+  PROJECT_FRAMEWORK_MAX,
+  PROJECT_NAME_MAX,
+  PROJECT_PROMPT_MAX,
+} from "./limits";
+
+/** Input rules for projects (API routes); limits live in ./limits. */
+
+const NAME_PATTERN = /^[\p{L}\p{N} ._-]+$/u;
+
+export const projectNameSchema = z
+  .string({ error: "Name must be a string." })
+  .trim()
+  .min(1, { error: "Name is required." })
+  .max(PROJECT_NAME_MAX, { error: `Name must be at most ${PROJECT_NAME_MAX} characters.` })
+  .regex(NAME_PATTERN, { error: "Name may contain letters, digits, spaces, '-', '_' and '.' only." });
+
+const boundedText = (field: string, max: number) =>
+  z
+    .string({ error: `${field} must be a string.` })
+    .trim()
+    .max(max, { error: `${field} must be at most ${max} characters.` });
+
+export const createProjectSchema = z.strictObject({
+  name: projectNameSchema,
+  description: boundedText("Description", PROJECT_DESCRIPTION_MAX).optional(),
+  prompt: boundedText("Prompt", PROJECT_PROMPT_MAX).optional(),
+  framework: boundedText("Framework", PROJECT_FRAMEWORK_MAX).optional(),
+});
+
+export const updateProjectSchema = z
+  .strictObject({
+    name: projectNameSchema.optional(),
+    description: boundedText("Description", PROJECT_DESCRIPTION_MAX).optional(),
+  })
+  .refine((patch) => patch.name !== undefined || patch.description !== undefined, {
+    error: "Send at least one of: name, description.",
+  });
+
+export type CreateProjectBody = z.infer<typeof createProjectSchema>;
+export type UpdateProjectBody = z.infer<typeof updateProjectSchema>;
+
+/**
+ * Project ids are opaque (UUIDs in SQLite, Convex ids), but never contain
+ * anything outside this set; anything else cannot name a project and is a 404.
+ */
+const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isPlausibleProjectId(id: string): boolean {
+  return PROJECT_ID_PATTERN.test(id);
+}
