@@ -18,9 +18,13 @@ if ((${#apt_packages[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
 
-# npm ci only when the lockfile changed since the last install.
+# Install from the lockfile only when it changed since the last install.
+# `npm install` rather than `npm ci`: the registry this project is built against
+# lacks some foreign-platform optional binaries (e.g. @next/swc-win32-*), which npm
+# leaves out of the lockfile and `npm ci` then refuses. With a lockfile present,
+# `npm install` installs exactly the locked versions.
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.autocrea-lock; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
   cp package-lock.json node_modules/.autocrea-lock
 fi
 echo "setup: ready"
