@@ -1,0 +1,98 @@
+/**
+ * Contracts between the pieces of lib/ai (DESIGN.md §3–4):
+ *   protocol/  parses the role's streamed output into ProtocolEvents
+ *   providers  resolves which models a user's call may use, in order
+ *   call       streams one completion with fallback across those providers
+ *   pricing    turns reported usage into credits
+ *   orchestrator runs the role DAG and emits RunEvents
+ */
+
+// ---------------------------------------------------------------- output protocol
+
+/**
+ * What the parser emits. For a given transcript the sequence is the same
+ * whatever the chunking, once adjacent `text` events are merged.
+ */
+export type ProtocolEvent =
+  /** Explanation outside any tag. */
+  | { type: "text"; text: string }
+  /** `<file path="…">` has been read: the UI may show the file as "writing". */
+  | { type: "file_open"; path: string }
+  /** `</file>` closed: the whole content. */
+  | { type: "file"; path: string; content: string }
+  | { type: "edit"; path: string; search: string; replace: string }
+  | { type: "delete"; path: string }
+  | { type: "command"; command: string }
+  /** Malformed input (unclosed or nested tag, bad path, file over the limit…); parsing goes on where it can. */
+  | { type: "error"; message: string };
+
+export interface ProtocolParser {
+  push(chunk: string): ProtocolEvent[];
+  /** End of stream: flushes text and reports an unclosed tag as an error. */
+  end(): ProtocolEvent[];
+}
+
+// ---------------------------------------------------------------- providers and calls
+
+export type ProviderId = "joxcoder" | "openai" | "anthropic" | "ollama";
+
+/** One model the call may use; `source` says whose key pays the provider. */
+export interface ProviderCandidate {
+  provider: ProviderId;
+  model: string;
+  source: "user" | "platform";
+}
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** One try at one provider, recorded whether it worked or not. */
+export interface CallAttempt {
+  provider: ProviderId;
+  model: string;
+  ok: boolean;
+  /** Set when !ok: "timeout" | "http_5xx" | "rate_limited" | "malformed_stream" | "aborted" | … with detail. */
+  error?: string;
+  /** What the provider reported for this attempt (0 when it reported nothing). */
+  usage: Usage;
+}
+
+/** Streamed by `streamCompletion` (lib/ai/call.ts). */
+export type CallEvent =
+  | { type: "text"; text: string }
+  /** An attempt failed; text already yielded by it stays yielded. The next candidate is tried. */
+  | { type: "attempt_failed"; attempt: CallAttempt }
+  | { type: "finish"; attempt: CallAttempt };
+
+export interface StreamCompletionOptions {
+  candidates: ProviderCandidate[];
+  messages: ChatMessage[];
+  maxOutputTokens?: number;
+  /** Per attempt: no token for this long → timeout, next candidate. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------- runs
+
+export type RoleName = "architect" | "backend" | "frontend" | "devops" | "security" | "tester" | "fixer";
+
+/** Streamed over SSE and persisted in order; `seq` is the SSE id. */
+export type RunEvent =
+  | { type: "run_started"; runId: string; projectId: string; reserved: number; estimate: number }
+  | { type: "step_started"; stepId: string; role: RoleName; model: string; provider: string }
+  | { type: "step_finished"; stepId: string; role: RoleName; status: "succeeded" | "failed" | "skipped" | "canceled"; credits: number; inputTokens: number; outputTokens: number; error?: string; reason?: string }
+  | { type: "file_written"; role: RoleName; path: string; size: number }
+  | { type: "file_edited"; role: RoleName; path: string }
+  | { type: "file_deleted"; role: RoleName; path: string }
+  | { type: "meter"; spent: number; reserved: number }
+  | { type: "log"; role?: RoleName; level: "info" | "warn" | "error"; message: string }
+  | { type: "done"; status: "completed"; spent: number; refunded: number; version: number | null }
+  | { type: "failed"; status: "failed" | "canceled"; spent: number; refunded: number; error: string };
