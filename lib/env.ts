@@ -33,6 +33,8 @@ const schema = z
     JOXCODER_API_KEY: optional,
     JOXCODER_MODEL: optional,
     OPENAI_API_KEY: optional,
+    /** OpenAI-compatible base URL for the "openai" provider (platform and users' keys); default api.openai.com. */
+    OPENAI_BASE_URL: optional.pipe(z.url().optional()),
     ANTHROPIC_API_KEY: optional,
     OLLAMA_BASE_URL: optional.pipe(z.url().optional()),
     AUTOCREA_ENCRYPTION_KEY: optional,

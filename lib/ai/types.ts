@@ -57,6 +57,8 @@ export interface Usage {
 export interface CallAttempt {
   provider: ProviderId;
   model: string;
+  /** Whose key served the attempt (user-key attempts cost no platform credits). Additive: set by streamCompletion. */
+  source?: "user" | "platform";
   ok: boolean;
   /** Set when !ok: "timeout" | "http_5xx" | "rate_limited" | "malformed_stream" | "aborted" | … with detail. */
   error?: string;
@@ -78,6 +80,8 @@ export interface StreamCompletionOptions {
   /** Per attempt: no token for this long → timeout, next candidate. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Whose stored keys serve `source: "user"` candidates; keys are read and decrypted at call time. Additive. */
+  userId?: string;
 }
 
 // ---------------------------------------------------------------- runs
@@ -89,6 +93,10 @@ export type RunEvent =
   | { type: "run_started"; runId: string; projectId: string; reserved: number; estimate: number }
   | { type: "step_started"; stepId: string; role: RoleName; model: string; provider: string }
   | { type: "step_finished"; stepId: string; role: RoleName; status: "succeeded" | "failed" | "skipped" | "canceled"; credits: number; inputTokens: number; outputTokens: number; error?: string; reason?: string }
+  /** Additive: the step's model is writing; sent on its first token, then at most once a second. */
+  | { type: "step_progress"; stepId: string; role: RoleName; outputChars: number }
+  /** Additive: a `<file>` tag opened; its content is streaming (file_written follows when it closes). */
+  | { type: "file_started"; role: RoleName; path: string }
   | { type: "file_written"; role: RoleName; path: string; size: number }
   | { type: "file_edited"; role: RoleName; path: string }
   | { type: "file_deleted"; role: RoleName; path: string }

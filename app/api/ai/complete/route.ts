@@ -1,0 +1,7 @@
+import { completeAction } from "@/lib/ai/prompts/complete";
+import { actionRoute } from "../_lib/action-route";
+
+export const runtime = "nodejs";
+
+/** Streams the answer as SSE; app/api/ai/_lib/sse.ts documents the format. */
+export const POST = actionRoute("complete", completeAction);

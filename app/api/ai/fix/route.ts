@@ -1,0 +1,7 @@
+import { fixAction } from "@/lib/ai/prompts/fix";
+import { actionRoute } from "../_lib/action-route";
+
+export const runtime = "nodejs";
+
+/** Streams the answer as SSE; app/api/ai/_lib/sse.ts documents the format. */
+export const POST = actionRoute("fix", fixAction);

@@ -1,0 +1,35 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { requireUser } from "@/lib/auth";
+import { assertSameOrigin } from "@/lib/http/csrf";
+import { parseJson, route } from "@/lib/http/errors";
+import { enforceLimit } from "@/lib/rate-limit";
+import { listUserKeys, saveUserKey, USER_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
+
+export const runtime = "nodejs";
+
+const saveKeySchema = z.object({
+  provider: z.enum(USER_KEY_PROVIDERS),
+  apiKey: z
+    .string()
+    .trim()
+    .min(8, "apiKey looks too short")
+    .max(512)
+    .regex(/^\S+$/, "apiKey must not contain spaces"),
+});
+
+/** The user's stored keys: provider, last 4 characters, createdAt. Never the key. */
+export const GET = route(async (request) => {
+  const user = await requireUser(request);
+  return NextResponse.json({ keys: await listUserKeys(user.id) });
+});
+
+/** Stores (or replaces) the user's key for a provider, encrypted. 503 when the server has no encryption key. */
+export const POST = route(async (request) => {
+  const user = await requireUser(request);
+  assertSameOrigin(request);
+  enforceLimit(`keys:${user.id}`, { max: 20, windowMs: 60_000 }, "Too many key changes.");
+  const { provider, apiKey } = await parseJson(request, saveKeySchema, { maxBytes: 4 * 1024 });
+  const key = await saveUserKey(user.id, provider, apiKey);
+  return NextResponse.json({ key }, { status: 201 });
+});

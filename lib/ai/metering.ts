@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+import { HttpError } from "@/lib/http/errors";
+import { getStore, type AiRequestKind, type ChargeResult, type Id, type SettleResult } from "@/lib/store";
+import { CallFailedError, streamCompletion } from "./call";
+import { estimateCallCredits, creditsForAttempt, maxPlatformEstimate } from "./pricing";
+import { resolveCandidates } from "./providers";
+import type { CallAttempt, ChatMessage, ProviderCandidate, Usage } from "./types";
+
+/**
+ * How every AI call is paid for (DESIGN.md §3): reserve the estimate (402
+ * with {required, available} and nothing started when short), charge each
+ * attempt's reported usage against the reservation (capped by the store),
+ * settle ALWAYS (refunding the rest), record one aiRequests row per call.
+ *
+ * The pieces (reserveOrThrow, chargeAttempt, settleHold) are exported for
+ * runs; meteredCompletion strings them together for single-shot calls.
+ */
+
+export function insufficientCredits(required: number, available: number): HttpError {
+  return new HttpError(
+    402,
+    "insufficient_credits",
+    `This needs ${required} credits and you have ${available}.`,
+    { required, available },
+  );
+}
+
+/** Credits held for one call or run; `reservationId` null when nothing needed holding (estimate 0). */
+export interface Hold {
+  reservationId: Id | null;
+  amount: number;
+}
+
+/** Reserves `amount` credits; throws HttpError 402 `{required, available}` when the balance is short. */
+export async function reserveOrThrow(userId: Id, amount: number, idempotencyKey: string): Promise<Hold> {
+  if (amount <= 0) return { reservationId: null, amount: 0 };
+  const store = await getStore();
+  const result = await store.reserveCredits(userId, amount, idempotencyKey);
+  if (!result.ok) throw insufficientCredits(result.required, result.available);
+  return { reservationId: result.reservation.id, amount };
+}
+
+export interface AttemptCharge extends ChargeResult {
+  /** What the attempt's reported usage costs before capping. */
+  credits: number;
+}
+
+/** Charges one attempt's reported usage (0 for the user's own key); `exhausted` means the hold ran out. */
+export async function chargeAttempt(hold: Hold, attempt: CallAttempt): Promise<AttemptCharge> {
+  const credits = creditsForAttempt(attempt);
+  if (hold.reservationId === null) {
+    return { credits, charged: 0, spent: 0, remaining: 0, exhausted: credits > 0 };
+  }
+  const store = await getStore();
+  return { credits, ...(await store.chargeReservation(hold.reservationId, credits)) };
+}
+
+/** Closes the hold and refunds what was not spent. Safe to call twice. */
+export async function settleHold(hold: Hold): Promise<SettleResult | null> {
+  if (hold.reservationId === null) return null;
+  const store = await getStore();
+  return store.settleReservation(hold.reservationId);
+}
+
+export function totalUsage(attempts: readonly CallAttempt[]): Usage {
+  return attempts.reduce(
+    (sum, a) => ({ inputTokens: sum.inputTokens + a.usage.inputTokens, outputTokens: sum.outputTokens + a.usage.outputTokens }),
+    { inputTokens: 0, outputTokens: 0 },
+  );
+}
+
+// ---------------------------------------------------------------- single-shot calls
+
+export interface PrepareCallInput {
+  userId: Id;
+  kind: AiRequestKind;
+  /** Characters the prompt carries (for the estimate). */
+  inputChars: number;
+  maxOutputTokens: number;
+  preferredModel?: string;
+}
+
+export interface PreparedCall {
+  userId: Id;
+  kind: AiRequestKind;
+  candidates: ProviderCandidate[];
+  hold: Hold;
+  estimate: number;
+  maxOutputTokens: number;
+}
+
+/**
+ * Resolves providers and reserves the estimate for the dearest platform
+ * candidate. When credits are short but the user has their own keys, the
+ * call goes ahead on those keys only (they cost no credits); otherwise 402.
+ * Throws before anything starts: NoProviderError (503), 402.
+ */
+export async function prepareCall(input: PrepareCallInput): Promise<PreparedCall> {
+  const candidates = await resolveCandidates(input.userId, { preferredModel: input.preferredModel });
+  const estimate = maxPlatformEstimate(candidates, (model) =>
+    estimateCallCredits({ kind: input.kind, inputChars: input.inputChars, maxOutputTokens: input.maxOutputTokens, model }),
+  );
+  const base = { userId: input.userId, kind: input.kind, estimate, maxOutputTokens: input.maxOutputTokens };
+  try {
+    const hold = await reserveOrThrow(input.userId, estimate, `ai:${input.kind}:${randomUUID()}`);
+    return { ...base, candidates, hold };
+  } catch (err) {
+    const own = candidates.filter((c) => c.source === "user");
+    if (err instanceof HttpError && err.status === 402 && own.length > 0) {
+      return { ...base, candidates: own, hold: { reservationId: null, amount: 0 } };
+    }
+    throw err;
+  }
+}
+
+/** What the caller learns once the call is over (success or not). Safe to send to the browser. */
+export interface CallSummary {
+  ok: boolean;
+  /** Set when !ok: a message for people. */
+  error?: string;
+  aborted: boolean;
+  credits: number;
+  inputTokens: number;
+  outputTokens: number;
+  provider: string | null;
+  model: string | null;
+  /** The user's balance after settling (null when nothing was held). */
+  balance: number | null;
+  attempts: { provider: string; model: string; ok: boolean; error?: string }[];
+}
+
+export type MeteredEvent =
+  | { type: "text"; text: string }
+  | { type: "attempt_failed"; provider: string; model: string; error: string }
+  | { type: "done"; summary: CallSummary };
+
+export interface RunCallInput {
+  messages: ChatMessage[];
+  projectId?: Id | null;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Only the error code goes to the browser; provider details stay server-side. */
+const publicError = (error: string | undefined) => (error ? error.split(":")[0] : undefined);
+
+function failureMessage(failure: CallFailedError): string {
+  if (failure.aborted) return "The AI call was canceled.";
+  const tried = failure.attempts.map((a) => `${a.provider}: ${publicError(a.error) ?? "error"}`).join(", ");
+  return `Every AI provider failed (${tried}).`;
+}
+
+/**
+ * Runs a prepared call: streams text, charges every attempt, and ends with
+ * one `done` event. Settling and recording happen in `finally`, so they also
+ * run when the consumer stops early or the call throws.
+ */
+export async function* meteredCompletion(call: PreparedCall, input: RunCallInput): AsyncGenerator<MeteredEvent> {
+  const attempts: CallAttempt[] = [];
+  let charged = 0;
+  let failure: CallFailedError | undefined;
+  let balance: number | null = null;
+  let settled = false;
+  const store = await getStore();
+
+  const settleAndRecord = async () => {
+    if (settled) return;
+    settled = true;
+    const settle = await settleHold(call.hold);
+    balance = settle ? settle.balance : null;
+    const usage = totalUsage(attempts);
+    const last = attempts.at(-1);
+    await store.recordAiRequest({
+      userId: call.userId,
+      projectId: input.projectId ?? null,
+      kind: call.kind,
+      model: last?.model ?? call.candidates[0]?.model ?? "unknown",
+      tokens: usage.inputTokens + usage.outputTokens,
+      credits: charged,
+    });
+  };
+
+  try {
+    try {
+      for await (const event of streamCompletion({
+        candidates: call.candidates,
+        messages: input.messages,
+        maxOutputTokens: call.maxOutputTokens,
+        timeoutMs: input.timeoutMs,
+        signal: input.signal,
+        userId: call.userId,
+      })) {
+        if (event.type === "text") {
+          yield event;
+          continue;
+        }
+        attempts.push(event.attempt);
+        charged += (await chargeAttempt(call.hold, event.attempt)).charged;
+        if (event.type === "attempt_failed") {
+          yield {
+            type: "attempt_failed",
+            provider: event.attempt.provider,
+            model: event.attempt.model,
+            error: publicError(event.attempt.error) ?? "error",
+          };
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof CallFailedError)) throw err;
+      failure = err;
+    }
+    await settleAndRecord();
+    const usage = totalUsage(attempts);
+    const final = attempts.at(-1);
+    yield {
+      type: "done",
+      summary: {
+        ok: !failure,
+        error: failure ? failureMessage(failure) : undefined,
+        aborted: failure?.aborted ?? false,
+        credits: charged,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        provider: final?.provider ?? null,
+        model: final?.model ?? null,
+        balance,
+        attempts: attempts.map((a) => ({ provider: a.provider, model: a.model, ok: a.ok, error: publicError(a.error) })),
+      },
+    };
+  } finally {
+    await settleAndRecord();
+  }
+}

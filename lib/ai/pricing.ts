@@ -1,0 +1,139 @@
+import type { AiRequestKind } from "@/lib/store/types";
+import type { CallAttempt, ProviderCandidate, RoleName, Usage } from "./types";
+
+/**
+ * Credits for AI usage (DESIGN.md §3).
+ *
+ * Weights are integer milli-credits per 1,000 tokens, so every computation is
+ * integer arithmetic and exact:
+ *
+ *   milli = inputTokens × inputMilliPer1K + outputTokens × outputMilliPer1K   (milli-credits × 1000)
+ *   credits = ceil(milli / 1_000_000)
+ *
+ * i.e. the exact cost in credits rounded UP to a whole credit, per call
+ * attempt. 0 tokens cost 0 credits; any usage costs at least 1.
+ */
+
+export interface ModelWeights {
+  /** Milli-credits per 1,000 input tokens. */
+  inputMilliPer1K: number;
+  /** Milli-credits per 1,000 output tokens. */
+  outputMilliPer1K: number;
+}
+
+/** Models we price explicitly; anything else costs DEFAULT_WEIGHTS. */
+export const MODEL_WEIGHTS: Readonly<Record<string, ModelWeights>> = {
+  joxcoder: { inputMilliPer1K: 100, outputMilliPer1K: 400 },
+  "gpt-4o-mini": { inputMilliPer1K: 100, outputMilliPer1K: 400 },
+  "gpt-4.1-mini": { inputMilliPer1K: 150, outputMilliPer1K: 600 },
+  "gpt-4o": { inputMilliPer1K: 1_000, outputMilliPer1K: 4_000 },
+  "gpt-4.1": { inputMilliPer1K: 800, outputMilliPer1K: 3_200 },
+  "claude-haiku-4-5": { inputMilliPer1K: 400, outputMilliPer1K: 2_000 },
+  "claude-sonnet-4-5": { inputMilliPer1K: 1_200, outputMilliPer1K: 6_000 },
+  "qwen2.5-coder:7b": { inputMilliPer1K: 50, outputMilliPer1K: 100 },
+};
+
+export const DEFAULT_WEIGHTS: ModelWeights = { inputMilliPer1K: 500, outputMilliPer1K: 2_000 };
+
+const MILLI_PER_CREDIT_PER_1K = 1_000 * 1_000;
+
+export function weightsFor(model: string): ModelWeights {
+  return Object.hasOwn(MODEL_WEIGHTS, model) ? MODEL_WEIGHTS[model] : DEFAULT_WEIGHTS;
+}
+
+function tokenCount(n: number): number {
+  if (!Number.isFinite(n) || n <= 0) return 0;
+  return Math.floor(n);
+}
+
+/** Integer credits for the usage one attempt reported (see the rounding rule above). */
+export function creditsFor(model: string, usage: Usage): number {
+  const w = weightsFor(model);
+  const milli = tokenCount(usage.inputTokens) * w.inputMilliPer1K + tokenCount(usage.outputTokens) * w.outputMilliPer1K;
+  return Math.ceil(milli / MILLI_PER_CREDIT_PER_1K);
+}
+
+/**
+ * What an attempt costs the user in platform credits. A call made with the
+ * user's own key is paid by the user to the provider directly: 0 credits
+ * (its tokens are still recorded as usage).
+ */
+export function creditsForAttempt(attempt: CallAttempt): number {
+  if (attempt.source === "user") return 0;
+  return creditsFor(attempt.model, attempt.usage);
+}
+
+// ---------------------------------------------------------------- estimates
+
+/** Rough tokens per character of prompt text (conservative for code, which tokenizes densely). */
+const CHARS_PER_TOKEN = 3;
+
+export function tokensForChars(chars: number): number {
+  return Math.ceil(Math.max(0, chars) / CHARS_PER_TOKEN);
+}
+
+/**
+ * Expected tokens per role step beyond the user's prompt: `input` covers the
+ * system prompt plus what the role reads (the plan, other roles' files),
+ * `output` what it usually writes.
+ */
+export const ROLE_TOKEN_BUDGET: Readonly<Record<RoleName, Usage>> = {
+  architect: { inputTokens: 2_000, outputTokens: 3_000 },
+  backend: { inputTokens: 5_000, outputTokens: 8_000 },
+  frontend: { inputTokens: 5_000, outputTokens: 10_000 },
+  devops: { inputTokens: 4_000, outputTokens: 2_000 },
+  security: { inputTokens: 12_000, outputTokens: 2_000 },
+  tester: { inputTokens: 10_000, outputTokens: 4_000 },
+  fixer: { inputTokens: 12_000, outputTokens: 4_000 },
+};
+
+export interface RunEstimateInput {
+  /** One entry per planned step; repeat a role (e.g. "fixer") for each expected pass. */
+  roles: readonly RoleName[];
+  promptChars: number;
+  model: string;
+}
+
+/** Credits to reserve before a run: every step reads the prompt plus its budget. */
+export function estimateRunCredits({ roles, promptChars, model }: RunEstimateInput): number {
+  const promptTokens = tokensForChars(promptChars);
+  let inputTokens = 0;
+  let outputTokens = 0;
+  for (const role of roles) {
+    inputTokens += ROLE_TOKEN_BUDGET[role].inputTokens + promptTokens;
+    outputTokens += ROLE_TOKEN_BUDGET[role].outputTokens;
+  }
+  return creditsFor(model, { inputTokens, outputTokens });
+}
+
+/** System prompt overhead per single-shot action, in tokens. */
+const ACTION_OVERHEAD_TOKENS = 400;
+
+export interface CallEstimateInput {
+  kind: AiRequestKind;
+  /** Characters of everything the prompt carries (code, history, instruction…). */
+  inputChars: number;
+  /** The call's output cap: the estimate assumes it is reached. */
+  maxOutputTokens: number;
+  model: string;
+}
+
+/** Credits to reserve for one explain/fix/refactor/complete/chat call (an upper bound for its output). */
+export function estimateCallCredits({ inputChars, maxOutputTokens, model }: CallEstimateInput): number {
+  return creditsFor(model, {
+    inputTokens: tokensForChars(inputChars) + ACTION_OVERHEAD_TOKENS,
+    outputTokens: maxOutputTokens,
+  });
+}
+
+/**
+ * The estimate for the dearest platform model among the candidates, so the
+ * reservation covers a fallback to any of them. User-key candidates cost 0.
+ */
+export function maxPlatformEstimate(candidates: readonly ProviderCandidate[], estimate: (model: string) => number): number {
+  let max = 0;
+  for (const c of candidates) {
+    if (c.source === "platform") max = Math.max(max, estimate(c.model));
+  }
+  return max;
+}
