@@ -8,6 +8,8 @@ apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 # Fonts so screenshots and e2e pages render text.
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_packages+=(fonts-dejavu-core)
+# The sandbox-runner isolates every process with bubblewrap (it refuses to start without it).
+command -v bwrap >/dev/null 2>&1 || apt_packages+=(bubblewrap)
 
 if ((${#apt_packages[@]})); then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
@@ -26,5 +28,9 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.autocrea-lock; then
   npm install --no-audit --no-fund
   cp package-lock.json node_modules/.autocrea-lock
+fi
+# The sandbox-runner is a separate package with its own lockfile.
+if [ ! -f sandbox-runner/node_modules/.package-lock.json ] || ! cmp -s sandbox-runner/package-lock.json sandbox-runner/node_modules/.autocrea-lock; then
+  (cd sandbox-runner && npm install --no-audit --no-fund && cp package-lock.json node_modules/.autocrea-lock)
 fi
 echo "setup: ready"

@@ -1,0 +1,86 @@
+/**
+ * The sandbox-runner's wire shapes as the app sees them (DESIGN.md §5).
+ * The runner validates every request; these types only describe the JSON.
+ */
+
+export type RunStatus = "OK" | "RE" | "SG" | "TO" | "ML" | "OL" | "XX";
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  status: RunStatus;
+  /** Why the runner stopped it (TO/ML/OL/XX), else null. */
+  message: string | null;
+  wallMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+  truncated: boolean;
+}
+
+export interface ExecuteResult {
+  language: string;
+  version: string;
+  /** Compiled languages only. */
+  compile?: RunResult;
+  /** Absent only when compilation failed (compile.status says why). */
+  run?: RunResult;
+}
+
+/** Per-request limits (any subset); values outside the runner's bounds are a 400, never silently clamped. */
+export interface LimitsInput {
+  wallMs?: number;
+  cpuMs?: number;
+  memoryBytes?: number;
+  pids?: number;
+  outputBytes?: number;
+  fileSizeBytes?: number;
+  nofile?: number;
+}
+
+export interface FileInput {
+  path: string;
+  content: string;
+}
+
+export interface ExecuteFileInput extends FileInput {
+  encoding?: "utf8" | "base64";
+}
+
+export interface ExecuteRequest {
+  language: string;
+  version?: string;
+  /** The first file is the entry point. */
+  files: ExecuteFileInput[];
+  stdin?: string;
+  args?: string[];
+  limits?: LimitsInput;
+  compileLimits?: LimitsInput;
+}
+
+export interface Runtime {
+  language: string;
+  version: string;
+  aliases: string[];
+  /** What actually runs it, e.g. "gcc 12.2.0". */
+  runtime: string;
+  compiled: boolean;
+}
+
+export interface RunnerHealth {
+  status: string;
+  [extra: string]: unknown;
+}
+
+export type CommandRequest = ({ command: string; argv?: never } | { argv: string[]; command?: never }) & {
+  stdin?: string;
+  limits?: LimitsInput;
+};
+
+export interface PtyTicket {
+  ticket: string;
+  /** WebSocket URL the browser connects to, ticket included. */
+  url: string;
+  expiresAt: number;
+}

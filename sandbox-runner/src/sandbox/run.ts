@@ -1,0 +1,227 @@
+import { spawn } from "node:child_process";
+import { constants as osConstants } from "node:os";
+import type { Readable } from "node:stream";
+import type { RunnerConfig } from "../config.js";
+import type { Limits } from "../limits.js";
+import { SandboxCgroup } from "./cgroup.js";
+import { sandboxCommand, type ReadOnlyBind } from "./command.js";
+
+/** OK, runtime error (non-zero exit), signal, time limit, memory limit, output limit, internal error. */
+export type RunStatus = "OK" | "RE" | "SG" | "TO" | "ML" | "OL" | "XX";
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  status: RunStatus;
+  /** Human-readable reason for TO/ML/OL/XX, else null. */
+  message: string | null;
+  wallMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+  truncated: boolean;
+}
+
+export interface RunSpec {
+  argv: string[];
+  /** Host directory bound at /workspace. */
+  workspace: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string | Buffer;
+  limits: Limits;
+  readOnlyBinds?: ReadOnlyBind[];
+  config?: RunnerConfig;
+  /** Called with the cgroup once created (tests use it to check that nothing is left behind). */
+  onCgroup?: (cgroup: SandboxCgroup) => void;
+}
+
+const STATUS_FD = 3;
+const CPU_POLL_MS = 100;
+
+function signalName(signo: number): string | null {
+  const entry = Object.entries(osConstants.signals).find(([, value]) => value === signo);
+  return entry ? entry[0] : null;
+}
+
+/**
+ * bubblewrap reports a child killed by signal N as exit code 128+N (as shells do), so a program
+ * that itself exits with 129..192 is reported as that signal. This is the usual convention.
+ */
+function decodeExit(code: number | null, signal: NodeJS.Signals | null): { exitCode: number | null; signal: string | null } {
+  if (signal) return { exitCode: null, signal };
+  if (code !== null && code > 128 && code <= 128 + 64) {
+    const name = signalName(code - 128);
+    if (name) return { exitCode: null, signal: name };
+  }
+  return { exitCode: code, signal: null };
+}
+
+/** Runs one program in a fresh sandbox and cgroup, which are always removed before this resolves. */
+export async function runInSandbox(spec: RunSpec): Promise<RunResult> {
+  const { limits } = spec;
+  const started = process.hrtime.bigint();
+  const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
+  let cgroup: SandboxCgroup;
+  try {
+    cgroup = SandboxCgroup.create(limits, spec.config?.cgroupParent);
+  } catch (error) {
+    return internalError(`cannot create the sandbox cgroup: ${(error as Error).message}`, elapsedMs());
+  }
+  spec.onCgroup?.(cgroup);
+  try {
+    return await runInCgroup(spec, cgroup, elapsedMs);
+  } finally {
+    await cgroup.remove();
+  }
+}
+
+function internalError(message: string, wallMs: number, stderr = ""): RunResult {
+  return {
+    stdout: "",
+    stderr,
+    exitCode: null,
+    signal: null,
+    status: "XX",
+    message,
+    wallMs,
+    cpuMs: 0,
+    memoryBytes: 0,
+    truncated: false,
+  };
+}
+
+function runInCgroup(spec: RunSpec, cgroup: SandboxCgroup, elapsedMs: () => number): Promise<RunResult> {
+  const { limits } = spec;
+  const command = sandboxCommand({
+    argv: spec.argv,
+    workspace: spec.workspace,
+    cwd: spec.cwd,
+    env: spec.env,
+    limits,
+    cgroup,
+    readOnlyBinds: spec.readOnlyBinds,
+    statusFd: STATUS_FD,
+    config: spec.config,
+  });
+
+  return new Promise<RunResult>((resolve) => {
+    const child = spawn(command.file, command.args, {
+      env: command.env,
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let outputBytes = 0;
+    let truncated = false;
+    let status: string = "";
+    let stopReason: { status: "TO" | "OL"; message: string } | null = null;
+    let spawnError: Error | null = null;
+
+    const stop = (reason: { status: "TO" | "OL"; message: string }) => {
+      stopReason ??= reason;
+      void cgroup.killAll();
+      // The chain before bwrap (sh, prlimit, setpriv) is in the cgroup too, but kill the direct child in case
+      // it has not joined yet.
+      child.kill("SIGKILL");
+    };
+
+    const collect = (target: Buffer[]) => (chunk: Buffer) => {
+      if (truncated) return;
+      const room = limits.outputBytes - outputBytes;
+      if (chunk.length > room) {
+        if (room > 0) target.push(chunk.subarray(0, room));
+        outputBytes = limits.outputBytes;
+        truncated = true;
+        stop({ status: "OL", message: `output exceeded ${limits.outputBytes} bytes` });
+        return;
+      }
+      target.push(chunk);
+      outputBytes += chunk.length;
+    };
+    child.stdout!.on("data", collect(stdout));
+    child.stderr!.on("data", collect(stderr));
+    (child.stdio[STATUS_FD] as Readable).on("data", (chunk: Buffer) => {
+      status += chunk.toString("utf8");
+    });
+    child.stdin!.on("error", () => {
+      // The program may exit or close stdin without reading it all (EPIPE): not an error of the run.
+    });
+    child.stdin!.end(spec.stdin ?? "");
+
+    const wallTimer = setTimeout(
+      () => stop({ status: "TO", message: `wall time limit of ${limits.wallMs} ms exceeded` }),
+      limits.wallMs,
+    );
+    // CPU is checked against the whole tree's usage; RLIMIT_CPU alone would only bound each process.
+    let cpuPoll: NodeJS.Timeout | undefined;
+    const cpuStart = setTimeout(() => {
+      cpuPoll = setInterval(() => {
+        if (cgroup.cpuUsageMs() > limits.cpuMs) {
+          stop({ status: "TO", message: `cpu time limit of ${limits.cpuMs} ms exceeded` });
+        }
+      }, CPU_POLL_MS);
+    }, Math.min(limits.cpuMs, limits.wallMs));
+
+    child.on("error", (error) => {
+      spawnError = error;
+    });
+    child.on("exit", () => {
+      // Anything still alive (it should not be: bwrap's pid namespace dies with it) goes now.
+      void cgroup.killAll();
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(wallTimer);
+      clearTimeout(cpuStart);
+      clearInterval(cpuPoll);
+      const wallMs = elapsedMs();
+      const sandboxStarted = status.includes('"child-pid"');
+      const stderrText = Buffer.concat(stderr).toString("utf8");
+      if (spawnError) {
+        resolve(internalError(`cannot start the sandbox: ${spawnError.message}`, wallMs, stderrText));
+        return;
+      }
+      if (!sandboxStarted && !stopReason) {
+        resolve(internalError(`the sandbox failed to start: ${stderrText.trim() || `exit code ${code}`}`, wallMs, stderrText));
+        return;
+      }
+      const cpuMs = Math.round(cgroup.cpuUsageMs());
+      const memoryBytes = cgroup.peakMemoryBytes();
+      const { exitCode, signal: signalText } = decodeExit(code, signal);
+      let runStatus: RunStatus;
+      let message: string | null = null;
+      if (stopReason) {
+        runStatus = stopReason.status;
+        message = stopReason.message;
+      } else if (cgroup.oomKilled()) {
+        runStatus = "ML";
+        message = `memory limit of ${limits.memoryBytes} bytes exceeded`;
+      } else if (signalText === "SIGXCPU" || cpuMs > limits.cpuMs) {
+        runStatus = "TO";
+        message = `cpu time limit of ${limits.cpuMs} ms exceeded`;
+      } else if (signalText === "SIGXFSZ") {
+        runStatus = "OL";
+        message = `file size limit of ${limits.fileSizeBytes} bytes exceeded`;
+      } else if (signalText) {
+        runStatus = "SG";
+      } else if (exitCode !== 0) {
+        runStatus = "RE";
+      } else {
+        runStatus = "OK";
+      }
+      resolve({
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: stderrText,
+        exitCode,
+        signal: signalText,
+        status: runStatus,
+        message,
+        wallMs: Math.round(wallMs),
+        cpuMs,
+        memoryBytes,
+        truncated,
+      });
+    });
+  });
+}

@@ -1,0 +1,89 @@
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { getRunnerConfig, type RunnerConfig } from "./config.js";
+import { DEFAULT_LIMITS } from "./limits.js";
+import { cgroupLayout } from "./sandbox/cgroup.js";
+import { runInSandbox } from "./sandbox/run.js";
+import { createWorkspace, removeWorkspace } from "./sandbox/workspace.js";
+
+export class SelfTestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SelfTestError";
+  }
+}
+
+export interface SelfTestReport {
+  cgroupVersion: 1 | 2;
+  sandboxUid: number;
+  wallMs: number;
+}
+
+/** Runs inside the sandbox and reports what it can see, one `key=value` per line. */
+const PROBE = [
+  'echo "uid=$(id -u)"',
+  'echo "gid=$(id -g)"',
+  "if touch /selftest-probe 2>/dev/null; then echo root_writable=yes; else echo root_writable=no; fi",
+  "if touch /workspace/.selftest-probe 2>/dev/null; then echo workspace_writable=yes; else echo workspace_writable=no; fi",
+  'echo "interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" ",")"',
+  "if [ -e /root ] || [ -e /home ]; then echo home_visible=yes; else echo home_visible=no; fi",
+  'echo "env_count=$(env | grep -c -v -E "^(PATH|HOME|TMPDIR|LANG|USER|PWD|SHLVL|_)=")"',
+].join("\n");
+
+function check(condition: boolean, reason: string): void {
+  if (!condition) throw new SelfTestError(reason);
+}
+
+/**
+ * Builds a real sandbox and proves it is isolated. Throws SelfTestError with the reason if anything
+ * is missing or not as expected; the server must then refuse to start (there is no unsandboxed mode).
+ */
+export async function selfTest(config: RunnerConfig = getRunnerConfig()): Promise<SelfTestReport> {
+  check(process.getuid?.() === 0, "the runner must start as root: it creates cgroups and drops each sandbox to an unprivileged uid");
+  check(existsSync(config.bwrapPath), `bubblewrap not found at ${config.bwrapPath} (install bubblewrap or set RUNNER_BWRAP_PATH)`);
+  try {
+    check(statSync(config.bwrapPath).isFile(), `${config.bwrapPath} is not a file`);
+    accessSync(config.bwrapPath, constants.X_OK);
+  } catch (error) {
+    if (error instanceof SelfTestError) throw error;
+    throw new SelfTestError(`bubblewrap at ${config.bwrapPath} is not executable`);
+  }
+  let cgroupVersion: 1 | 2;
+  try {
+    cgroupVersion = cgroupLayout().version;
+  } catch (error) {
+    throw new SelfTestError((error as Error).message);
+  }
+
+  const workspace = createWorkspace(config);
+  try {
+    const result = await runInSandbox({
+      argv: ["/bin/sh", "-c", PROBE],
+      workspace: workspace.dir,
+      limits: { ...DEFAULT_LIMITS, wallMs: 5_000 },
+      config,
+    });
+    check(
+      result.status === "OK",
+      `the probe did not run in the sandbox (status ${result.status}${result.message ? `: ${result.message}` : ""}${
+        result.stderr.trim() ? `; stderr: ${result.stderr.trim().slice(0, 500)}` : ""
+      })`,
+    );
+    const seen = Object.fromEntries(
+      result.stdout
+        .split("\n")
+        .filter((line) => line.includes("="))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    check(seen.uid === String(config.sandboxUid), `sandboxed uid is ${seen.uid}, expected ${config.sandboxUid}`);
+    check(seen.gid === String(config.sandboxGid), `sandboxed gid is ${seen.gid}, expected ${config.sandboxGid}`);
+    check(seen.root_writable === "no", "/ is writable inside the sandbox");
+    check(seen.workspace_writable === "yes", "the workspace is not writable inside the sandbox");
+    check(seen.interfaces === "lo,", `network interfaces visible inside the sandbox: ${seen.interfaces}`);
+    check(seen.home_visible === "no", "/root or /home is visible inside the sandbox");
+    check(seen.env_count === "0", "the runner's environment leaks into the sandbox");
+    check(result.cpuMs > 0, "the probe's cpu time was not accounted in its cgroup");
+    return { cgroupVersion, sandboxUid: config.sandboxUid, wallMs: result.wallMs };
+  } finally {
+    removeWorkspace(workspace);
+  }
+}

@@ -1,0 +1,259 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { z } from "zod";
+import { describeAuthFailure, RequestAuthenticator } from "../auth/request-auth";
+import { RequestError } from "../errors";
+import type { SessionManager } from "../sessions/manager";
+import { readBody } from "./body";
+import { HttpError, notFound } from "./http-error";
+import {
+  commandArgv,
+  CreateSessionSchema,
+  describeZodError,
+  RunCommandSchema,
+  WriteFilesSchema,
+} from "./schemas";
+
+export interface RunnerServerOptions {
+  secret: string;
+  sessions: SessionManager;
+  /** POST /v1/execute: validates its own request (RequestError → 400) and runs it. */
+  execute: (request: unknown) => Promise<unknown>;
+  runtimes: () => Promise<unknown>;
+  /** Largest request body accepted; larger ones get 413 without being read. */
+  maxBodyBytes?: number;
+  /** Largest client → server terminal frame. */
+  maxPtyFrameBytes?: number;
+  log?: (message: string) => void;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+interface RouteContext {
+  params: string[];
+  body: unknown;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  /** Signed requests only, except health (for load balancers and container probes). */
+  public?: boolean;
+  /** A JSON body, validated with this schema (`true`: parsed here, validated by the module). Else no body. */
+  schema?: z.ZodType | true;
+  handle: (ctx: RouteContext) => Promise<{ status: number; body?: unknown }>;
+}
+
+const SESSION = "/v1/sessions/([^/]+)";
+
+/**
+ * The runner's HTTP + WebSocket API (DESIGN.md §5). Handlers stay thin:
+ * authenticate, read a bounded body, validate with zod, call the module,
+ * map errors to `{error, message}`.
+ */
+export function createRunnerServer(options: RunnerServerOptions): Server {
+  const auth = new RequestAuthenticator(options.secret);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = options.log ?? ((message: string) => console.error(`[runner] ${message}`));
+  const { sessions } = options;
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      pattern: /^\/v1\/health$/,
+      public: true,
+      handle: async () => ({ status: 200, body: { status: "ok" } }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/v1\/runtimes$/,
+      handle: async () => ({ status: 200, body: await options.runtimes() }),
+    },
+    {
+      method: "POST",
+      pattern: /^\/v1\/execute$/,
+      schema: true,
+      handle: async ({ body }) => ({ status: 200, body: await options.execute(body) }),
+    },
+    {
+      method: "POST",
+      pattern: /^\/v1\/sessions$/,
+      schema: CreateSessionSchema,
+      handle: async ({ body }) => {
+        const session = await sessions.create((body as z.infer<typeof CreateSessionSchema>).userId);
+        return { status: 201, body: { id: session.id } };
+      },
+    },
+    {
+      method: "PUT",
+      pattern: new RegExp(`^${SESSION}/files$`),
+      schema: WriteFilesSchema,
+      handle: async ({ params, body }) => {
+        const { files, deletes = [] } = body as z.infer<typeof WriteFilesSchema>;
+        await sessions.writeFiles(params[0]!, { files, deletes });
+        return { status: 200, body: { written: files.length, deleted: deletes.length } };
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^${SESSION}/commands$`),
+      schema: RunCommandSchema,
+      handle: async ({ params, body }) => {
+        const request = body as z.infer<typeof RunCommandSchema>;
+        const result = await sessions.runCommand(params[0]!, {
+          argv: commandArgv(request),
+          stdin: request.stdin,
+          limits: request.limits,
+        });
+        return { status: 200, body: result };
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: new RegExp(`^${SESSION}$`),
+      handle: async ({ params }) => {
+        await sessions.delete(params[0]!);
+        return { status: 204 };
+      },
+    },
+  ];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathWithQuery = req.url ?? "/";
+    const pathname = pathWithQuery.split("?")[0]!;
+    const candidates = routes.filter((r) => r.pattern.test(pathname));
+    if (candidates.length === 0) throw notFound(`No route for ${pathname.slice(0, 200)}.`);
+    const route = candidates.find((r) => r.method === req.method);
+    if (!route) {
+      res.setHeader("allow", candidates.map((r) => r.method).join(", "));
+      throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed on ${pathname}.`);
+    }
+
+    if (!route.public) {
+      const early = auth.precheck(req.headers);
+      if (early) throw new HttpError(401, "unauthorized", describeAuthFailure(early));
+    }
+    const limit = route.schema ? maxBodyBytes : 0;
+    const raw = await readBody(req, Math.max(limit, 0)).catch((err) => {
+      // A body where none belongs is only "too large" in a technical sense.
+      if (limit === 0 && err instanceof HttpError && err.status === 413) {
+        throw new HttpError(400, "invalid_request", `${req.method} ${pathname} takes no body.`);
+      }
+      throw err;
+    });
+    if (!route.public) {
+      const failure = auth.verify(req.headers, req.method!, pathWithQuery, raw.sha256);
+      if (failure) throw new HttpError(401, "unauthorized", describeAuthFailure(failure));
+    }
+
+    let body: unknown = undefined;
+    if (route.schema) {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw.bytes.toString("utf8"));
+      } catch {
+        throw new HttpError(400, "invalid_json", "Request body is not valid JSON.");
+      }
+      if (route.schema === true) {
+        body = json;
+      } else {
+        const parsed = route.schema.safeParse(json);
+        if (!parsed.success) {
+          throw new HttpError(400, "invalid_request", describeZodError(parsed.error), {
+            issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+          });
+        }
+        body = parsed.data;
+      }
+    }
+
+    const params = route.pattern.exec(pathname)!.slice(1).map((p) => safeDecode(p));
+    const result = await route.handle({ params, body });
+    sendJson(res, result.status, result.body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((caught: unknown) => {
+      const err = caught instanceof RequestError ? new HttpError(caught.status, caught.code, caught.message) : caught;
+      if (err instanceof HttpError) {
+        // Stop receiving a body we refused (413, or a 401 before it was read).
+        if (!req.complete) res.setHeader("connection", "close");
+        sendJson(res, err.status, { error: err.code, message: err.message, ...err.extra });
+        return;
+      }
+      log(`unhandled error on ${req.method} ${(req.url ?? "").split("?")[0]}: ${err instanceof Error ? err.stack : err}`);
+      sendJson(res, 500, { error: "internal_error", message: "The runner failed to handle this request." });
+    });
+  });
+  server.requestTimeout = 10 * 60_000;
+  server.headersTimeout = 30_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPtyFrameBytes ?? 1024 * 1024 });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://runner");
+    const match = new RegExp(`^${SESSION}/pty$`).exec(url.pathname);
+    if (!match) return refuseUpgrade(socket, 404, "not_found", "No WebSocket route here.");
+    const sessionId = safeDecode(match[1]!);
+    const ticket = auth.verifyTicket(url.searchParams.get("ticket"), sessionId);
+    if (!ticket.ok) return refuseUpgrade(socket, 401, "unauthorized", ticket.message);
+    let terminal;
+    try {
+      const session = sessions.get(sessionId);
+      if (session.userId !== ticket.payload.userId) {
+        return refuseUpgrade(socket, 403, "forbidden", "The terminal ticket is for another user.");
+      }
+      terminal = sessions.terminal(sessionId, initialSize(url));
+    } catch (err) {
+      if (err instanceof HttpError) return refuseUpgrade(socket, err.status, err.code, err.message);
+      log(`terminal start failed: ${err instanceof Error ? err.stack : err}`);
+      return refuseUpgrade(socket, 500, "internal_error", "The terminal could not be started.");
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => terminal.attach(ws));
+  });
+  server.on("close", () => wss.close());
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  return server;
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+function initialSize(url: URL): { cols: number; rows: number } | undefined {
+  const cols = Number(url.searchParams.get("cols"));
+  const rows = Number(url.searchParams.get("rows"));
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > 1000 || rows > 500) {
+    return undefined;
+  }
+  return { cols, rows };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: code, message });
+  const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error" }[status] ?? "Error";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

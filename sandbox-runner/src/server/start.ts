@@ -1,0 +1,60 @@
+import type { AddressInfo } from "node:net";
+import { getRunnerConfig, type RunnerConfig } from "../config";
+import { execute } from "../execute";
+import { listRuntimes } from "../runtimes";
+import { SessionManager } from "../sessions/manager";
+import { createSessionSandbox } from "../sessions/sandbox-core";
+import type { ServerConfig } from "./config";
+import { createRunnerServer } from "./server";
+
+export interface RunningRunner {
+  url: string;
+  sessions: SessionManager;
+  /** Stops accepting connections, ends every session (processes, cgroups, workspaces). */
+  close(): Promise<void>;
+}
+
+/** Wires the service together and listens. The caller runs the self-test first. */
+export async function startRunner(
+  config: ServerConfig,
+  runnerConfig: RunnerConfig = getRunnerConfig(),
+  log?: (message: string) => void,
+): Promise<RunningRunner> {
+  const sessions = new SessionManager({
+    sandbox: createSessionSandbox(runnerConfig),
+    idleTtlMs: config.sessionIdleTtlMs,
+    maxSessions: config.maxSessions,
+  });
+  const server = createRunnerServer({
+    secret: config.secret,
+    sessions,
+    execute,
+    runtimes: listRuntimes,
+    maxBodyBytes: config.maxBodyBytes,
+    log,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    sessions,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await sessions.closeAll();
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

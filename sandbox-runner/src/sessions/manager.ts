@@ -1,0 +1,177 @@
+import { randomBytes } from "node:crypto";
+import { HttpError, notFound } from "../server/http-error";
+import { Terminal } from "../pty/terminal";
+import type { SessionSandbox, SessionCommand, SessionRunResult, SessionFiles } from "./sandbox";
+
+export interface SessionManagerOptions {
+  sandbox: SessionSandbox;
+  /** A session unused for this long (no request, no terminal input, no client attached) is removed. */
+  idleTtlMs: number;
+  maxSessions: number;
+  /** How often expired sessions are looked for. */
+  sweepIntervalMs?: number;
+  scrollbackBytes?: number;
+  clock?: () => number;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly userId: string;
+  readonly workspace: string;
+  readonly createdAt: number;
+  lastUsedAt: number;
+  running: number;
+  /** Aborted when the session ends: stops its commands that are still running. */
+  readonly ended: AbortController;
+  terminal: { instance: Terminal; cleanup: () => Promise<void> } | null;
+}
+
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Sessions: a persistent workspace per session, commands run in it one
+ * sandbox each, and at most one terminal kept alive across reconnects.
+ * Everything a session started is removed when it is deleted or expires.
+ */
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly creating = new Set<Promise<unknown>>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly clock: () => number;
+  private closed = false;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.clock = options.clock ?? Date.now;
+    const interval = options.sweepIntervalMs ?? Math.min(30_000, Math.max(250, options.idleTtlMs / 4));
+    this.sweeper = setInterval(() => void this.sweep(), interval);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  async create(userId: string): Promise<Session> {
+    if (this.closed) throw new HttpError(503, "shutting_down", "The runner is shutting down.");
+    if (this.sessions.size + this.creating.size >= this.options.maxSessions) {
+      throw new HttpError(
+        429,
+        "too_many_sessions",
+        `The runner already holds its maximum of ${this.options.maxSessions} sessions; delete one or try later.`,
+      );
+    }
+    const pending = this.options.sandbox.createWorkspace();
+    this.creating.add(pending);
+    let workspace: string;
+    try {
+      workspace = await pending;
+    } finally {
+      this.creating.delete(pending);
+    }
+    if (this.closed) {
+      await this.options.sandbox.removeWorkspace(workspace);
+      throw new HttpError(503, "shutting_down", "The runner is shutting down.");
+    }
+    const now = this.clock();
+    const session: Session = {
+      id: randomBytes(16).toString("base64url"),
+      userId,
+      workspace,
+      createdAt: now,
+      lastUsedAt: now,
+      running: 0,
+      ended: new AbortController(),
+      terminal: null,
+    };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** The session, marked as used; 404 when it does not exist (or expired). */
+  get(id: string): Session {
+    const session = SESSION_ID_PATTERN.test(id) ? this.sessions.get(id) : undefined;
+    if (!session) throw notFound("Session not found (it may have expired).");
+    session.lastUsedAt = this.clock();
+    return session;
+  }
+
+  async writeFiles(id: string, files: SessionFiles): Promise<void> {
+    const session = this.get(id);
+    await this.options.sandbox.writeFiles(session.workspace, files);
+    session.lastUsedAt = this.clock();
+  }
+
+  async runCommand(id: string, command: SessionCommand): Promise<SessionRunResult> {
+    const session = this.get(id);
+    session.running++;
+    try {
+      return await this.options.sandbox.runCommand(session.workspace, command, session.ended.signal);
+    } finally {
+      session.running--;
+      session.lastUsedAt = this.clock();
+    }
+  }
+
+  /** The session's terminal, started on first use and kept until the session ends or the shell exits. */
+  terminal(id: string, size?: { cols: number; rows: number }): Terminal {
+    const session = this.get(id);
+    if (session.terminal && !session.terminal.instance.exited) return session.terminal.instance;
+    if (session.terminal) void session.terminal.cleanup();
+    const command = this.options.sandbox.terminalCommand(session.workspace);
+    const instance = new Terminal(command, {
+      ...size,
+      scrollbackBytes: this.options.scrollbackBytes,
+      onActivity: () => {
+        session.lastUsedAt = this.clock();
+      },
+      onExit: () => {
+        if (session.terminal?.instance === instance) {
+          const { cleanup } = session.terminal;
+          session.terminal = null;
+          void cleanup();
+        }
+      },
+    });
+    session.terminal = { instance, cleanup: command.cleanup };
+    return instance;
+  }
+
+  async delete(id: string): Promise<void> {
+    const session = this.get(id);
+    await this.remove(session);
+  }
+
+  /** Removes every session idle for longer than the TTL. */
+  async sweep(): Promise<number> {
+    const now = this.clock();
+    const expired = [...this.sessions.values()].filter(
+      (s) => s.running === 0 && !s.terminal?.instance.attached && now - s.lastUsedAt > this.options.idleTtlMs,
+    );
+    await Promise.all(expired.map((s) => this.remove(s)));
+    return expired.length;
+  }
+
+  /** Shutdown: no new sessions, every existing one removed. */
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.creating]);
+    await Promise.all([...this.sessions.values()].map((s) => this.remove(s)));
+  }
+
+  private async remove(session: Session): Promise<void> {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    session.ended.abort();
+    const terminal = session.terminal;
+    session.terminal = null;
+    try {
+      if (terminal) {
+        terminal.instance.kill();
+        await terminal.cleanup();
+      }
+    } finally {
+      await this.options.sandbox.removeWorkspace(session.workspace);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createRunnerClient, RunnerRequestError, RunnerUnavailableError } from "@/lib/sandbox/client";
+import { runnerClient } from "@/lib/sandbox";
+import { loadEnv } from "@/lib/env";
+import { RequestAuthenticator } from "../../sandbox-runner/src/auth/request-auth";
+import { sha256Hex } from "../../sandbox-runner/src/auth/signing";
+
+const SECRET = "s".repeat(64);
+
+interface Captured {
+  method: string;
+  pathWithQuery: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+/** A fetch that records what the client sent and answers with `reply`. */
+function recordingFetch(reply: (req: Captured) => Response = () => Response.json({ ok: true })) {
+  const sent: Captured[] = [];
+  const fetchImpl = vi.fn(async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const captured: Captured = {
+      method: init?.method ?? "GET",
+      pathWithQuery: url.pathname + url.search,
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      body: init?.body === undefined || init?.body === null ? undefined : String(init.body),
+    };
+    sent.push(captured);
+    return reply(captured);
+  });
+  return { sent, fetch: fetchImpl as unknown as typeof fetch };
+}
+
+/** The runner's own verifier, applied to what the app's client sent. */
+function runnerVerdict(auth: RequestAuthenticator, req: Captured) {
+  return (
+    auth.precheck(req.headers) ?? auth.verify(req.headers, req.method, req.pathWithQuery, sha256Hex(req.body)) ?? "ok"
+  );
+}
+
+describe("runner client signing", () => {
+  it("signs every call so that the runner's verifier accepts it, once", async () => {
+    const { sent, fetch } = recordingFetch();
+    const client = createRunnerClient({ url: "http://runner.test:4100", secret: SECRET, fetch });
+    await client.health();
+    await client.runtimes();
+    await client.execute({ language: "python", files: [{ path: "main.py", content: "print(1)" }] });
+    await client.createSession({ userId: "user-1" });
+    await client.writeFiles("sess/1", [{ path: "a.txt", content: "é" }], ["old.txt"]);
+    await client.runCommand("sess/1", { command: "cat a.txt" });
+    await client.runCommand("sess/1", { command: "cat a.txt" });
+    await client.deleteSession("sess/1");
+
+    expect(sent.map((r) => `${r.method} ${r.pathWithQuery}`)).toEqual([
+      "GET /v1/health",
+      "GET /v1/runtimes",
+      "POST /v1/execute",
+      "POST /v1/sessions",
+      "PUT /v1/sessions/sess%2F1/files",
+      "POST /v1/sessions/sess%2F1/commands",
+      "POST /v1/sessions/sess%2F1/commands",
+      "DELETE /v1/sessions/sess%2F1",
+    ]);
+    const auth = new RequestAuthenticator(SECRET);
+    for (const req of sent) expect(runnerVerdict(auth, req), `${req.method} ${req.pathWithQuery}`).toBe("ok");
+    // Identical requests carry different nonces, so neither is mistaken for a replay; a real replay is refused.
+    expect(sent[5]!.headers["x-runner-signature"]).not.toBe(sent[6]!.headers["x-runner-signature"]);
+    expect(runnerVerdict(auth, sent[5]!)).toBe("replayed");
+  });
+
+  it("produces signatures the runner refuses when anything was changed or the secret differs", async () => {
+    const { sent, fetch } = recordingFetch();
+    await createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch }).createSession({ userId: "u" });
+    const [req] = sent;
+    expect(runnerVerdict(new RequestAuthenticator(SECRET), { ...req!, body: '{"userId":"admin"}' })).toBe("bad_signature");
+    expect(runnerVerdict(new RequestAuthenticator(SECRET), { ...req!, pathWithQuery: "/v1/execute" })).toBe("bad_signature");
+    expect(runnerVerdict(new RequestAuthenticator("t".repeat(64)), req!)).toBe("bad_signature");
+    const later = () => Math.floor(Date.now() / 1000) + 120;
+    expect(runnerVerdict(new RequestAuthenticator(SECRET, later), req!)).toBe("stale");
+  });
+
+  it("issues terminal tickets the runner accepts for that session and user only", () => {
+    const client = createRunnerClient({
+      url: "http://runner.internal:4100",
+      publicUrl: "https://runner.example.com",
+      secret: SECRET,
+      fetch: recordingFetch().fetch,
+    });
+    const issued = client.issuePtyTicket("abc", "user-1");
+    const url = new URL(issued.url);
+    expect(`${url.protocol}//${url.host}${url.pathname}`).toBe("wss://runner.example.com/v1/sessions/abc/pty");
+    expect(url.searchParams.get("ticket")).toBe(issued.ticket);
+    expect(issued.expiresAt).toBeGreaterThan(Date.now());
+
+    const auth = new RequestAuthenticator(SECRET);
+    expect(auth.verifyTicket(issued.ticket, "other-session")).toMatchObject({ ok: false });
+    expect(auth.verifyTicket(issued.ticket, "abc")).toMatchObject({ ok: true, payload: { sessionId: "abc", userId: "user-1" } });
+    expect(auth.verifyTicket(issued.ticket, "abc")).toMatchObject({ ok: false, message: expect.stringMatching(/already used/) });
+    expect(new RequestAuthenticator("t".repeat(64)).verifyTicket(client.issuePtyTicket("abc", "u").ticket, "abc").ok).toBe(false);
+  });
+});
+
+describe("runner client errors", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("says the runner is not configured when RUNNER_URL or RUNNER_SECRET is missing", () => {
+    const attempt = () => runnerClient(loadEnv({ RUNNER_SECRET: SECRET }));
+    expect(attempt).toThrow(RunnerUnavailableError);
+    try {
+      attempt();
+    } catch (error) {
+      expect(error).toMatchObject({ status: 503, code: "runner_not_configured", reason: "not_configured" });
+    }
+  });
+
+  it("says the runner is unreachable when nothing answers", async () => {
+    const client = createRunnerClient({ url: "http://127.0.0.1:1", secret: SECRET });
+    const failure = await client.health().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RunnerUnavailableError);
+    expect(failure).toMatchObject({ status: 503, code: "runner_unavailable", reason: "unreachable" });
+  });
+
+  it("passes the runner's request errors through and turns auth or server failures into 502", async () => {
+    const answers = [
+      Response.json({ error: "unknown_language", message: 'unknown language "cobol"' }, { status: 400 }),
+      Response.json({ error: "unauthorized", message: "The request signature does not match." }, { status: 401 }),
+      new Response("<html>bad gateway</html>", { status: 500 }),
+    ];
+    const { fetch } = recordingFetch(() => answers.shift()!);
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch });
+    const request = { language: "cobol", files: [{ path: "a", content: "" }] };
+
+    await expect(client.execute(request)).rejects.toMatchObject({
+      status: 400,
+      code: "unknown_language",
+      message: 'unknown language "cobol"',
+    });
+    const authFailure = await client.execute(request).catch((error: unknown) => error);
+    expect(authFailure).toBeInstanceOf(RunnerRequestError);
+    expect(authFailure).toMatchObject({ status: 502, code: "runner_error", runnerStatus: 401 });
+    await expect(client.execute(request)).rejects.toMatchObject({ status: 502, runnerStatus: 500 });
+  });
+});
