@@ -10,6 +10,7 @@ import {
   plan,
   projectStatus,
   reservationStatus,
+  runStatus,
   subscriptionStatus,
   webhookSource,
 } from "./lib/validators";
@@ -110,6 +111,29 @@ export default defineSchema({
     finishedAt: v.union(v.number(), v.null()),
     error: v.union(v.string(), v.null()),
   }).index("by_runId", ["runId"]),
+
+  runs: defineTable({
+    projectId: v.id("projects"),
+    userId: v.id("users"),
+    status: runStatus,
+    reservationId: v.id("reservations"),
+    cap: v.number(),
+    estimate: v.number(),
+    error: v.union(v.string(), v.null()),
+    createdAt: v.number(),
+    finishedAt: v.union(v.number(), v.null()),
+    // Seq of the last appended event, so appending reads one document, not the event log.
+    lastSeq: v.number(),
+  }).index("by_projectId", ["projectId"]),
+
+  // `data` is the RunEvent as JSON: its shape belongs to lib/ai/types.ts, not to the schema.
+  runEvents: defineTable({
+    runId: v.id("runs"),
+    seq: v.number(),
+    type: v.string(),
+    data: v.string(),
+    createdAt: v.number(),
+  }).index("by_runId_seq", ["runId", "seq"]),
 
   aiRequests: defineTable({
     userId: v.id("users"),

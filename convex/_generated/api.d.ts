@@ -29,6 +29,7 @@ import type * as lib_sha256 from "../lib/sha256.js";
 import type * as lib_validators from "../lib/validators.js";
 import type * as localAuth from "../localAuth.js";
 import type * as projects from "../projects.js";
+import type * as runs from "../runs.js";
 import type * as subscriptions from "../subscriptions.js";
 import type * as users from "../users.js";
 import type * as webhooks from "../webhooks.js";
@@ -58,6 +59,7 @@ declare const fullApi: ApiFromModules<{
   "lib/validators": typeof lib_validators;
   localAuth: typeof localAuth;
   projects: typeof projects;
+  runs: typeof runs;
   subscriptions: typeof subscriptions;
   users: typeof users;
   webhooks: typeof webhooks;

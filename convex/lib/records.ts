@@ -8,6 +8,7 @@ import type {
   Project,
   ProjectFile,
   Reservation,
+  Run,
   Subscription,
   User,
 } from "../../lib/store/types";
@@ -165,5 +166,20 @@ export function toApiKeyRecord(d: Doc<"apiKeys">): ApiKeyRecord {
     ciphertext: d.ciphertext,
     last4: d.last4,
     createdAt: d.createdAt,
+  };
+}
+
+export function toRun(d: Doc<"runs">): Run {
+  return {
+    id: d._id,
+    projectId: d.projectId,
+    userId: d.userId,
+    status: d.status,
+    reservationId: d.reservationId,
+    cap: d.cap,
+    estimate: d.estimate,
+    error: d.error,
+    createdAt: d.createdAt,
+    finishedAt: d.finishedAt,
   };
 }

@@ -9,6 +9,7 @@ import type {
   Plan,
   ProjectStatus,
   ReservationStatus,
+  RunStatus,
   SubscriptionStatus,
   WebhookSource,
 } from "../../lib/store/types";
@@ -63,6 +64,10 @@ export const finishedGenerationStatus = oneOf<Exclude<GenerationStatus, "running
   canceled: true,
   skipped: true,
 });
+
+export const runStatus = oneOf<RunStatus>({ running: true, completed: true, failed: true, canceled: true });
+
+export const finishedRunStatus = oneOf<Exclude<RunStatus, "running">>({ completed: true, failed: true, canceled: true });
 
 export const aiRequestKind = oneOf<AiRequestKind>({
   generate: true,

@@ -10,6 +10,8 @@
  * "not_found"), so route handlers can answer 404 without a separate check.
  */
 
+import type { RunEvent } from "../ai/types";
+
 export type Id = string;
 
 export type StoreErrorCode = "not_found" | "conflict" | "invalid";
@@ -243,6 +245,44 @@ export interface UsageStats {
   byModel: Record<string, { requests: number; tokens: number; credits: number }>;
 }
 
+// ---------------------------------------------------------------- runs
+
+export type RunStatus = "running" | "completed" | "failed" | "canceled";
+
+/** One generation run: the role DAG over a project, paid from one reservation. */
+export interface Run {
+  id: Id;
+  projectId: Id;
+  userId: Id;
+  status: RunStatus;
+  reservationId: Id;
+  /** The most the run may spend (= the reservation's amount). */
+  cap: number;
+  estimate: number;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface CreateRunInput {
+  projectId: Id;
+  /** An open reservation of the same user. */
+  reservationId: Id;
+  cap: number;
+  estimate: number;
+}
+
+export interface FinishRunInput {
+  status: Exclude<RunStatus, "running">;
+  error?: string | null;
+}
+
+/** A persisted run event; `seq` counts 1, 2, 3… per run and is the SSE id. */
+export interface StoredRunEvent {
+  seq: number;
+  event: RunEvent;
+}
+
 // ---------------------------------------------------------------- deployments, billing, keys
 
 export type DeploymentProvider = "vercel" | "netlify" | "railway";
@@ -365,6 +405,18 @@ export interface Store {
   recordAiRequest(input: AiRequestInput): Promise<AiRequest>;
   listAiRequests(userId: Id, limit?: number): Promise<AiRequest[]>;
   usageStats(userId: Id): Promise<UsageStats>;
+
+  // runs and their events
+  /** The run starts "running". Unknown or foreign project or reservation → "not_found". */
+  createRun(userId: Id, input: CreateRunInput): Promise<Run>;
+  /** null when the run does not exist or belongs to someone else. */
+  getRun(userId: Id, runId: Id): Promise<Run | null>;
+  /** Sets the final status once; finishing a finished run is a "conflict". */
+  finishRun(userId: Id, runId: Id, input: FinishRunInput): Promise<Run>;
+  /** Atomic: appends the event with the run's next seq (1, 2, 3…) and returns that seq. Foreign run → "not_found". */
+  appendRunEvent(userId: Id, runId: Id, event: RunEvent): Promise<number>;
+  /** The run's events with seq > afterSeq (default 0), in order. Foreign or unknown run → "not_found". */
+  listRunEvents(userId: Id, runId: Id, afterSeq?: number): Promise<StoredRunEvent[]>;
 
   // deployments
   createDeployment(userId: Id, projectId: Id, provider: DeploymentProvider): Promise<Deployment>;

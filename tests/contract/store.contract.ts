@@ -528,6 +528,104 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe("runs and run events", () => {
+      async function newRun(label = "runs") {
+        const user = await newUser(label);
+        const project = await store.createProject(user.id, { name: "App" });
+        const reserved = await store.reserveCredits(user.id, 40, `run-${user.id}`);
+        if (!reserved.ok) throw new Error("reservation refused");
+        const run = await store.createRun(user.id, {
+          projectId: project.id,
+          reservationId: reserved.reservation.id,
+          cap: 40,
+          estimate: 55,
+        });
+        return { user, project, run, reservationId: reserved.reservation.id };
+      }
+
+      it("creates a running run, finishes it once and hides it from other users", async () => {
+        const { user, project, run, reservationId } = await newRun();
+        const other = await newUser("other");
+        expect(run).toMatchObject({
+          projectId: project.id,
+          userId: user.id,
+          status: "running",
+          reservationId,
+          cap: 40,
+          estimate: 55,
+          error: null,
+          finishedAt: null,
+        });
+        expect(await store.getRun(user.id, run.id)).toEqual(run);
+        expect(await store.getRun(other.id, run.id)).toBeNull();
+        expect(await store.getRun(user.id, "no-such-run")).toBeNull();
+        await expectStoreError(store.finishRun(other.id, run.id, { status: "completed" }), "not_found");
+
+        const failed = await store.finishRun(user.id, run.id, { status: "failed", error: "provider down" });
+        expect(failed).toMatchObject({ status: "failed", error: "provider down" });
+        expect(failed.finishedAt).not.toBeNull();
+        await expectStoreError(store.finishRun(user.id, run.id, { status: "completed" }), "conflict");
+        expect((await store.getRun(user.id, run.id))?.status).toBe("failed");
+      });
+
+      it("a run needs the user's own project and reservation", async () => {
+        const { user, project, reservationId } = await newRun("owner");
+        const other = await newUser("intruder");
+        const otherProject = await store.createProject(other.id, { name: "Theirs" });
+        await expectStoreError(
+          store.createRun(other.id, { projectId: project.id, reservationId, cap: 1, estimate: 1 }),
+          "not_found",
+        );
+        await expectStoreError(
+          store.createRun(other.id, { projectId: otherProject.id, reservationId, cap: 1, estimate: 1 }),
+          "not_found",
+        );
+        await expectStoreError(
+          store.createRun(user.id, { projectId: project.id, reservationId: "missing", cap: 1, estimate: 1 }),
+          "not_found",
+        );
+      });
+
+      it("appends events with seq 1, 2, 3… and lists them in order after a seq", async () => {
+        const { user, run } = await newRun();
+        const events = [
+          { type: "run_started", runId: run.id, projectId: run.projectId, reserved: 40, estimate: 55 },
+          { type: "step_started", stepId: "s1", role: "architect", model: "m", provider: "joxcoder" },
+          { type: "file_written", role: "backend", path: "src/a.ts", size: 12 },
+          { type: "meter", spent: 3, reserved: 40 },
+        ] as const;
+        const seqs = [];
+        for (const event of events) seqs.push(await store.appendRunEvent(user.id, run.id, event));
+        expect(seqs).toEqual([1, 2, 3, 4]);
+
+        expect(await store.listRunEvents(user.id, run.id)).toEqual(events.map((event, i) => ({ seq: i + 1, event })));
+        expect((await store.listRunEvents(user.id, run.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
+        expect(await store.listRunEvents(user.id, run.id, 4)).toEqual([]);
+      });
+
+      it("concurrent appends get distinct consecutive seqs; each run counts on its own", async () => {
+        const a = await newRun("a");
+        const b = await newRun("b");
+        const seqs = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.appendRunEvent(a.user.id, a.run.id, { type: "meter", spent: i, reserved: 40 })),
+        );
+        expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(await store.appendRunEvent(b.user.id, b.run.id, { type: "log", level: "info", message: "hi" })).toBe(1);
+        const listed = await store.listRunEvents(a.user.id, a.run.id);
+        expect(listed.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+
+      it("another user can neither append to nor read a run's events", async () => {
+        const { user, run } = await newRun();
+        const other = await newUser("other");
+        await store.appendRunEvent(user.id, run.id, { type: "log", level: "info", message: "mine" });
+        await expectStoreError(store.appendRunEvent(other.id, run.id, { type: "log", level: "info", message: "x" }), "not_found");
+        await expectStoreError(store.listRunEvents(other.id, run.id), "not_found");
+        await expectStoreError(store.listRunEvents(user.id, "no-such-run"), "not_found");
+        expect(await store.listRunEvents(user.id, run.id)).toHaveLength(1);
+      });
+    });
+
     describe("deployments", () => {
       it("are created pending, updated and listed for the owner", async () => {
         const user = await newUser();

@@ -1,5 +1,6 @@
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
 import { api } from "@/convex/_generated/api";
+import type { RunEvent } from "@/lib/ai/types";
 import { StoreError, type Store, type UsageStats, type Version } from "../types";
 import { fromConvexError } from "./errors";
 import { canonicalEmail, defaultNameFor, lookupEmail } from "../rules";
@@ -166,6 +167,25 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
         byKind: groupTotals(stats.byKind),
         byModel: groupTotals(stats.byModel),
       };
+    },
+
+    // runs and their events
+    createRun: (userId, input) =>
+      mutation(api.runs.create, {
+        userId,
+        projectId: input.projectId,
+        reservationId: input.reservationId,
+        cap: input.cap,
+        estimate: input.estimate,
+      }),
+    getRun: (userId, runId) => query(api.runs.get, { userId, runId }),
+    finishRun: (userId, runId, input) =>
+      mutation(api.runs.finish, { userId, runId, status: input.status, error: input.error ?? null }),
+    appendRunEvent: (userId, runId, event) =>
+      mutation(api.runs.appendEvent, { userId, runId, type: event.type, data: JSON.stringify(event) }),
+    async listRunEvents(userId, runId, afterSeq = 0) {
+      const rows = await query(api.runs.listEvents, { userId, runId, afterSeq });
+      return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.data) as RunEvent }));
     },
 
     // deployments

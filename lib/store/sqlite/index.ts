@@ -7,6 +7,7 @@ import { activityOps } from "./activity";
 import { creditOps } from "./credits";
 import { applyMigrations } from "./migrations";
 import { projectOps } from "./projects";
+import { runOps } from "./runs";
 
 /** How long a connection waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -35,6 +36,7 @@ export async function createSqliteStore(filePath: string): Promise<Store> {
     ...creditOps(db),
     ...projectOps(db),
     ...activityOps(db),
+    ...runOps(db),
     async close() {
       if (db.open) db.close();
     },

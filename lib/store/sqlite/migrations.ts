@@ -158,6 +158,30 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sessions_by_user ON sessions(user_id);
   `,
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'canceled')),
+    reservation_id TEXT NOT NULL REFERENCES reservations(id),
+    cap INTEGER NOT NULL CHECK (cap >= 0),
+    estimate INTEGER NOT NULL CHECK (estimate >= 0),
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  CREATE INDEX runs_by_project ON runs(project_id, created_at);
+
+  CREATE TABLE run_events (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL CHECK (seq > 0),
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  `,
 ];
 
 function schemaVersion(db: Database.Database): number {

@@ -1,0 +1,33 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { startGeneration } from "@/lib/ai/run/start";
+import { requireUser } from "@/lib/auth";
+import { assertSameOrigin } from "@/lib/http/csrf";
+import { parseJson, route } from "@/lib/http/errors";
+import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
+import { enforceLimit } from "@/lib/rate-limit";
+
+export const runtime = "nodejs";
+
+const startSchema = z.strictObject({
+  projectId: z.string({ error: "projectId must be a string." }).min(1, { error: "projectId is required." }).max(64),
+  prompt: z
+    .string({ error: "prompt must be a string." })
+    .trim()
+    .min(1, { error: "Describe the app you want (prompt is empty)." })
+    .max(PROJECT_PROMPT_MAX, { error: `prompt must be at most ${PROJECT_PROMPT_MAX} characters.` }),
+  cap: z.number({ error: "cap must be a number." }).int({ error: "cap must be a whole number of credits." }).positive().optional(),
+});
+
+const MAX_BODY = 64 * 1024;
+const STARTS_PER_MINUTE = 10;
+
+/** Starts a generation run: 202 {runId, estimate, reserved}; 402 {required, available} when credits are short. */
+export const POST = route(async (request) => {
+  const user = await requireUser(request);
+  assertSameOrigin(request);
+  const body = await parseJson(request, startSchema, { maxBytes: MAX_BODY });
+  enforceLimit(`generate:${user.id}`, { max: STARTS_PER_MINUTE, windowMs: 60_000 }, "Too many generations started.");
+  const started = await startGeneration(user.id, body);
+  return NextResponse.json(started, { status: 202 });
+});

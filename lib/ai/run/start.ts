@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { env } from "@/lib/env";
+import { HttpError, notFound } from "@/lib/http/errors";
+import { isPlausibleProjectId } from "@/lib/projects/schema";
+import { runnerClient, type RunnerClient } from "@/lib/sandbox";
+import { getStore, type Id, type Run, type Store } from "@/lib/store";
+import { streamCompletion } from "../call";
+import { insufficientCredits } from "../metering";
+import { plannedRoles } from "../orchestrator";
+import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
+import { resolveCandidates } from "../providers";
+import { launchRun } from "./execute";
+import { liveRunOfProject } from "./registry";
+import type { StreamFn } from "./run-context";
+
+/**
+ * Starting a generation (POST /api/generations): estimate, reserve
+ * min(cap, estimate) — 402 with nothing started when short — record the run
+ * and launch it in the background.
+ */
+
+export interface StartGenerationInput {
+  projectId: string;
+  prompt: string;
+  /** The most the user allows this run to spend. */
+  cap?: number;
+}
+
+export interface StartedGeneration {
+  runId: Id;
+  estimate: number;
+  reserved: number;
+}
+
+/** Seams for tests and the benchmark; production uses the real call and the env's runner. */
+export interface GenerationDependencies {
+  stream: StreamFn;
+  runner: () => RunnerClient | null;
+  timeoutMs?: number;
+  maxFixerPasses?: number;
+}
+
+const production: GenerationDependencies = {
+  stream: streamCompletion,
+  runner: () => {
+    const e = env();
+    return e.RUNNER_URL && e.RUNNER_SECRET ? runnerClient(e) : null;
+  },
+};
+
+let dependencies: GenerationDependencies = production;
+
+/** Tests only: replace the seams (undefined restores production). */
+export function setGenerationDependenciesForTests(overrides?: Partial<GenerationDependencies>): void {
+  dependencies = overrides ? { ...production, ...overrides } : production;
+}
+
+export async function startGeneration(userId: Id, input: StartGenerationInput): Promise<StartedGeneration> {
+  const store: Store = await getStore();
+  const project = isPlausibleProjectId(input.projectId) ? await store.getProject(userId, input.projectId) : null;
+  if (!project) throw notFound("Project");
+  if (liveRunOfProject(project.id)) {
+    throw new HttpError(409, "run_in_progress", "A generation is already running for this project. Wait for it or cancel it.");
+  }
+
+  const candidates = await resolveCandidates(userId);
+  const runner = dependencies.runner();
+  const estimate = Math.max(
+    1,
+    maxPlatformEstimate(candidates, (model) =>
+      estimateRunCredits({ roles: plannedRoles(runner !== null, dependencies.maxFixerPasses), promptChars: input.prompt.length, model }),
+    ),
+  );
+
+  const balance = await store.getBalance(userId);
+  if (input.cap !== undefined && input.cap > balance) throw insufficientCredits(input.cap, balance);
+  const amount = Math.min(input.cap ?? estimate, estimate);
+  const reserved = await store.reserveCredits(userId, amount, `generation:${randomUUID()}`);
+  if (!reserved.ok) throw insufficientCredits(reserved.required, reserved.available);
+
+  let run: Run | undefined;
+  try {
+    run = await store.createRun(userId, { projectId: project.id, reservationId: reserved.reservation.id, cap: amount, estimate });
+    await store.updateProject(userId, project.id, { prompt: input.prompt, status: "generating" });
+  } catch (err) {
+    // Nothing started: give the credits back and close the run record if there is one.
+    await store.settleReservation(reserved.reservation.id).catch(() => {});
+    if (run) await store.finishRun(userId, run.id, { status: "failed", error: "The run could not start." }).catch(() => {});
+    throw err;
+  }
+
+  launchRun({
+    store,
+    userId,
+    run,
+    prompt: input.prompt,
+    candidates,
+    stream: dependencies.stream,
+    runner,
+    timeoutMs: dependencies.timeoutMs,
+    maxFixerPasses: dependencies.maxFixerPasses,
+  });
+  return { runId: run.id, estimate, reserved: amount };
+}
