@@ -33,7 +33,7 @@ export const getCredentials = serverQuery({
       .query("users")
       .withIndex("by_email", (q) => q.eq("email", args.email))
       .first();
-    if (!user) return null;
+    if (!user || user.deletedAt !== undefined) return null;
     const credentials = await ctx.db
       .query("credentials")
       .withIndex("by_userId", (q) => q.eq("userId", user._id))
@@ -62,6 +62,8 @@ export const getSession = serverMutation({
       await ctx.db.delete("sessions", session._id);
       return null;
     }
+    const user = await ctx.db.get("users", session.userId);
+    if (!user || user.deletedAt !== undefined) return null;
     return { userId: session.userId as string, expiresAt: session.expiresAt };
   },
 });

@@ -28,6 +28,7 @@ export const create = serverMutation({
   handler: async (ctx, args) => {
     const name = projectName(args.name);
     const user = await requireUser(ctx, args.userId);
+    if (user.deletedAt !== undefined) throw storeError("not_found", "User not found.");
     await assertNameFree(ctx, user._id, name);
     const at = Date.now();
     const id = await ctx.db.insert("projects", {
@@ -48,7 +49,8 @@ export const list = serverQuery({
   args: { userId: v.string() },
   handler: async (ctx, args) => {
     const userId = ctx.db.normalizeId("users", args.userId);
-    if (!userId) return [];
+    const user = userId ? await ctx.db.get("users", userId) : null;
+    if (!userId || !user || user.deletedAt !== undefined) return [];
     const projects = await ctx.db
       .query("projects")
       .withIndex("by_userId_name", (q) => q.eq("userId", userId))

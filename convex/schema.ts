@@ -23,6 +23,8 @@ export default defineSchema({
     plan,
     tokenBalance: v.number(),
     createdAt: v.number(),
+    // Set by a soft delete (Clerk user.deleted); absent for active users.
+    deletedAt: v.optional(v.number()),
   })
     .index("by_externalId", ["externalId"])
     .index("by_email", ["email"]),
@@ -36,7 +38,9 @@ export default defineSchema({
     tokenHash: v.string(),
     userId: v.id("users"),
     expiresAt: v.number(),
-  }).index("by_tokenHash", ["tokenHash"]),
+  })
+    .index("by_tokenHash", ["tokenHash"])
+    .index("by_userId", ["userId"]),
 
   ledger: defineTable({
     userId: v.id("users"),
@@ -171,6 +175,16 @@ export default defineSchema({
     eventId: v.string(),
     processedAt: v.number(),
   }).index("by_source_eventId", ["source", "eventId"]),
+
+  // One fixed window per key (lib/store/rate-limit-window.ts).
+  rateLimits: defineTable({
+    key: v.string(),
+    windowStart: v.number(),
+    count: v.number(),
+    expiresAt: v.number(),
+  })
+    .index("by_key", ["key"])
+    .index("by_expiresAt", ["expiresAt"]),
 
   apiKeys: defineTable({
     userId: v.id("users"),

@@ -3,6 +3,7 @@ import { serverMutation, serverQuery } from "./lib/functions";
 import { findUser, requireUser } from "./lib/access";
 import { createUserWithTrial } from "./lib/ledger";
 import { toUser } from "./lib/records";
+import { softDeleteIn, updateProfileIn } from "./lib/users";
 import { plan } from "./lib/validators";
 
 export const ensure = serverMutation({
@@ -54,4 +55,17 @@ export const setPlan = serverMutation({
     await ctx.db.patch("users", user._id, { plan: args.plan });
     return null;
   },
+});
+
+export const updateProfile = serverMutation({
+  args: { externalId: v.string(), email: v.optional(v.string()), name: v.optional(v.string()) },
+  handler: async (ctx, { externalId, ...update }) => {
+    const user = await updateProfileIn(ctx, externalId, update);
+    return user ? toUser(user) : null;
+  },
+});
+
+export const softDelete = serverMutation({
+  args: { externalId: v.string() },
+  handler: async (ctx, { externalId }) => softDeleteIn(ctx, externalId),
 });

@@ -4,7 +4,9 @@ import { serverMutation } from "./lib/functions";
 import { assertCredits, requireUser } from "./lib/access";
 import { storeError } from "./lib/errors";
 import { applyLedgerEntry } from "./lib/ledger";
+import { ensureUserIn, softDeleteIn, updateProfileIn, userByEmail, userByExternalId } from "./lib/users";
 import { ledgerReason, subscription, webhookSource } from "./lib/validators";
+import { lookupEmail } from "../lib/store/rules";
 
 /** Records (source, eventId) and applies its effects in the same mutation, once. */
 export const record = serverMutation({
@@ -15,6 +17,11 @@ export const record = serverMutation({
       v.object({ userId: v.string(), amount: v.number(), reason: ledgerReason, idempotencyKey: v.string() }),
     ),
     subscription: v.optional(subscription),
+    createUser: v.optional(v.object({ externalId: v.string(), email: v.string(), name: v.optional(v.string()) })),
+    profile: v.optional(
+      v.object({ externalId: v.string(), email: v.optional(v.string()), name: v.optional(v.string()) }),
+    ),
+    softDelete: v.optional(v.object({ externalId: v.string() })),
   },
   handler: async (ctx, args): Promise<"first" | "duplicate"> => {
     if (!args.eventId) throw storeError("invalid", "A webhook event needs an id.");
@@ -24,6 +31,18 @@ export const record = serverMutation({
       .first();
     if (seen) return "duplicate";
     await ctx.db.insert("webhookEvents", { source: args.source, eventId: args.eventId, processedAt: Date.now() });
+
+    if (args.createUser) {
+      const input = args.createUser;
+      const known = await userByExternalId(ctx, input.externalId);
+      const emailHeld = await userByEmail(ctx, lookupEmail(input.email));
+      if (!known && !emailHeld) await ensureUserIn(ctx, input);
+    }
+    if (args.profile) {
+      const { externalId, ...update } = args.profile;
+      await updateProfileIn(ctx, externalId, update, { emailTaken: "keep" });
+    }
+    if (args.softDelete) await softDeleteIn(ctx, args.softDelete.externalId);
 
     if (args.grant) {
       const g = args.grant;

@@ -1,8 +1,11 @@
+import { clientIp } from "@/lib/http/client-ip";
 import { HttpError } from "@/lib/http/errors";
+import { getStore } from "@/lib/store";
 
 /**
- * In-memory sliding-window rate limiter. Per process: behind several
- * instances each one counts on its own, which still bounds abuse per node.
+ * Rate limits counted in the store (Store.hitRateLimit), so every app
+ * instance sharing the store shares the counters. Fixed windows: see
+ * lib/store/rate-limit-window.ts.
  */
 
 export interface LimitOptions {
@@ -18,58 +21,25 @@ export interface LimitResult {
   remaining: number;
 }
 
-export interface RateLimiter {
-  limit(key: string, options: LimitOptions): LimitResult;
-  reset(): void;
-}
+// Tests reset the counters by moving to a fresh key namespace: synchronous,
+// and it needs no store round trip. Production always stays in namespace 0.
+let namespace = 0;
+const storeKey = (key: string) => (namespace === 0 ? key : `t${namespace}:${key}`);
 
-const SWEEP_EVERY = 1_000;
-
-export function createRateLimiter(now: () => number = Date.now): RateLimiter {
-  // key → timestamps of accepted attempts, oldest first
-  const hits = new Map<string, number[]>();
-  let callsSinceSweep = 0;
-
-  function sweep(at: number) {
-    for (const [key, times] of hits) {
-      // Entries carry no window of their own; drop keys idle for a day.
-      if (times.length === 0 || at - times[times.length - 1] > 86_400_000) hits.delete(key);
-    }
-  }
-
+/** Counts one attempt on `key`. */
+export async function limit(key: string, options: LimitOptions): Promise<LimitResult> {
+  const store = await getStore();
+  const hit = await store.hitRateLimit(storeKey(key), options);
   return {
-    limit(key, { max, windowMs }) {
-      const at = now();
-      if (++callsSinceSweep >= SWEEP_EVERY) {
-        callsSinceSweep = 0;
-        sweep(at);
-      }
-      const since = at - windowMs;
-      const times = (hits.get(key) ?? []).filter((t) => t > since);
-      if (times.length >= max) {
-        hits.set(key, times);
-        const retryAfterMs = times[0] + windowMs - at;
-        return { ok: false, retryAfterSec: Math.max(1, Math.ceil(retryAfterMs / 1000)), remaining: 0 };
-      }
-      times.push(at);
-      hits.set(key, times);
-      return { ok: true, retryAfterSec: 0, remaining: max - times.length };
-    },
-    reset() {
-      hits.clear();
-    },
+    ok: hit.ok,
+    remaining: hit.remaining,
+    retryAfterSec: hit.ok ? 0 : Math.max(1, Math.ceil(hit.retryAfterMs / 1000)),
   };
 }
 
-const shared = createRateLimiter();
-
-export function limit(key: string, options: LimitOptions): LimitResult {
-  return shared.limit(key, options);
-}
-
 /** Counts an attempt and throws a 429 HttpError (with Retry-After) when over the limit. */
-export function enforceLimit(key: string, options: LimitOptions, message = "Too many attempts."): void {
-  const result = shared.limit(key, options);
+export async function enforceLimit(key: string, options: LimitOptions, message = "Too many attempts."): Promise<void> {
+  const result = await limit(key, options);
   if (!result.ok) {
     throw new HttpError(
       429,
@@ -81,7 +51,19 @@ export function enforceLimit(key: string, options: LimitOptions, message = "Too 
   }
 }
 
-/** Tests only: forget every counter of the shared limiter. */
+/**
+ * The per-client-IP counterpart of a per-user limit (`<scope>:ip:<ip>`), so
+ * many accounts behind one address cannot multiply the per-user allowance.
+ * Skipped when the request carries no client IP (no proxy in front): every
+ * caller would share one counter and one busy user would lock out everyone.
+ */
+export async function enforceIpLimit(request: Request, scope: string, options: LimitOptions, message?: string): Promise<void> {
+  const ip = clientIp(request);
+  if (ip === "unknown") return;
+  await enforceLimit(`${scope}:ip:${ip}`, options, message);
+}
+
+/** Tests only: start every counter from zero (the old ones expire in the store). */
 export function resetRateLimitsForTests(): void {
-  shared.reset();
+  namespace += 1;
 }

@@ -18,7 +18,10 @@ export async function requireUser(ctx: QueryCtx, userId: string): Promise<Doc<"u
   return user;
 }
 
-/** The project if `userId` owns it; someone else's project is indistinguishable from a missing one. */
+/**
+ * The project if `userId` owns it and has not been deleted; someone else's
+ * project, or a deleted user's, is indistinguishable from a missing one.
+ */
 export async function findOwnedProject(
   ctx: QueryCtx,
   userId: string,
@@ -26,7 +29,9 @@ export async function findOwnedProject(
 ): Promise<Doc<"projects"> | null> {
   const id = ctx.db.normalizeId("projects", projectId);
   const project = id ? await ctx.db.get("projects", id) : null;
-  return project && project.userId === userId ? project : null;
+  if (!project || project.userId !== userId) return null;
+  const owner = await ctx.db.get("users", project.userId);
+  return owner && owner.deletedAt === undefined ? project : null;
 }
 
 export async function requireOwnedProject(ctx: QueryCtx, userId: string, projectId: string): Promise<Doc<"projects">> {

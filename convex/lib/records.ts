@@ -27,6 +27,7 @@ export function toUser(d: Doc<"users">): User {
     plan: d.plan,
     tokenBalance: d.tokenBalance,
     createdAt: d.createdAt,
+    deletedAt: d.deletedAt ?? null,
   };
 }
 

@@ -57,7 +57,10 @@ export async function getUser(request?: Request): Promise<User | null> {
   if (!credential) return null;
   if (request && credential.fromCookie && !isSameOriginRequest(request)) throw csrfRejected();
   const store = await getStore();
-  return mode === "clerk" ? userFromClerkToken(store, credential.token) : userFromSessionToken(store, credential.token);
+  const user =
+    mode === "clerk" ? await userFromClerkToken(store, credential.token) : await userFromSessionToken(store, credential.token);
+  // A deleted account (Clerk user.deleted) signs nobody in, whatever credential it still has.
+  return user && !user.deletedAt ? user : null;
 }
 
 /** Like getUser, but throws a 401 HttpError when nobody is signed in. */

@@ -31,3 +31,9 @@ export function projectName(name: unknown): string {
   }
   return trimmed;
 }
+
+/**
+ * The email a deleted user's row keeps: unique per user and never a real
+ * address (`.invalid` is reserved), so the real one can sign up again.
+ */
+export const deletedEmailFor = (userId: string): string => `deleted+${userId}@deleted.invalid`;

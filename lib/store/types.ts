@@ -48,6 +48,13 @@ export interface User {
   /** Cached sum of the user's ledger; never negative. */
   tokenBalance: number;
   createdAt: number;
+  /**
+   * Set when the account was deleted (Clerk `user.deleted`): the user can no
+   * longer sign in and their projects behave as if they did not exist.
+   * Both adapters always set it (null for active users); optional only so
+   * that literals built elsewhere need not spell it out.
+   */
+  deletedAt?: number | null;
 }
 
 export interface EnsureUserInput {
@@ -324,10 +331,42 @@ export interface Subscription {
 
 export type WebhookSource = "stripe" | "clerk";
 
+/** Email and/or name to change on the user with this externalId. */
+export interface UserProfileUpdate {
+  email?: string;
+  name?: string;
+}
+
 /** Effects applied in the same transaction that records a webhook event. */
 export interface WebhookEffects {
   grant?: { userId: Id; amount: number; reason: LedgerReason; idempotencyKey: string };
   subscription?: Subscription;
+  /**
+   * Creates the user (with the trial grant) unless the externalId is already
+   * known or the email belongs to another user — in both cases nothing is
+   * written (never a second trial), and the event is still recorded.
+   */
+  createUser?: EnsureUserInput;
+  /** updateUserProfile semantics, except that an email taken by another user is left unchanged (the name still applies); an unknown externalId changes nothing. */
+  profile?: { externalId: string } & UserProfileUpdate;
+  /** softDeleteUser semantics; an unknown externalId changes nothing. */
+  softDelete?: { externalId: string };
+}
+
+// ---------------------------------------------------------------- rate limits
+
+export interface RateLimitWindow {
+  /** Hits allowed per window. */
+  max: number;
+  windowMs: number;
+}
+
+export interface RateLimitHit {
+  ok: boolean;
+  /** Hits still allowed in the current window after this one. */
+  remaining: number;
+  /** 0 when ok; otherwise how long until the window ends and a hit is allowed again. */
+  retryAfterMs: number;
 }
 
 export interface ApiKeyRecord {
@@ -362,6 +401,15 @@ export interface Store {
   getUserByExternalId(externalId: string): Promise<User | null>;
   getUserByEmail(email: string): Promise<User | null>;
   setUserPlan(userId: Id, plan: Plan): Promise<void>;
+  /** Atomic. Changes email and/or name of the user with this externalId; null when unknown or deleted. An email another user holds is a "conflict". */
+  updateUserProfile(externalId: string, update: UserProfileUpdate): Promise<User | null>;
+  /**
+   * Atomic. Marks the user deleted (deletedAt), ends their sessions and frees
+   * their email (it becomes a tombstone, so the address can sign up again).
+   * Their rows stay; their projects become invisible to every project
+   * operation. Returns false when the externalId is unknown or already deleted.
+   */
+  softDeleteUser(externalId: string): Promise<boolean>;
 
   // credits (all atomic; the balance never goes below 0)
   getBalance(userId: Id): Promise<number>;
@@ -380,7 +428,15 @@ export interface Store {
   /** Atomic: records (source, eventId) and applies the effects once; a second delivery is "duplicate" and changes nothing. */
   recordWebhookEvent(source: WebhookSource, eventId: string, effects?: WebhookEffects): Promise<"first" | "duplicate">;
 
-  // projects (name unique per user → "conflict")
+  // rate limits (shared by every app instance using this store)
+  /**
+   * Atomic. Counts one hit on `key` in a fixed window that starts at the
+   * key's first hit and lasts `windowMs`; a refused hit is not counted.
+   * Expired windows of other keys are deleted opportunistically.
+   */
+  hitRateLimit(key: string, window: RateLimitWindow, now?: number): Promise<RateLimitHit>;
+
+  // projects (name unique per user → "conflict"; a deleted user's projects do not exist)
   createProject(userId: Id, input: CreateProjectInput): Promise<Project>;
   listProjects(userId: Id): Promise<Project[]>;
   getProject(userId: Id, projectId: Id): Promise<Project | null>;

@@ -704,5 +704,169 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getSession("token-live")).toBeNull();
       });
     });
+
+    describe("profiles and soft delete", () => {
+      it("updateUserProfile changes email and name; a taken email is a conflict; unknown → null", async () => {
+        const user = await newUser("prof");
+        const other = await newUser("prof");
+        const updated = await store.updateUserProfile(user.externalId, { email: "New@Example.com", name: "  Newname " });
+        expect(updated).toMatchObject({ id: user.id, email: "new@example.com", name: "Newname" });
+        expect((await store.getUserByEmail("new@example.com"))?.id).toBe(user.id);
+        expect(await store.getUserByEmail(user.email)).toBeNull();
+
+        await expectStoreError(store.updateUserProfile(user.externalId, { email: other.email }), "conflict");
+        await expectStoreError(store.updateUserProfile(user.externalId, { email: "no-at-sign" }), "invalid");
+        expect((await store.getUser(user.id))?.email).toBe("new@example.com");
+        // Only the name: the email stays.
+        expect(await store.updateUserProfile(user.externalId, { name: "Only" })).toMatchObject({ email: "new@example.com", name: "Only" });
+        expect(await store.updateUserProfile("ext_nobody", { name: "X" })).toBeNull();
+      });
+
+      it("softDeleteUser hides the user's projects from everyone, ends sessions and frees the email", async () => {
+        const user = await store.createLocalAccount({ email: "gone@example.com", name: "Gone", passwordHash: "h" });
+        const project = await store.createProject(user.id, { name: "Doomed" });
+        await store.saveFiles(user.id, project.id, { files: [{ path: "a.txt", content: "x" }], message: "v1" });
+        await store.createSession("token-gone", user.id, Date.now() + 60_000);
+        expect(user.deletedAt ?? null).toBeNull();
+
+        expect(await store.softDeleteUser(user.externalId)).toBe(true);
+        expect(await store.softDeleteUser(user.externalId)).toBe(false);
+        expect(await store.softDeleteUser("ext_unknown")).toBe(false);
+
+        const deleted = await store.getUser(user.id);
+        expect(deleted?.deletedAt).toEqual(expect.any(Number));
+        expect(deleted?.email).not.toBe("gone@example.com");
+        expect(await store.getSession("token-gone")).toBeNull();
+        expect(await store.getLocalCredentials("gone@example.com")).toBeNull();
+
+        expect(await store.getProject(user.id, project.id)).toBeNull();
+        expect(await store.listProjects(user.id)).toEqual([]);
+        await expectStoreError(store.listFiles(user.id, project.id), "not_found");
+        await expectStoreError(store.updateProject(user.id, project.id, { name: "Back" }), "not_found");
+        await expectStoreError(store.createProject(user.id, { name: "New" }), "not_found");
+        expect(await store.updateUserProfile(user.externalId, { name: "Ghost" })).toBeNull();
+
+        // ensureUser does not resurrect the deleted user or grant again.
+        const again = await store.ensureUser({ externalId: user.externalId, email: "gone@example.com" });
+        expect(again).toMatchObject({ created: false, user: { id: user.id, deletedAt: expect.any(Number) } });
+        expect(await ledgerSum(user.id)).toBe(100);
+
+        // The address is free for a new account.
+        const fresh = await store.ensureUser({ externalId: "ext_fresh", email: "gone@example.com" });
+        expect(fresh.created).toBe(true);
+        expect(fresh.user.id).not.toBe(user.id);
+      });
+    });
+
+    describe("webhook user effects", () => {
+      it("createUser creates the user with one trial; a redelivery and an ensureUser converge on it", async () => {
+        const effects = { createUser: { externalId: "user_wh1", email: "Wh1@Example.com", name: "Wh" } };
+        expect(await store.recordWebhookEvent("clerk", "msg_1", effects)).toBe("first");
+        expect(await store.recordWebhookEvent("clerk", "msg_1", effects)).toBe("duplicate");
+        const user = await store.getUserByExternalId("user_wh1");
+        expect(user).toMatchObject({ email: "wh1@example.com", name: "Wh", tokenBalance: 100 });
+        const signIn = await store.ensureUser({ externalId: "user_wh1", email: "wh1@example.com" });
+        expect(signIn).toMatchObject({ created: false, user: { id: user!.id } });
+        // A second event id for the same Clerk user (e.g. replayed from the dashboard) changes nothing.
+        expect(await store.recordWebhookEvent("clerk", "msg_2", effects)).toBe("first");
+        expect((await store.listLedger(user!.id)).map((e) => e.reason)).toEqual(["trial"]);
+      });
+
+      it("createUser after ensureUser (first sign-in first) grants nothing more", async () => {
+        const { user } = await store.ensureUser({ externalId: "user_wh2", email: "wh2@example.com" });
+        expect(await store.recordWebhookEvent("clerk", "msg_3", { createUser: { externalId: "user_wh2", email: "wh2@example.com" } })).toBe(
+          "first",
+        );
+        expect(await store.getBalance(user.id)).toBe(100);
+        expect(await store.listLedger(user.id)).toHaveLength(1);
+      });
+
+      it("createUser for an email another account holds creates nothing and still records the event", async () => {
+        const local = await store.createLocalAccount({ email: "taken@example.com", name: "L", passwordHash: "h" });
+        expect(
+          await store.recordWebhookEvent("clerk", "msg_4", { createUser: { externalId: "user_wh3", email: "TAKEN@example.com" } }),
+        ).toBe("first");
+        expect(await store.getUserByExternalId("user_wh3")).toBeNull();
+        expect((await store.getUserByEmail("taken@example.com"))?.id).toBe(local.id);
+        expect(await store.getBalance(local.id)).toBe(100);
+        expect(await store.recordWebhookEvent("clerk", "msg_4", { createUser: { externalId: "user_wh3", email: "x@example.com" } })).toBe(
+          "duplicate",
+        );
+      });
+
+      it("five concurrent deliveries of one createUser make one user with one trial", async () => {
+        const effects = { createUser: { externalId: "user_wh4", email: "wh4@example.com" } };
+        const outcomes = await Promise.all(Array.from({ length: 5 }, () => store.recordWebhookEvent("clerk", "msg_5", effects)));
+        expect(outcomes.filter((o) => o === "first")).toHaveLength(1);
+        const user = await store.getUserByExternalId("user_wh4");
+        expect(user?.tokenBalance).toBe(100);
+        expect(await ledgerSum(user!.id)).toBe(100);
+      });
+
+      it("profile updates email and name, keeping an email another account holds", async () => {
+        const user = await newUser("pr");
+        const other = await newUser("pr");
+        await store.recordWebhookEvent("clerk", "msg_6", { profile: { externalId: user.externalId, email: "moved@example.com", name: "Moved" } });
+        expect(await store.getUser(user.id)).toMatchObject({ email: "moved@example.com", name: "Moved" });
+        expect(
+          await store.recordWebhookEvent("clerk", "msg_7", { profile: { externalId: user.externalId, email: other.email, name: "Renamed" } }),
+        ).toBe("first");
+        expect(await store.getUser(user.id)).toMatchObject({ email: "moved@example.com", name: "Renamed" });
+        expect(await store.recordWebhookEvent("clerk", "msg_8", { profile: { externalId: "ext_nobody", name: "X" } })).toBe("first");
+      });
+
+      it("softDelete deletes once, with the event", async () => {
+        const user = await newUser("sd");
+        const project = await store.createProject(user.id, { name: "P" });
+        expect(await store.recordWebhookEvent("clerk", "msg_9", { softDelete: { externalId: user.externalId } })).toBe("first");
+        expect((await store.getUser(user.id))?.deletedAt).toEqual(expect.any(Number));
+        expect(await store.getProject(user.id, project.id)).toBeNull();
+        expect(await store.recordWebhookEvent("clerk", "msg_10", { softDelete: { externalId: "ext_nobody" } })).toBe("first");
+        // A late user.created for the deleted Clerk id does not bring the user back.
+        await store.recordWebhookEvent("clerk", "msg_11", { createUser: { externalId: user.externalId, email: "late@example.com" } });
+        expect((await store.getUserByExternalId(user.externalId))?.deletedAt).toEqual(expect.any(Number));
+        expect(await store.getUserByEmail("late@example.com")).toBeNull();
+      });
+    });
+
+    describe("rate limits", () => {
+      const window = { max: 3, windowMs: 60_000 };
+
+      it("counts hits per key in a fixed window and refuses with the time left", async () => {
+        const t0 = 1_700_000_000_000;
+        expect(await store.hitRateLimit("rl:a", window, t0)).toEqual({ ok: true, remaining: 2, retryAfterMs: 0 });
+        expect(await store.hitRateLimit("rl:a", window, t0 + 1)).toEqual({ ok: true, remaining: 1, retryAfterMs: 0 });
+        expect(await store.hitRateLimit("rl:a", window, t0 + 2)).toEqual({ ok: true, remaining: 0, retryAfterMs: 0 });
+        expect(await store.hitRateLimit("rl:a", window, t0 + 10_000)).toEqual({ ok: false, remaining: 0, retryAfterMs: 50_000 });
+        expect((await store.hitRateLimit("rl:b", window, t0 + 10_000)).ok).toBe(true);
+        expect(await store.hitRateLimit("rl:a", window, t0 + 60_000)).toEqual({ ok: true, remaining: 2, retryAfterMs: 0 });
+      });
+
+      it("expired windows of other keys are cleaned up without changing any outcome", async () => {
+        const t0 = 1_700_000_000_000;
+        for (let i = 0; i < 5; i += 1) await store.hitRateLimit(`rl:old:${i}`, { max: 1, windowMs: 1_000 }, t0);
+        await store.hitRateLimit("rl:new", window, t0 + 5_000);
+        // The old keys' windows are over: each starts afresh.
+        for (let i = 0; i < 5; i += 1) {
+          expect(await store.hitRateLimit(`rl:old:${i}`, { max: 1, windowMs: 1_000 }, t0 + 5_000)).toMatchObject({ ok: true });
+        }
+      });
+
+      it("N concurrent hits with max M: exactly M are allowed", async () => {
+        const now = Date.now();
+        const outcomes = await Promise.all(
+          Array.from({ length: 25 }, () => store.hitRateLimit("rl:concurrent", { max: 7, windowMs: 60_000 }, now)),
+        );
+        expect(outcomes.filter((o) => o.ok)).toHaveLength(7);
+        expect(outcomes.filter((o) => !o.ok).every((o) => o.retryAfterMs === 60_000)).toBe(true);
+        expect(outcomes.filter((o) => o.ok).map((o) => o.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      });
+
+      it("refuses a bad key or window", async () => {
+        await expectStoreError(store.hitRateLimit("", window), "invalid");
+        await expectStoreError(store.hitRateLimit("k", { max: 0, windowMs: 1_000 }), "invalid");
+        await expectStoreError(store.hitRateLimit("k", { max: 1, windowMs: -1 }), "invalid");
+      });
+    });
   });
 }

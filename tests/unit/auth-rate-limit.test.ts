@@ -1,91 +1,63 @@
 import { describe, expect, it } from "vitest";
-import { createRateLimiter, enforceLimit, limit, resetRateLimitsForTests } from "@/lib/rate-limit";
-import { HttpError } from "@/lib/http/errors";
+import { applyRateLimitHit, assertRateLimitInput, type RateLimitBucket } from "@/lib/store/rate-limit-window";
+import { isStoreError } from "@/lib/store/types";
 
-function fakeClock(start = 1_000_000) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
+/** Runs hits at the given times through the window rule, as a store would, and returns their outcomes. */
+function replay(times: number[], window = { max: 3, windowMs: 10_000 }) {
+  let bucket: RateLimitBucket | null = null;
+  return times.map((at) => {
+    const { next, hit } = applyRateLimitHit(bucket, window, at);
+    if (next) bucket = next;
+    return hit;
+  });
 }
 
-describe("sliding-window rate limiter", () => {
-  it("allows max attempts in the window, then refuses with the wait until the oldest expires", () => {
-    const clock = fakeClock();
-    const limiter = createRateLimiter(clock.now);
-    const opts = { max: 3, windowMs: 60_000 };
-
-    expect(limiter.limit("k", opts)).toEqual({ ok: true, retryAfterSec: 0, remaining: 2 });
-    clock.advance(10_000);
-    expect(limiter.limit("k", opts).remaining).toBe(1);
-    clock.advance(10_000);
-    expect(limiter.limit("k", opts).remaining).toBe(0);
-
-    const refused = limiter.limit("k", opts);
-    expect(refused.ok).toBe(false);
-    // The first attempt (20 s ago) leaves the window in 40 s.
-    expect(refused.retryAfterSec).toBe(40);
+describe("fixed-window rule (lib/store/rate-limit-window)", () => {
+  it("allows max hits per window, counting remaining down, then refuses with the time left", () => {
+    const hits = replay([1_000, 2_000, 3_000, 4_000, 10_999]);
+    expect(hits.slice(0, 3)).toEqual([
+      { ok: true, remaining: 2, retryAfterMs: 0 },
+      { ok: true, remaining: 1, retryAfterMs: 0 },
+      { ok: true, remaining: 0, retryAfterMs: 0 },
+    ]);
+    expect(hits[3]).toEqual({ ok: false, remaining: 0, retryAfterMs: 7_000 });
+    expect(hits[4]).toEqual({ ok: false, remaining: 0, retryAfterMs: 1 });
   });
 
-  it("slides: once the oldest attempt ages out one more is allowed", () => {
-    const clock = fakeClock();
-    const limiter = createRateLimiter(clock.now);
-    const opts = { max: 2, windowMs: 1_000 };
-    limiter.limit("k", opts);
-    clock.advance(600);
-    limiter.limit("k", opts);
-    expect(limiter.limit("k", opts).ok).toBe(false);
-    clock.advance(401); // first attempt is now older than the window
-    expect(limiter.limit("k", opts).ok).toBe(true);
-    expect(limiter.limit("k", opts).ok).toBe(false);
+  it("a new window opens at the first hit after the old one ended", () => {
+    const hits = replay([0, 1, 2, 3, 10_000, 10_001]);
+    expect(hits.map((h) => h.ok)).toEqual([true, true, true, false, true, true]);
+    expect(hits[4].remaining).toBe(2);
   });
 
-  it("refused attempts do not extend the wait", () => {
-    const clock = fakeClock();
-    const limiter = createRateLimiter(clock.now);
-    const opts = { max: 1, windowMs: 10_000 };
-    limiter.limit("k", opts);
-    for (let i = 0; i < 5; i++) {
-      clock.advance(1_000);
-      limiter.limit("k", opts);
+  it("refused hits are not counted, so they do not extend the window", () => {
+    const window = { max: 1, windowMs: 1_000 };
+    const first = applyRateLimitHit(null, window, 0);
+    const refused = applyRateLimitHit(first.next, window, 500);
+    expect(refused.next).toBeNull();
+    expect(applyRateLimitHit(first.next, window, 1_000).hit.ok).toBe(true);
+  });
+
+  it("a clock that went backwards past the window start opens a new window", () => {
+    const bucket = { windowStart: 5_000, count: 3, expiresAt: 15_000 };
+    expect(applyRateLimitHit(bucket, { max: 3, windowMs: 10_000 }, 4_000).hit.ok).toBe(true);
+  });
+
+  it("refuses nonsense limits and keys", () => {
+    for (const [key, window] of [
+      ["", { max: 1, windowMs: 1 }],
+      ["k", { max: 0, windowMs: 1 }],
+      ["k", { max: 1.5, windowMs: 1 }],
+      ["k", { max: 1, windowMs: 0 }],
+      ["x".repeat(513), { max: 1, windowMs: 1 }],
+    ] as const) {
+      let caught: unknown;
+      try {
+        assertRateLimitInput(key, window, 0);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isStoreError(caught, "invalid"), `${key.slice(0, 5)} ${JSON.stringify(window)}`).toBe(true);
     }
-    clock.advance(5_001);
-    expect(limiter.limit("k", opts).ok).toBe(true);
-  });
-
-  it("keeps keys independent and rounds Retry-After up to at least one second", () => {
-    const clock = fakeClock();
-    const limiter = createRateLimiter(clock.now);
-    const opts = { max: 1, windowMs: 1_500 };
-    expect(limiter.limit("a", opts).ok).toBe(true);
-    expect(limiter.limit("b", opts).ok).toBe(true);
-    clock.advance(1_499);
-    expect(limiter.limit("a", opts)).toMatchObject({ ok: false, retryAfterSec: 1 });
-  });
-
-  it("reset forgets every counter", () => {
-    const limiter = createRateLimiter(fakeClock().now);
-    const opts = { max: 1, windowMs: 60_000 };
-    limiter.limit("k", opts);
-    expect(limiter.limit("k", opts).ok).toBe(false);
-    limiter.reset();
-    expect(limiter.limit("k", opts).ok).toBe(true);
-  });
-
-  it("enforceLimit throws a 429 HttpError carrying Retry-After", () => {
-    resetRateLimitsForTests();
-    const opts = { max: 1, windowMs: 60_000 };
-    enforceLimit("unit:enforce", opts);
-    let thrown: unknown;
-    try {
-      enforceLimit("unit:enforce", opts, "Slow down.");
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(HttpError);
-    const err = thrown as HttpError;
-    expect(err.status).toBe(429);
-    expect(err.code).toBe("rate_limited");
-    expect(err.message).toMatch(/^Slow down\. Try again in \d+ seconds?\.$/);
-    expect(Number(err.headers["Retry-After"])).toBeGreaterThanOrEqual(1);
-    expect(limit("unit:enforce", opts).ok).toBe(false);
   });
 });

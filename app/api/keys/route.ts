@@ -28,7 +28,7 @@ export const GET = route(async (request) => {
 export const POST = route(async (request) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  enforceLimit(`keys:${user.id}`, { max: 20, windowMs: 60_000 }, "Too many key changes.");
+  await enforceLimit(`keys:${user.id}`, { max: 20, windowMs: 60_000 }, "Too many key changes.");
   const { provider, apiKey } = await parseJson(request, saveKeySchema, { maxBytes: 4 * 1024 });
   const key = await saveUserKey(user.id, provider, apiKey);
   return NextResponse.json({ key }, { status: 201 });

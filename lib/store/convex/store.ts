@@ -83,6 +83,18 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
     async setUserPlan(userId, plan) {
       await mutation(api.users.setPlan, { userId, plan });
     },
+    async updateUserProfile(externalId, update) {
+      return mutation(api.users.updateProfile, {
+        externalId,
+        email: update.email === undefined ? undefined : canonicalEmail(update.email),
+        name: update.name,
+      });
+    },
+    softDeleteUser: (externalId) => mutation(api.users.softDelete, { externalId }),
+
+    // rate limits
+    hitRateLimit: (key, window, now = Date.now()) =>
+      mutation(api.rateLimits.hit, { key, max: window.max, windowMs: window.windowMs, now }),
 
     // credits
     getBalance: (userId) => query(api.credits.getBalance, { userId }),
@@ -96,7 +108,23 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
 
     // webhooks
     recordWebhookEvent: (source, eventId, effects = {}) =>
-      mutation(api.webhooks.record, { source, eventId, grant: effects.grant, subscription: effects.subscription }),
+      mutation(api.webhooks.record, {
+        source,
+        eventId,
+        grant: effects.grant,
+        subscription: effects.subscription,
+        createUser: effects.createUser && {
+          externalId: effects.createUser.externalId,
+          email: canonicalEmail(effects.createUser.email),
+          name: effects.createUser.name,
+        },
+        profile: effects.profile && {
+          externalId: effects.profile.externalId,
+          email: effects.profile.email === undefined ? undefined : canonicalEmail(effects.profile.email),
+          name: effects.profile.name,
+        },
+        softDelete: effects.softDelete && { externalId: effects.softDelete.externalId },
+      }),
 
     // projects
     createProject: (userId, input) =>

@@ -1,8 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { StoreError, TRIAL_CREDITS, type ApiKeyRecord, type Plan, type Store, type User } from "../types";
+import {
+  StoreError,
+  TRIAL_CREDITS,
+  type ApiKeyRecord,
+  type EnsureUserInput,
+  type Plan,
+  type Store,
+  type User,
+  type UserProfileUpdate,
+} from "../types";
 import { applyLedgerEntry } from "./credits";
 import { immediate, isUniqueViolation, newId, notFound, now, type Db } from "./db";
-import { canonicalEmail, defaultNameFor } from "../rules";
+import { canonicalEmail, defaultNameFor, deletedEmailFor, lookupEmail } from "../rules";
 
 type AccountOps = Pick<
   Store,
@@ -11,6 +20,8 @@ type AccountOps = Pick<
   | "getUserByExternalId"
   | "getUserByEmail"
   | "setUserPlan"
+  | "updateUserProfile"
+  | "softDeleteUser"
   | "saveApiKey"
   | "listApiKeys"
   | "deleteApiKey"
@@ -29,6 +40,7 @@ interface UserRow {
   plan: Plan;
   token_balance: number;
   created_at: number;
+  deleted_at: number | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -39,60 +51,106 @@ const toUser = (r: UserRow): User => ({
   plan: r.plan,
   tokenBalance: r.token_balance,
   createdAt: r.created_at,
+  deletedAt: r.deleted_at,
 });
-
 
 const emailTaken = () => new StoreError("conflict", "An account with this email already exists.");
 
+function findUser(db: Db, column: "id" | "external_id" | "email", key: string): User | null {
+  const row = db.prepare(`SELECT * FROM users WHERE ${column} = ?`).get(key) as UserRow | undefined;
+  return row ? toUser(row) : null;
+}
+
+/** Inserts the user and the trial grant; must run inside a transaction. A taken email is a conflict. */
+function insertUser(db: Db, externalId: string, email: string, name: string): User {
+  if (findUser(db, "email", email)) throw emailTaken();
+  const id = newId();
+  try {
+    db.prepare(
+      `INSERT INTO users (id, external_id, email, name, plan, token_balance, created_at)
+       VALUES (?, ?, ?, ?, 'free', 0, ?)`,
+    ).run(id, externalId, email, name, now());
+  } catch (err) {
+    if (isUniqueViolation(err)) throw emailTaken();
+    throw err;
+  }
+  applyLedgerEntry(db, id, TRIAL_CREDITS, "trial", `trial:${id}`);
+  return findUser(db, "id", id)!;
+}
+
+/** ensureUser's body; must run inside a transaction. */
+export function ensureUserIn(db: Db, input: EnsureUserInput): { user: User; created: boolean } {
+  if (!input.externalId) throw new StoreError("invalid", "externalId is required.");
+  const email = canonicalEmail(input.email);
+  const existing = findUser(db, "external_id", input.externalId);
+  if (existing) return { user: existing, created: false };
+  const name = input.name?.trim() || defaultNameFor(email);
+  return { user: insertUser(db, input.externalId, email, name), created: true };
+}
+
+/**
+ * updateUserProfile's body; must run inside a transaction. With
+ * `emailTaken: "keep"` an email another user holds leaves the email as it is
+ * instead of failing (webhook effects must not fail on it).
+ */
+export function updateProfileIn(
+  db: Db,
+  externalId: string,
+  update: UserProfileUpdate,
+  { emailTaken: onTaken = "conflict" }: { emailTaken?: "conflict" | "keep" } = {},
+): User | null {
+  const user = findUser(db, "external_id", externalId);
+  if (!user || user.deletedAt) return null;
+  let email = user.email;
+  if (update.email !== undefined) {
+    const wanted = canonicalEmail(update.email);
+    const holder = findUser(db, "email", wanted);
+    if (!holder || holder.id === user.id) email = wanted;
+    else if (onTaken === "conflict") throw emailTaken();
+  }
+  const name = update.name?.trim() || user.name;
+  db.prepare("UPDATE users SET email = ?, name = ? WHERE id = ?").run(email, name, user.id);
+  return findUser(db, "id", user.id);
+}
+
+/** softDeleteUser's body; must run inside a transaction. */
+export function softDeleteIn(db: Db, externalId: string): boolean {
+  const user = findUser(db, "external_id", externalId);
+  if (!user || user.deletedAt) return false;
+  db.prepare("UPDATE users SET deleted_at = ?, email = ? WHERE id = ?").run(now(), deletedEmailFor(user.id), user.id);
+  db.prepare("DELETE FROM sessions WHERE user_id = ?").run(user.id);
+  return true;
+}
+
 export function accountOps(db: Db): AccountOps {
   const userById = db.prepare("SELECT * FROM users WHERE id = ?");
-  const userByExternalId = db.prepare("SELECT * FROM users WHERE external_id = ?");
-  const userByEmail = db.prepare("SELECT * FROM users WHERE email = ?");
-
-  const findUser = (stmt: typeof userById, key: string): User | null => {
-    const row = stmt.get(key) as UserRow | undefined;
-    return row ? toUser(row) : null;
-  };
-
-  /** Inserts the user and the trial grant; must run inside a transaction. */
-  function insertUser(externalId: string, email: string, name: string): User {
-    if (userByEmail.get(email)) throw emailTaken();
-    const id = newId();
-    try {
-      db.prepare(
-        `INSERT INTO users (id, external_id, email, name, plan, token_balance, created_at)
-         VALUES (?, ?, ?, ?, 'free', 0, ?)`,
-      ).run(id, externalId, email, name, now());
-    } catch (err) {
-      if (isUniqueViolation(err)) throw emailTaken();
-      throw err;
-    }
-    applyLedgerEntry(db, id, TRIAL_CREDITS, "trial", `trial:${id}`);
-    return findUser(userById, id)!;
-  }
 
   return {
     async ensureUser(input) {
       if (!input.externalId) throw new StoreError("invalid", "externalId is required.");
-      const email = canonicalEmail(input.email);
-      return immediate(db, () => {
-        const existing = findUser(userByExternalId, input.externalId);
-        if (existing) return { user: existing, created: false };
-        const name = input.name?.trim() || defaultNameFor(email);
-        return { user: insertUser(input.externalId, email, name), created: true };
-      });
+      canonicalEmail(input.email);
+      return immediate(db, () => ensureUserIn(db, input));
     },
 
     async getUser(userId) {
-      return findUser(userById, userId);
+      return findUser(db, "id", userId);
     },
 
     async getUserByExternalId(externalId) {
-      return findUser(userByExternalId, externalId);
+      return findUser(db, "external_id", externalId);
     },
 
     async getUserByEmail(email) {
-      return findUser(userByEmail, String(email ?? "").trim().toLowerCase());
+      return findUser(db, "email", lookupEmail(email));
+    },
+
+    async updateUserProfile(externalId, update) {
+      if (update.email !== undefined) canonicalEmail(update.email);
+      return immediate(db, () => updateProfileIn(db, externalId, update));
+    },
+
+    async softDeleteUser(externalId) {
+      return immediate(db, () => softDeleteIn(db, externalId));
     },
 
     async setUserPlan(userId, plan) {
@@ -135,7 +193,7 @@ export function accountOps(db: Db): AccountOps {
       const email = canonicalEmail(input.email);
       if (!input.passwordHash) throw new StoreError("invalid", "passwordHash is required.");
       return immediate(db, () => {
-        const user = insertUser(`local:${randomUUID()}`, email, input.name?.trim() || defaultNameFor(email));
+        const user = insertUser(db, `local:${randomUUID()}`, email, input.name?.trim() || defaultNameFor(email));
         db.prepare("INSERT INTO credentials (user_id, password_hash) VALUES (?, ?)").run(user.id, input.passwordHash);
         return user;
       });
@@ -145,7 +203,7 @@ export function accountOps(db: Db): AccountOps {
       const row = db
         .prepare(
           `SELECT c.user_id, c.password_hash FROM credentials c JOIN users u ON u.id = c.user_id
-           WHERE u.email = ?`,
+           WHERE u.email = ? AND u.deleted_at IS NULL`,
         )
         .get(String(email ?? "").trim().toLowerCase()) as { user_id: string; password_hash: string } | undefined;
       return row ? { userId: row.user_id, passwordHash: row.password_hash } : null;
@@ -161,7 +219,12 @@ export function accountOps(db: Db): AccountOps {
     },
 
     async getSession(tokenHash) {
-      const row = db.prepare("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?").get(tokenHash) as
+      const row = db
+        .prepare(
+          `SELECT s.user_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.token_hash = ? AND u.deleted_at IS NULL`,
+        )
+        .get(tokenHash) as
         | { user_id: string; expires_at: number }
         | undefined;
       if (!row) return null;

@@ -10,7 +10,7 @@ import {
   type Store,
   type UsageStats,
 } from "../types";
-import { immediate, newId, notFound, now, type Db } from "./db";
+import { immediate, LIVE_OWNED_PROJECT, newId, notFound, now, type Db } from "./db";
 
 type ActivityOps = Pick<
   Store,
@@ -115,7 +115,7 @@ function nonNegative(value: number | undefined, what: string): number {
 
 export function activityOps(db: Db): ActivityOps {
   function requireOwnedProject(userId: string, projectId: string): void {
-    if (!db.prepare("SELECT 1 FROM projects WHERE id = ? AND user_id = ?").get(projectId, userId)) {
+    if (!db.prepare(LIVE_OWNED_PROJECT).get(projectId, userId)) {
       throw notFound("Project");
     }
   }

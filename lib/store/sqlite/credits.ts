@@ -22,7 +22,6 @@ type CreditOps = Pick<
   | "settleReservation"
   | "getReservation"
   | "listLedger"
-  | "recordWebhookEvent"
   | "getSubscription"
 >;
 
@@ -80,7 +79,7 @@ export function applyLedgerEntry(
   return true;
 }
 
-function grant(db: Db, userId: string, amount: number, reason: LedgerReason, key: string): GrantResult {
+export function grant(db: Db, userId: string, amount: number, reason: LedgerReason, key: string): GrantResult {
   assertCredits(amount, "A grant");
   if (!key) throw new StoreError("invalid", "A grant needs an idempotency key.");
   balanceOf(db, userId);
@@ -88,7 +87,7 @@ function grant(db: Db, userId: string, amount: number, reason: LedgerReason, key
   return { applied, balance: balanceOf(db, userId) };
 }
 
-function upsertSubscription(db: Db, sub: Subscription): void {
+export function upsertSubscription(db: Db, sub: Subscription): void {
   balanceOf(db, sub.userId);
   db.prepare(
     `INSERT INTO subscriptions (user_id, stripe_customer_id, stripe_subscription_id, plan, status, current_period_end)
@@ -195,25 +194,6 @@ export function creditOps(db: Db): CreditOps {
         idempotencyKey: r.idempotency_key,
         createdAt: r.created_at,
       }));
-    },
-
-    async recordWebhookEvent(source, eventId, effects = {}) {
-      if (!eventId) throw new StoreError("invalid", "A webhook event needs an id.");
-      return immediate(db, () => {
-        const inserted = db
-          .prepare(
-            `INSERT INTO webhook_events (source, event_id, processed_at) VALUES (?, ?, ?)
-             ON CONFLICT (source, event_id) DO NOTHING`,
-          )
-          .run(source, eventId, now());
-        if (inserted.changes === 0) return "duplicate" as const;
-        if (effects.grant) {
-          const g = effects.grant;
-          grant(db, g.userId, g.amount, g.reason, g.idempotencyKey);
-        }
-        if (effects.subscription) upsertSubscription(db, effects.subscription);
-        return "first" as const;
-      });
     },
 
     async getSubscription(userId) {

@@ -36,3 +36,7 @@ export function assertCredits(value: number, what: string, { allowZero = false }
     );
   }
 }
+
+/** `SELECT 1` for (projectId, userId): the user owns the project and has not been deleted. */
+export const LIVE_OWNED_PROJECT =
+  "SELECT 1 FROM projects p JOIN users u ON u.id = p.user_id WHERE p.id = ? AND p.user_id = ? AND u.deleted_at IS NULL";

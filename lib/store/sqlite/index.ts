@@ -7,7 +7,9 @@ import { activityOps } from "./activity";
 import { creditOps } from "./credits";
 import { applyMigrations } from "./migrations";
 import { projectOps } from "./projects";
+import { rateLimitOps } from "./rate-limits";
 import { runOps } from "./runs";
+import { webhookOps } from "./webhooks";
 
 /** How long a connection waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -37,6 +39,8 @@ export async function createSqliteStore(filePath: string): Promise<Store> {
     ...projectOps(db),
     ...activityOps(db),
     ...runOps(db),
+    ...webhookOps(db),
+    ...rateLimitOps(db),
     async close() {
       if (db.open) db.close();
     },

@@ -182,6 +182,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   );
   `,
+  `
+  ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+
+  CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL CHECK (count > 0),
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX rate_limits_by_expiry ON rate_limits(expires_at);
+  `,
 ];
 
 function schemaVersion(db: Database.Database): number {

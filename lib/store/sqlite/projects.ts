@@ -95,7 +95,11 @@ const toVersion = (r: VersionRow): Version => ({
 const nameTaken = (name: string) => new StoreError("conflict", `You already have a project named "${name}".`);
 
 export function projectOps(db: Db): ProjectOps {
-  const ownedProject = db.prepare("SELECT * FROM projects WHERE id = ? AND user_id = ?");
+  // A deleted user's projects are invisible, to everyone and to every operation here.
+  const ownedProject = db.prepare(
+    `SELECT p.* FROM projects p JOIN users u ON u.id = p.user_id
+     WHERE p.id = ? AND p.user_id = ? AND u.deleted_at IS NULL`,
+  );
 
   function findOwned(userId: string, projectId: string): ProjectRow | undefined {
     return ownedProject.get(projectId, userId) as ProjectRow | undefined;
@@ -163,7 +167,7 @@ export function projectOps(db: Db): ProjectOps {
     async createProject(userId, input) {
       const name = projectName(input.name);
       return immediate(db, () => {
-        if (!db.prepare("SELECT 1 FROM users WHERE id = ?").get(userId)) throw notFound("User");
+        if (!db.prepare("SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL").get(userId)) throw notFound("User");
         if (db.prepare("SELECT 1 FROM projects WHERE user_id = ? AND name = ?").get(userId, name)) throw nameTaken(name);
         const at = now();
         const row: ProjectRow = {
@@ -187,7 +191,10 @@ export function projectOps(db: Db): ProjectOps {
 
     async listProjects(userId) {
       const rows = db
-        .prepare("SELECT * FROM projects WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC")
+        .prepare(
+          `SELECT p.* FROM projects p JOIN users u ON u.id = p.user_id
+           WHERE p.user_id = ? AND u.deleted_at IS NULL ORDER BY p.updated_at DESC, p.rowid DESC`,
+        )
         .all(userId) as ProjectRow[];
       return rows.map(toProject);
     },

@@ -1,6 +1,6 @@
 import type { RunEvent } from "@/lib/ai/types";
 import { StoreError, type Run, type RunStatus, type Store, type StoredRunEvent } from "../types";
-import { assertCredits, immediate, newId, notFound, now, type Db } from "./db";
+import { assertCredits, immediate, LIVE_OWNED_PROJECT, newId, notFound, now, type Db } from "./db";
 
 type RunOps = Pick<Store, "createRun" | "getRun" | "finishRun" | "appendRunEvent" | "listRunEvents">;
 
@@ -44,7 +44,7 @@ export function runOps(db: Db): RunOps {
       assertCredits(input.cap, "A run's cap", { allowZero: true });
       assertCredits(input.estimate, "A run's estimate", { allowZero: true });
       return immediate(db, () => {
-        if (!db.prepare("SELECT 1 FROM projects WHERE id = ? AND user_id = ?").get(input.projectId, userId)) {
+        if (!db.prepare(LIVE_OWNED_PROJECT).get(input.projectId, userId)) {
           throw notFound("Project");
         }
         if (!db.prepare("SELECT 1 FROM reservations WHERE id = ? AND user_id = ?").get(input.reservationId, userId)) {

@@ -4,12 +4,14 @@ import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "@/lib/ai/prompts/s
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
 import type { AiRequestKind } from "@/lib/store";
 import { sseResponse } from "./sse";
 
 /** Per user, across all single-shot AI actions. */
 export const AI_RATE_LIMIT = { max: 30, windowMs: 60_000 };
+/** Per client IP, so many accounts behind one address cannot multiply the per-user limit. */
+export const AI_RATE_LIMIT_PER_IP = { max: 60, windowMs: 60_000 };
 
 interface ActionFields {
   projectId?: string;
@@ -25,7 +27,8 @@ export function actionRoute<T extends ActionFields>(kind: AiRequestKind, action:
   return route(async (request: Request) => {
     const user = await requireUser(request);
     assertSameOrigin(request);
-    enforceLimit(`ai:${user.id}`, AI_RATE_LIMIT, "Too many AI requests.");
+    await enforceLimit(`ai:${user.id}`, AI_RATE_LIMIT, "Too many AI requests.");
+    await enforceIpLimit(request, "ai", AI_RATE_LIMIT_PER_IP, "Too many AI requests from your network.");
     const input = await parseJson(request, action.schema, { maxBytes: MAX_ACTION_BODY_BYTES });
     if (input.projectId !== undefined) await getProject(user.id, input.projectId);
 

@@ -14,9 +14,9 @@ import { getStore } from "@/lib/store";
 export const POST = route(async (request) => {
   assertLocalAuthMode();
   assertSameOrigin(request);
-  enforceLimit(`login:ip:${clientIp(request)}`, LOGIN_PER_IP, "Too many sign-in attempts.");
+  await enforceLimit(`login:ip:${clientIp(request)}`, LOGIN_PER_IP, "Too many sign-in attempts.");
   const input = await parseAuthBody(request, loginSchema);
-  enforceLimit(`login:email:${input.email}`, LOGIN_PER_EMAIL, "Too many sign-in attempts for this account.");
+  await enforceLimit(`login:email:${input.email}`, LOGIN_PER_EMAIL, "Too many sign-in attempts for this account.");
 
   const session = await loginLocalAccount(await getStore(), input);
   const response = NextResponse.json({ user: toPublicUser(session.user) }, { headers: { "Cache-Control": "no-store" } });

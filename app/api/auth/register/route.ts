@@ -14,9 +14,9 @@ import { getStore } from "@/lib/store";
 export const POST = route(async (request) => {
   assertLocalAuthMode();
   assertSameOrigin(request);
-  enforceLimit(`register:ip:${clientIp(request)}`, REGISTER_PER_IP, "Too many sign-up attempts.");
+  await enforceLimit(`register:ip:${clientIp(request)}`, REGISTER_PER_IP, "Too many sign-up attempts.");
   const input = await parseAuthBody(request, registerSchema);
-  enforceLimit(`register:email:${input.email}`, REGISTER_PER_EMAIL, "Too many sign-up attempts.");
+  await enforceLimit(`register:email:${input.email}`, REGISTER_PER_EMAIL, "Too many sign-up attempts.");
 
   const session = await registerLocalAccount(await getStore(), input);
   const response = NextResponse.json({ user: toPublicUser(session.user) }, { status: 201, headers: { "Cache-Control": "no-store" } });

@@ -20,6 +20,6 @@ export const POST = route<Context>(async (request, { params }) => {
   if (!isUserKeyProvider(provider) || !(await userKeyProviders(user.id)).includes(provider)) {
     throw notFound("API key");
   }
-  enforceLimit(`keys-test:${user.id}`, { max: 10, windowMs: 60_000 }, "Too many key tests.");
+  await enforceLimit(`keys-test:${user.id}`, { max: 10, windowMs: 60_000 }, "Too many key tests.");
   return NextResponse.json(await checkUserKey(user.id, provider, request.signal));
 });

@@ -1,0 +1,39 @@
+import { StoreError, type Store } from "../types";
+import { grant, upsertSubscription } from "./credits";
+import { ensureUserIn, softDeleteIn, updateProfileIn } from "./accounts";
+import { immediate, now, type Db } from "./db";
+import { lookupEmail } from "../rules";
+
+export function webhookOps(db: Db): Pick<Store, "recordWebhookEvent"> {
+  return {
+    async recordWebhookEvent(source, eventId, effects = {}) {
+      if (!eventId) throw new StoreError("invalid", "A webhook event needs an id.");
+      return immediate(db, () => {
+        const inserted = db
+          .prepare(
+            `INSERT INTO webhook_events (source, event_id, processed_at) VALUES (?, ?, ?)
+             ON CONFLICT (source, event_id) DO NOTHING`,
+          )
+          .run(source, eventId, now());
+        if (inserted.changes === 0) return "duplicate" as const;
+        if (effects.createUser) {
+          const input = effects.createUser;
+          const known = db.prepare("SELECT 1 FROM users WHERE external_id = ?").get(input.externalId);
+          const emailHeld = db.prepare("SELECT 1 FROM users WHERE email = ?").get(lookupEmail(input.email));
+          if (!known && !emailHeld) ensureUserIn(db, input);
+        }
+        if (effects.profile) {
+          const { externalId, ...update } = effects.profile;
+          updateProfileIn(db, externalId, update, { emailTaken: "keep" });
+        }
+        if (effects.softDelete) softDeleteIn(db, effects.softDelete.externalId);
+        if (effects.grant) {
+          const g = effects.grant;
+          grant(db, g.userId, g.amount, g.reason, g.idempotencyKey);
+        }
+        if (effects.subscription) upsertSubscription(db, effects.subscription);
+        return "first" as const;
+      });
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { POST as explain } from "@/app/api/ai/explain/route";
+import { HttpError } from "@/lib/http/errors";
+import { enforceIpLimit, enforceLimit, limit, resetRateLimitsForTests } from "@/lib/rate-limit";
+import { createSqliteStore } from "@/lib/store/sqlite";
+import { authed, startAiTestApp, type AiTestApp } from "./ai-test-app";
+import { useTestApp } from "./auth-setup";
+
+/** Store-backed rate limits: the 429 contract, sharing across app instances, per-IP limits on routes. */
+
+const dir = mkdtempSync(path.join(tmpdir(), "autocrea-rate-limit-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("enforceLimit over the store", () => {
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    cleanup = await useTestApp();
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  it("throws a 429 HttpError carrying Retry-After once the window is full", async () => {
+    const opts = { max: 1, windowMs: 60_000 };
+    await enforceLimit("it:enforce", opts);
+    let thrown: unknown;
+    try {
+      await enforceLimit("it:enforce", opts, "Slow down.");
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(HttpError);
+    const err = thrown as HttpError;
+    expect(err.status).toBe(429);
+    expect(err.code).toBe("rate_limited");
+    expect(err.message).toMatch(/^Slow down\. Try again in \d+ seconds?\.$/);
+    expect(Number(err.headers["Retry-After"])).toBeGreaterThanOrEqual(59);
+    expect(err.extra.retryAfterSec).toBe(Number(err.headers["Retry-After"]));
+    expect(await limit("it:enforce", opts)).toMatchObject({ ok: false, remaining: 0 });
+    expect(await limit("it:other", opts)).toEqual({ ok: true, remaining: 0, retryAfterSec: 0 });
+  });
+
+  it("resetRateLimitsForTests starts every counter from zero", async () => {
+    const opts = { max: 1, windowMs: 60_000 };
+    await limit("it:reset", opts);
+    expect((await limit("it:reset", opts)).ok).toBe(false);
+    resetRateLimitsForTests();
+    expect((await limit("it:reset", opts)).ok).toBe(true);
+  });
+
+  it("enforceIpLimit counts per client IP and skips requests without one", async () => {
+    const opts = { max: 1, windowMs: 60_000 };
+    const from = (ip?: string) => new Request("http://localhost:3000/x", { headers: ip ? { "x-forwarded-for": `${ip}, 10.0.0.1` } : {} });
+    await enforceIpLimit(from("203.0.113.7"), "it", opts);
+    await expect(enforceIpLimit(from("203.0.113.7"), "it", opts)).rejects.toMatchObject({ status: 429 });
+    await enforceIpLimit(from("203.0.113.8"), "it", opts);
+    await enforceIpLimit(from(), "it", opts);
+    await enforceIpLimit(from(), "it", opts);
+  });
+});
+
+describe("limits shared by app instances", () => {
+  it("two stores on one SQLite file count against the same window", async () => {
+    const file = path.join(dir, "shared", "autocrea.db");
+    const a = await createSqliteStore(file);
+    const b = await createSqliteStore(file);
+    const window = { max: 3, windowMs: 60_000 };
+    try {
+      expect((await a.hitRateLimit("login:ip:198.51.100.1", window)).remaining).toBe(2);
+      expect((await b.hitRateLimit("login:ip:198.51.100.1", window)).remaining).toBe(1);
+      expect((await a.hitRateLimit("login:ip:198.51.100.1", window)).remaining).toBe(0);
+      expect((await b.hitRateLimit("login:ip:198.51.100.1", window)).ok).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("four processes hitting one key at once get exactly max hits allowed", async () => {
+    const file = path.join(dir, "race", "autocrea.db");
+    await (await createSqliteStore(file)).close();
+    const max = 17;
+    const children = Array.from({ length: 4 }, () =>
+      fork(fileURLToPath(new URL("./rate-limit-worker.ts", import.meta.url)), [file, "race-key", String(max), "10"], {
+        execArgv: ["--import", "tsx"],
+      }),
+    );
+    const nextMessage = (child: ChildProcess) =>
+      new Promise<unknown>((resolve, reject) => {
+        child.once("message", resolve);
+        child.once("error", reject);
+        child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+      });
+    try {
+      await Promise.all(children.map(nextMessage));
+      const results = children.map((child) => nextMessage(child) as Promise<{ allowed: number }>);
+      for (const child of children) child.send("go");
+      const allowed = (await Promise.all(results)).map((r) => r.allowed);
+      expect(allowed.reduce((sum, n) => sum + n, 0)).toBe(max);
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill();
+    }
+  });
+});
+
+describe("per-IP limit on the AI endpoints", () => {
+  let app: AiTestApp;
+  beforeEach(async () => {
+    app = await startAiTestApp();
+    resetRateLimitsForTests();
+  });
+  afterEach(async () => {
+    await app.cleanup();
+  });
+
+  it("many accounts behind one IP share 60 requests a minute; another IP is unaffected", async () => {
+    const ip = { "x-forwarded-for": "203.0.113.50" };
+    const users = await Promise.all([app.signUp(), app.signUp(), app.signUp()]);
+    // Invalid bodies (400) still count: the limit is checked before the body is read.
+    for (let i = 0; i < 60; i += 1) {
+      const response = await explain(authed("POST", "/api/ai/explain", users[i % 3].cookie, { language: "javascript" }, ip), undefined);
+      expect(response.status).toBe(400);
+    }
+    const refused = await explain(authed("POST", "/api/ai/explain", users[0].cookie, { language: "javascript" }, ip), undefined);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ error: "rate_limited", message: expect.stringMatching(/your network/) });
+
+    const elsewhere = await explain(
+      authed("POST", "/api/ai/explain", users[0].cookie, { language: "javascript" }, { "x-forwarded-for": "203.0.113.51" }),
+      undefined,
+    );
+    expect(elsewhere.status).toBe(400);
+  });
+});
