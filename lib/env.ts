@@ -28,6 +28,8 @@ const schema = z
 
     STRIPE_SECRET_KEY: optional,
     STRIPE_WEBHOOK_SECRET: optional,
+    /** Where the Stripe client sends API calls (tests, stripe-mock); default https://api.stripe.com. */
+    STRIPE_API_BASE: optional.pipe(z.url().optional()),
 
     JOXCODER_API_URL: optional.pipe(z.url().optional()),
     JOXCODER_API_KEY: optional,
@@ -41,6 +43,8 @@ const schema = z
 
     RUNNER_URL: optional.pipe(z.url().optional()),
     RUNNER_SECRET: optional,
+    /** The runner's origin as the browser reaches it (terminal WebSockets); default RUNNER_URL. */
+    RUNNER_PUBLIC_URL: optional.pipe(z.url().optional()),
   })
   .superRefine((e, ctx) => {
     if (e.CONVEX_URL && !e.AUTOCREA_SERVER_SECRET) {

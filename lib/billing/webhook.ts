@@ -1,0 +1,80 @@
+import { NextResponse } from "next/server";
+import type Stripe from "stripe";
+import { errorResponse } from "@/lib/http/errors";
+import type { Store } from "@/lib/store/types";
+import { handleStripeEvent } from "./events";
+import { stripeWebhooks } from "./stripe";
+
+/** Stripe's events are a few KB; anything near this is not from Stripe. */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+/** Signatures older than this are refused (replays). */
+export const SIGNATURE_TOLERANCE_SEC = 300;
+
+export interface StripeWebhookOptions {
+  /** STRIPE_WEBHOOK_SECRET; undefined → 503 payments_disabled. */
+  secret: string | undefined;
+}
+
+/**
+ * The whole webhook: bounded raw body → signature check (before any parsing)
+ * → the event's effects, recorded once. Takes the Store so the same path runs
+ * over SQLite (the route) and Convex (tests).
+ */
+export async function processStripeWebhook(store: Store, request: Request, { secret }: StripeWebhookOptions): Promise<Response> {
+  if (!secret) {
+    return errorResponse(503, "payments_disabled", "Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).");
+  }
+  const raw = await readBoundedText(request, MAX_WEBHOOK_BYTES);
+  if (raw === undefined) {
+    return errorResponse(413, "payload_too_large", `Webhook bodies larger than ${MAX_WEBHOOK_BYTES} bytes are refused.`);
+  }
+  const signature = request.headers.get("stripe-signature");
+  if (!signature) return errorResponse(400, "invalid_signature", "The Stripe-Signature header is missing.");
+
+  let event: Stripe.Event;
+  try {
+    event = stripeWebhooks.constructEvent(raw, signature, secret, SIGNATURE_TOLERANCE_SEC);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : "verification failed";
+    return errorResponse(400, "invalid_signature", `The webhook signature did not verify: ${detail}`);
+  }
+
+  const outcome = await handleStripeEvent(store, event);
+  switch (outcome.kind) {
+    case "ignored":
+      return NextResponse.json({ received: true, ignored: true, type: event.type });
+    case "duplicate":
+      return NextResponse.json({ received: true, duplicate: true, type: event.type });
+    case "recorded":
+      return NextResponse.json({ received: true, applied: false, reason: outcome.reason, type: event.type });
+    case "applied":
+      return NextResponse.json({
+        received: true,
+        applied: true,
+        type: event.type,
+        credited: outcome.effects.grant?.amount ?? 0,
+        ...(outcome.effects.subscription ? { subscriptionStatus: outcome.effects.subscription.status } : {}),
+      });
+  }
+}
+
+/** The body as text, or undefined as soon as it exceeds maxBytes (declared or actual). */
+async function readBoundedText(request: Request, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) return undefined;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
