@@ -15,5 +15,6 @@ export default defineConfig([
     ".data/**",
     "test-results/**",
     "playwright-report/**",
+    "public/monaco/**",
   ]),
 ]);

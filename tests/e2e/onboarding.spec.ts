@@ -48,7 +48,7 @@ test("a new user signs up, gets 100 credits, creates a project, and nobody else 
   await expect(page).toHaveURL(/\/projects\/[A-Za-z0-9_-]+$/);
   await expect(page.getByRole("heading", { name: "Recipe Box", level: 1 })).toBeVisible();
   await expect(page.getByText("Save recipes and plan the week's meals.")).toBeVisible();
-  await expect(page.getByTestId("workspace-placeholder")).toContainText("arrives with generation");
+  await expect(page.getByTestId("files-empty")).toContainText("No files yet");
   const projectUrl = page.url();
 
   // Back on the dashboard the project is listed, and the same name is refused inline.

@@ -1,0 +1,14 @@
+/**
+ * The one place for react-query keys of workspace server data. Panels that
+ * change files (Run: on `file_written` / `done`) invalidate these:
+ *   queryClient.invalidateQueries({ queryKey: filesKey(projectId) })   // tree + every open file
+ *   queryClient.invalidateQueries({ queryKey: versionsKey(projectId) })
+ * fileKey is nested under filesKey, so invalidating filesKey refreshes open files too.
+ */
+
+export const projectKey = (projectId: string) => ["project", projectId] as const;
+export const filesKey = (projectId: string) => ["project", projectId, "files"] as const;
+export const fileKey = (projectId: string, path: string) => ["project", projectId, "files", "content", path] as const;
+export const versionsKey = (projectId: string) => ["project", projectId, "versions"] as const;
+export const versionKey = (projectId: string, number: number) => ["project", projectId, "versions", number] as const;
+export const balanceKey = () => ["me", "balance"] as const;

@@ -1,0 +1,2 @@
+export { crc32, zipBuffer, zipChunks, zipStream, type ZipEntry } from "./writer";
+export { attachmentDisposition, projectZipEntries, safeArchiveName } from "./project-archive";
