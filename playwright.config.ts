@@ -1,15 +1,25 @@
+import { randomBytes } from "node:crypto";
 import { defineConfig, devices } from "@playwright/test";
 
 /**
  * End-to-end: a production build on a fixed port, on the embedded defaults
  * (SQLite in a fresh .data/e2e, local accounts, no payments) whatever the
  * developer's shell has set, driven by Debian's chromium (Playwright's own
- * browsers are not downloadable here).
+ * browsers are not downloadable here). Beside it: the real sandbox-runner
+ * and the scripted OpenAI-compatible server (tests/fixtures/llm-server,
+ * "todo-app" script) standing in for JoxCoder.
  */
 
 const PORT = 3100;
 const BASE_URL = `http://localhost:${PORT}`;
 const DATA_DIR = ".data/e2e";
+const RUNNER_PORT = 4110;
+const RUNNER_URL = `http://127.0.0.1:${RUNNER_PORT}`;
+const LLM_PORT = 4111;
+const LLM_URL = `http://127.0.0.1:${LLM_PORT}/v1`;
+// Workers load this file again: they inherit the main process's env, so the secret stays the same.
+process.env.E2E_RUNNER_SECRET ??= randomBytes(32).toString("hex");
+const RUNNER_SECRET = process.env.E2E_RUNNER_SECRET;
 
 // Empty means unset (lib/env treats "" as absent): forces the embedded modes.
 const EXTERNAL_SERVICES = [
@@ -21,6 +31,13 @@ const EXTERNAL_SERVICES = [
   "CLERK_WEBHOOK_SECRET",
   "STRIPE_SECRET_KEY",
   "STRIPE_WEBHOOK_SECRET",
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "ANTHROPIC_API_KEY",
+  "OLLAMA_BASE_URL",
+  "JOXCODER_API_KEY",
+  "JOXCODER_MODEL",
+  "RUNNER_PUBLIC_URL",
 ];
 
 export default defineConfig({
@@ -57,18 +74,45 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `rm -rf ${DATA_DIR} && npx next build && npx next start -p ${PORT}`,
-    url: `${BASE_URL}/api/health`,
-    reuseExistingServer: false,
-    timeout: 300_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      ...Object.fromEntries(EXTERNAL_SERVICES.map((name) => [name, ""])),
-      DATA_DIR,
-      APP_URL: BASE_URL,
-      NEXT_TELEMETRY_DISABLED: "1",
+  webServer: [
+    {
+      command: `node --import tsx tests/fixtures/llm-server/main.ts --port ${LLM_PORT} --script todo-app --tokens-per-second 4000`,
+      url: `${LLM_URL}/models`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
     },
-  },
+    {
+      command: "node --import tsx src/main.ts",
+      cwd: "sandbox-runner",
+      url: `${RUNNER_URL}/v1/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        PORT: String(RUNNER_PORT),
+        RUNNER_SECRET,
+        RUNNER_STATE_DIR: "/tmp/autocrea-e2e-runner",
+      },
+    },
+    {
+      command: `rm -rf ${DATA_DIR} && npx next build && npx next start -p ${PORT}`,
+      url: `${BASE_URL}/api/health`,
+      reuseExistingServer: false,
+      timeout: 300_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        ...Object.fromEntries(EXTERNAL_SERVICES.map((name) => [name, ""])),
+        DATA_DIR,
+        APP_URL: BASE_URL,
+        NEXT_TELEMETRY_DISABLED: "1",
+        JOXCODER_API_URL: LLM_URL,
+        RUNNER_URL,
+        RUNNER_SECRET,
+      },
+    },
+  ],
 });

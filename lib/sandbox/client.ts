@@ -66,6 +66,8 @@ export interface RunnerClient {
   createSession(options: { userId: string }): Promise<{ id: string }>;
   writeFiles(sessionId: string, files: FileInput[], deletes?: string[]): Promise<void>;
   runCommand(sessionId: string, request: CommandRequest): Promise<RunResult>;
+  /** One file's bytes from the session's workspace (e.g. a build's output); RunnerRequestError 404 when missing. */
+  readFile(sessionId: string, path: string): Promise<Uint8Array>;
   deleteSession(sessionId: string): Promise<void>;
   /** A single-use ticket that lets `userId`'s browser open the terminal of `sessionId` for ~60 s. */
   issuePtyTicket(sessionId: string, userId: string): PtyTicket;
@@ -131,6 +133,24 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       await call("PUT", `${session(sessionId)}/files`, deletes?.length ? { files, deletes } : { files });
     },
     runCommand: (sessionId, request) => call<RunResult>("POST", `${session(sessionId)}/commands`, request),
+    readFile: async (sessionId, path) => {
+      try {
+        const file = await call<{ contentBase64: string }>(
+          "GET",
+          `${session(sessionId)}/files?path=${encodeURIComponent(path)}`,
+        );
+        return new Uint8Array(Buffer.from(file.contentBase64, "base64"));
+      } catch (err) {
+        // A runner older than this endpoint: not "file missing", a deployment mismatch.
+        const outdated =
+          err instanceof RunnerRequestError &&
+          (err.runnerStatus === 405 || (err.runnerStatus === 404 && /^No route/.test(err.message)));
+        if (outdated) {
+          throw new RunnerRequestError(501, "runner_outdated", "The code runner is too old to read files back; update it.");
+        }
+        throw err;
+      }
+    },
     deleteSession: async (sessionId) => {
       await call("DELETE", session(sessionId));
     },

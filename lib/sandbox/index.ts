@@ -12,9 +12,16 @@ let cached: { key: string; client: RunnerClient } | undefined;
  * RUNNER_SECRET is unset.
  */
 export function runnerClient(e: Env = env()): RunnerClient {
-  const key = `${e.RUNNER_URL ?? ""}\u0000${e.RUNNER_SECRET ?? ""}`;
+  const key = `${e.RUNNER_URL ?? ""}\u0000${e.RUNNER_SECRET ?? ""}\u0000${e.RUNNER_PUBLIC_URL ?? ""}`;
   if (cached?.key !== key) {
-    cached = { key, client: createRunnerClient({ url: e.RUNNER_URL ?? "", secret: e.RUNNER_SECRET ?? "" }) };
+    cached = {
+      key,
+      client: createRunnerClient({
+        url: e.RUNNER_URL ?? "",
+        secret: e.RUNNER_SECRET ?? "",
+        publicUrl: e.RUNNER_PUBLIC_URL,
+      }),
+    };
   }
   return cached.client;
 }

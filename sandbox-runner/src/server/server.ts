@@ -32,8 +32,12 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 interface RouteContext {
   params: string[];
+  query: URLSearchParams;
   body: unknown;
 }
+
+/** GET /v1/sessions/:id/files reads back one file (a build's output, say) up to this size. */
+export const MAX_READ_FILE_BYTES = 8 * 1024 * 1024;
 
 interface Route {
   method: string;
@@ -93,6 +97,16 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
         const { files, deletes = [] } = body as z.infer<typeof WriteFilesSchema>;
         await sessions.writeFiles(params[0]!, { files, deletes });
         return { status: 200, body: { written: files.length, deleted: deletes.length } };
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^${SESSION}/files$`),
+      handle: async ({ params, query }) => {
+        const relPath = query.get("path");
+        if (!relPath) throw new HttpError(400, "invalid_request", "The path query parameter is required.");
+        const bytes = await sessions.readFile(params[0]!, relPath, MAX_READ_FILE_BYTES);
+        return { status: 200, body: { path: relPath, size: bytes.length, contentBase64: bytes.toString("base64") } };
       },
     },
     {
@@ -169,7 +183,8 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
     }
 
     const params = route.pattern.exec(pathname)!.slice(1).map((p) => safeDecode(p));
-    const result = await route.handle({ params, body });
+    const query = new URLSearchParams(pathWithQuery.includes("?") ? pathWithQuery.slice(pathWithQuery.indexOf("?") + 1) : "");
+    const result = await route.handle({ params, query, body });
     sendJson(res, result.status, result.body);
   }
 

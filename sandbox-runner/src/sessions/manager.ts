@@ -101,6 +101,11 @@ export class SessionManager {
     session.lastUsedAt = this.clock();
   }
 
+  async readFile(id: string, relPath: string, maxBytes: number): Promise<Buffer> {
+    const session = this.get(id);
+    return this.options.sandbox.readFile(session.workspace, relPath, maxBytes);
+  }
+
   async runCommand(id: string, command: SessionCommand): Promise<SessionRunResult> {
     const session = this.get(id);
     session.running++;

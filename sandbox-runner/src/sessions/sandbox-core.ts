@@ -8,6 +8,7 @@ import { runInSandbox, type RunResult } from "../sandbox/run";
 import {
   createWorkspace,
   normalizeWorkspacePath,
+  readWorkspaceFile,
   removeWorkspace,
   WorkspacePathError,
   writeWorkspaceFile,
@@ -66,6 +67,16 @@ export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): 
         }
       }
       for (const file of files) asRequestError(() => writeWorkspaceFile({ dir }, file.path, file.content, config));
+    },
+
+    async readFile(dir, relPath, maxBytes) {
+      try {
+        return asRequestError(() => readWorkspaceFile({ dir }, relPath, maxBytes));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") throw new HttpError(404, "not_found", `"${relPath}" does not exist.`);
+        throw error;
+      }
     },
 
     async runCommand(dir, command, signal): Promise<RunResult> {

@@ -25,6 +25,8 @@ export interface SessionSandbox {
   createWorkspace(): Promise<string>;
   removeWorkspace(workspace: string): Promise<void>;
   writeFiles(workspace: string, files: SessionFiles): Promise<void>;
+  /** A regular file's bytes (symlinks not followed); 404 when missing, 400 for a bad path or non-regular file. */
+  readFile(workspace: string, path: string, maxBytes: number): Promise<Buffer>;
   /** Runs one process tree in a fresh sandbox over the workspace; `signal` ends it early. */
   runCommand(workspace: string, command: SessionCommand, signal: AbortSignal): Promise<SessionRunResult>;
   /** The argv of an interactive shell in a sandbox over the workspace, and how to tear its cgroup down. */

@@ -1,0 +1,117 @@
+import { getStore } from "@/lib/store";
+import type { Id } from "@/lib/store/types";
+import { RunnerRequestError, type RunnerClient } from "./client";
+import { runnerClient } from "./index";
+
+/**
+ * One runner session per (user, project): the terminal and the build preview
+ * share it, so what the user builds in one is what the other sees. The
+ * registry is per server process (on globalThis, so every route bundle sees
+ * the same one); when the runner lost a session (restart, idle TTL) it is
+ * created again and the project's files are written afresh.
+ */
+
+interface ProjectSession {
+  sessionId: string;
+  /** Paths last written from the project, so files deleted since are removed from the workspace too. */
+  writtenPaths: Set<string>;
+  /** The output folder of the last successful `npm run build`, null before one. */
+  buildOutput: string | null;
+}
+
+interface Registry {
+  sessions: Map<string, ProjectSession>;
+  /** In-flight creations, so concurrent requests share one session. */
+  creating: Map<string, Promise<ProjectSession>>;
+}
+
+const REGISTRY = Symbol.for("autocrea.projectSessions");
+
+function registry(): Registry {
+  const holder = globalThis as typeof globalThis & { [REGISTRY]?: Registry };
+  holder[REGISTRY] ??= { sessions: new Map(), creating: new Map() };
+  return holder[REGISTRY];
+}
+
+const keyOf = (userId: Id, projectId: Id) => `${userId}\u0000${projectId}`;
+
+async function createSession(client: RunnerClient, userId: Id, projectId: Id): Promise<ProjectSession> {
+  const { sessions, creating } = registry();
+  const key = keyOf(userId, projectId);
+  const pending = creating.get(key);
+  if (pending) return pending;
+  const created = (async () => {
+    const { id } = await client.createSession({ userId });
+    const session: ProjectSession = { sessionId: id, writtenPaths: new Set(), buildOutput: null };
+    sessions.set(key, session);
+    return session;
+  })();
+  creating.set(key, created);
+  try {
+    return await created;
+  } finally {
+    creating.delete(key);
+  }
+}
+
+/** The runner no longer has the session (restarted, or the idle TTL removed it). */
+export const isLostSession = (err: unknown) =>
+  err instanceof RunnerRequestError && err.runnerStatus === 404 && /session not found/i.test(err.message);
+
+/**
+ * Runs `action` with the project's session, creating it if needed. If the
+ * runner no longer knows the session, it is replaced once and `action` retried.
+ */
+export async function withProjectSession<T>(
+  userId: Id,
+  projectId: Id,
+  action: (session: ProjectSession, client: RunnerClient) => Promise<T>,
+  client: RunnerClient = runnerClient(),
+): Promise<T> {
+  const { sessions } = registry();
+  const key = keyOf(userId, projectId);
+  const existing = sessions.get(key);
+  const session = existing ?? (await createSession(client, userId, projectId));
+  try {
+    return await action(session, client);
+  } catch (err) {
+    if (!existing || !isLostSession(err)) throw err;
+    if (sessions.get(key) === existing) sessions.delete(key);
+    const fresh = await createSession(client, userId, projectId);
+    return action(fresh, client);
+  }
+}
+
+/** Writes the project's stored files into the session and removes the ones deleted since the last sync. */
+export async function syncProjectFiles(
+  session: ProjectSession,
+  client: RunnerClient,
+  userId: Id,
+  projectId: Id,
+): Promise<{ written: number; deleted: number }> {
+  const store = await getStore();
+  const files = await store.listFiles(userId, projectId);
+  const paths = new Set(files.map((f) => f.path));
+  const deletes = [...session.writtenPaths].filter((p) => !paths.has(p));
+  await client.writeFiles(
+    session.sessionId,
+    files.map((f) => ({ path: f.path, content: f.content })),
+    deletes,
+  );
+  session.writtenPaths = paths;
+  return { written: files.length, deleted: deletes.length };
+}
+
+/** The session's id when one exists (no runner call). */
+export function peekProjectSession(userId: Id, projectId: Id): ProjectSession | undefined {
+  return registry().sessions.get(keyOf(userId, projectId));
+}
+
+/** Tests only. */
+export function resetProjectSessionsForTests(): void {
+  const r = registry();
+  r.sessions.clear();
+  r.creating.clear();
+}
+
+export type { ProjectSession };
