@@ -18,6 +18,14 @@ export function SiteHeader({ userEmail }: SiteHeaderProps) {
           <Link href="/dashboard" className="text-zinc-300 hover:text-zinc-50">
             Dashboard
           </Link>
+          <Link href="/pricing" className="text-zinc-300 hover:text-zinc-50">
+            Pricing
+          </Link>
+          {userEmail && (
+            <Link href="/settings" className="text-zinc-300 hover:text-zinc-50">
+              Settings
+            </Link>
+          )}
         </nav>
         <div className="ml-auto flex items-center gap-3 text-sm">
           {userEmail ? (

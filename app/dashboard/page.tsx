@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { Suspense } from "react";
+import { CheckoutSuccessNotice } from "@/components/billing/CheckoutSuccessNotice";
 import { CreditBalance } from "@/components/CreditBalance";
 import { NewProjectForm } from "@/components/projects/NewProjectForm";
 import { ProjectList } from "@/components/projects/ProjectList";
@@ -20,6 +22,9 @@ export default async function DashboardPage() {
     <div className="mx-auto max-w-6xl px-4 py-10 sm:px-6">
       <h1 className="text-3xl font-bold tracking-tight text-zinc-50">Dashboard</h1>
       <p className="mt-1 text-sm text-zinc-400">Signed in as {user.email}</p>
+      <Suspense>
+        <CheckoutSuccessNotice />
+      </Suspense>
 
       <div className="mt-8 grid gap-6 lg:grid-cols-3">
         <div className="space-y-6">
@@ -42,7 +47,7 @@ export default async function DashboardPage() {
               <div className={card}>
                 <p className="text-xl font-semibold text-zinc-100">No projects yet</p>
                 <p className="mt-1 mb-6 text-sm text-zinc-400">
-                  Name your first project; you will describe the app to build on its page.
+                  Name it, describe the app you want, and AUTOCREA&apos;s AI roles build it while you watch.
                 </p>
                 <NewProjectForm />
               </div>

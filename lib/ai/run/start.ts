@@ -9,6 +9,7 @@ import { insufficientCredits } from "../metering";
 import { plannedRoles } from "../orchestrator";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
+import type { ProviderCandidate } from "../types";
 import { launchRun } from "./execute";
 import { liveRunOfProject } from "./registry";
 import type { StreamFn } from "./run-context";
@@ -55,6 +56,29 @@ export function setGenerationDependenciesForTests(overrides?: Partial<Generation
   dependencies = overrides ? { ...production, ...overrides } : production;
 }
 
+/** Credits a run reserves: the plan's roles priced at the dearest platform candidate, at least 1. */
+function runEstimate(candidates: ProviderCandidate[], hasRunner: boolean, promptChars: number): number {
+  return Math.max(
+    1,
+    maxPlatformEstimate(candidates, (model) =>
+      estimateRunCredits({ roles: plannedRoles(hasRunner, dependencies.maxFixerPasses), promptChars, model }),
+    ),
+  );
+}
+
+export interface GenerationEstimate {
+  /** What POST /api/generations would reserve for this prompt now. */
+  estimate: number;
+  /** The model the run would try first. */
+  model: string;
+}
+
+/** The estimate shown before a run starts (POST /api/generations/estimate); throws NoProviderError (503) like a start would. */
+export async function estimateGeneration(userId: Id, prompt: string): Promise<GenerationEstimate> {
+  const candidates = await resolveCandidates(userId);
+  return { estimate: runEstimate(candidates, dependencies.runner() !== null, prompt.length), model: candidates[0].model };
+}
+
 export async function startGeneration(userId: Id, input: StartGenerationInput): Promise<StartedGeneration> {
   const store: Store = await getStore();
   const project = isPlausibleProjectId(input.projectId) ? await store.getProject(userId, input.projectId) : null;
@@ -65,12 +89,7 @@ export async function startGeneration(userId: Id, input: StartGenerationInput): 
 
   const candidates = await resolveCandidates(userId);
   const runner = dependencies.runner();
-  const estimate = Math.max(
-    1,
-    maxPlatformEstimate(candidates, (model) =>
-      estimateRunCredits({ roles: plannedRoles(runner !== null, dependencies.maxFixerPasses), promptChars: input.prompt.length, model }),
-    ),
-  );
+  const estimate = runEstimate(candidates, runner !== null, input.prompt.length);
 
   const balance = await store.getBalance(userId);
   if (input.cap !== undefined && input.cap > balance) throw insufficientCredits(input.cap, balance);

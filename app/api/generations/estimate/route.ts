@@ -1,0 +1,36 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { estimateGeneration } from "@/lib/ai/run/start";
+import { requireUser } from "@/lib/auth";
+import { assertSameOrigin } from "@/lib/http/csrf";
+import { parseJson, route } from "@/lib/http/errors";
+import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
+import { enforceLimit } from "@/lib/rate-limit";
+import { getStore } from "@/lib/store";
+
+export const runtime = "nodejs";
+
+const estimateSchema = z.strictObject({
+  prompt: z
+    .string({ error: "prompt must be a string." })
+    .trim()
+    .min(1, { error: "Describe the app you want (prompt is empty)." })
+    .max(PROJECT_PROMPT_MAX, { error: `prompt must be at most ${PROJECT_PROMPT_MAX} characters.` }),
+});
+
+const MAX_BODY = 64 * 1024;
+/** Forms ask as the user types (debounced); generous, but bounded. */
+const ESTIMATES_PER_MINUTE = 120;
+
+/** What a run for this prompt would reserve now: `{estimate, available, model}`. Nothing is reserved. */
+export const POST = route(async (request) => {
+  const user = await requireUser(request);
+  assertSameOrigin(request);
+  const { prompt } = await parseJson(request, estimateSchema, { maxBytes: MAX_BODY });
+  await enforceLimit(`estimate:${user.id}`, { max: ESTIMATES_PER_MINUTE, windowMs: 60_000 }, "Too many estimates requested.");
+  const [{ estimate, model }, available] = await Promise.all([
+    estimateGeneration(user.id, prompt),
+    getStore().then((store) => store.getBalance(user.id)),
+  ]);
+  return NextResponse.json({ estimate, available, model });
+});

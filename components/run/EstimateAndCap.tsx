@@ -1,0 +1,90 @@
+"use client";
+
+import { useId } from "react";
+import { fieldInput, fieldLabel } from "@/components/ui/styles";
+import { currentEstimate, type EstimateState } from "./useEstimate";
+
+interface EstimateAndCapProps {
+  estimate: EstimateState;
+  /** The cap as typed ("" = no cap). */
+  cap: string;
+  onCapChange(cap: string): void;
+  capError?: string;
+}
+
+/** Validates the cap as typed; returns the number to send (undefined = no cap) or an error. */
+export function parseCap(raw: string, available: number | null): { cap?: number; error?: string } {
+  const text = raw.trim();
+  if (!text) return {};
+  if (!/^\d+$/.test(text) || Number(text) < 1) return { error: "The cap must be a whole number of credits, at least 1." };
+  const cap = Number(text);
+  if (available !== null && cap > available) return { error: `The cap cannot be more than your balance (${available} credits).` };
+  return { cap };
+}
+
+/** The estimate shown before a run, and the optional spend cap. */
+export function EstimateAndCap({ estimate, cap, onCapChange, capError }: EstimateAndCapProps) {
+  const id = useId();
+  const value = currentEstimate(estimate);
+  const short = value !== null && value.available < value.estimate;
+
+  return (
+    <div className="space-y-3">
+      <div aria-live="polite" className="rounded-md border border-zinc-800 bg-zinc-950/60 p-3 text-sm" data-testid="run-estimate">
+        {estimate.status === "idle" && <p className="text-zinc-500">Describe the app to see what it will cost.</p>}
+        {estimate.status === "error" && (
+          <p className="text-red-400">
+            {estimate.problem.kind === "no_provider" ? "No AI provider is configured on this server. " : ""}
+            {estimate.problem.message}
+          </p>
+        )}
+        {value && (
+          <div className={estimate.status === "loading" ? "opacity-60" : undefined}>
+            <p className="text-zinc-200">
+              Estimated cost: <strong className="text-zinc-50">up to {value.estimate} credits</strong>
+              <span className="text-zinc-500"> · you have {value.available}</span>
+            </p>
+            <p className="mt-1 text-xs text-zinc-500">
+              Model {value.model}. The estimate is reserved when the run starts; what it does not use is refunded at the end.
+            </p>
+            {short && (
+              <p className="mt-1 text-xs text-amber-300">
+                Your balance is below the estimate: set a cap of at most {value.available} credits (the run stops there) or buy
+                credits.
+              </p>
+            )}
+          </div>
+        )}
+        {estimate.status === "loading" && !value && <p className="text-zinc-500">Estimating…</p>}
+      </div>
+      <div>
+        <label htmlFor={`${id}-cap`} className={fieldLabel}>
+          Spend cap <span className="font-normal text-zinc-500">(optional, credits)</span>
+        </label>
+        <input
+          id={`${id}-cap`}
+          name="cap"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={value?.available}
+          step={1}
+          value={cap}
+          onChange={(e) => onCapChange(e.target.value)}
+          placeholder="no cap"
+          className={`${fieldInput} max-w-40`}
+          aria-invalid={capError ? true : undefined}
+          aria-describedby={`${id}-cap-help${capError ? ` ${id}-cap-error` : ""}`}
+        />
+        <p id={`${id}-cap-help`} className="mt-1 text-xs text-zinc-500">
+          The run never spends more than this. Below the estimate, it stops when the cap is reached and keeps the files written so far.
+        </p>
+        {capError && (
+          <p id={`${id}-cap-error`} role="alert" className="mt-1 text-sm text-red-400">
+            {capError}
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}
