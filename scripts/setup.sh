@@ -33,4 +33,10 @@ fi
 if [ ! -f sandbox-runner/node_modules/.package-lock.json ] || ! cmp -s sandbox-runner/package-lock.json sandbox-runner/node_modules/.autocrea-lock; then
   (cd sandbox-runner && npm install --no-audit --no-fund && cp package-lock.json node_modules/.autocrea-lock)
 fi
+# The sandbox-runner starts every sandbox through a small C launcher built with the machine's
+# compiler (it refuses to start without it).
+if ! command -v cc >/dev/null 2>&1; then
+  echo "setup: a C compiler (cc) is needed to build sandbox-runner's launcher: install gcc and libc6-dev" >&2; exit 1
+fi
+sh sandbox-runner/src/sandbox/launcher/build.sh
 echo "setup: ready"

@@ -2,7 +2,9 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { getRunnerConfig, type RunnerConfig } from "./config.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { cgroupLayout } from "./sandbox/cgroup.js";
+import { launcherProblem } from "./sandbox/launcher.js";
 import { runInSandbox } from "./sandbox/run.js";
+import { warmLauncherReady } from "./sandbox/warm-pool.js";
 import { createWorkspace, removeWorkspace } from "./sandbox/workspace.js";
 
 export class SelfTestError extends Error {
@@ -37,16 +39,31 @@ function check(condition: boolean, reason: string): void {
  * Builds a real sandbox and proves it is isolated. Throws SelfTestError with the reason if anything
  * is missing or not as expected; the server must then refuse to start (there is no unsandboxed mode).
  */
-export async function selfTest(config: RunnerConfig = getRunnerConfig()): Promise<SelfTestReport> {
-  check(process.getuid?.() === 0, "the runner must start as root: it creates cgroups and drops each sandbox to an unprivileged uid");
-  check(existsSync(config.bwrapPath), `bubblewrap not found at ${config.bwrapPath} (install bubblewrap or set RUNNER_BWRAP_PATH)`);
+export async function selfTest(
+  config: RunnerConfig = getRunnerConfig(),
+): Promise<SelfTestReport> {
+  check(
+    process.getuid?.() === 0,
+    "the runner must start as root: it creates cgroups and drops each sandbox to an unprivileged uid",
+  );
+  check(
+    existsSync(config.bwrapPath),
+    `bubblewrap not found at ${config.bwrapPath} (install bubblewrap or set RUNNER_BWRAP_PATH)`,
+  );
   try {
-    check(statSync(config.bwrapPath).isFile(), `${config.bwrapPath} is not a file`);
+    check(
+      statSync(config.bwrapPath).isFile(),
+      `${config.bwrapPath} is not a file`,
+    );
     accessSync(config.bwrapPath, constants.X_OK);
   } catch (error) {
     if (error instanceof SelfTestError) throw error;
-    throw new SelfTestError(`bubblewrap at ${config.bwrapPath} is not executable`);
+    throw new SelfTestError(
+      `bubblewrap at ${config.bwrapPath} is not executable`,
+    );
   }
+  const launcher = launcherProblem();
+  check(launcher === null, launcher ?? "");
   let cgroupVersion: 1 | 2;
   try {
     cgroupVersion = cgroupLayout().version;
@@ -56,34 +73,77 @@ export async function selfTest(config: RunnerConfig = getRunnerConfig()): Promis
 
   const workspace = createWorkspace(config);
   try {
-    const result = await runInSandbox({
-      argv: ["/bin/sh", "-c", PROBE],
-      workspace: workspace.dir,
-      limits: { ...DEFAULT_LIMITS, wallMs: 5_000 },
-      config,
-    });
-    check(
-      result.status === "OK",
-      `the probe did not run in the sandbox (status ${result.status}${result.message ? `: ${result.message}` : ""}${
-        result.stderr.trim() ? `; stderr: ${result.stderr.trim().slice(0, 500)}` : ""
-      })`,
-    );
-    const seen = Object.fromEntries(
-      result.stdout
-        .split("\n")
-        .filter((line) => line.includes("="))
-        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-    );
-    check(seen.uid === String(config.sandboxUid), `sandboxed uid is ${seen.uid}, expected ${config.sandboxUid}`);
-    check(seen.gid === String(config.sandboxGid), `sandboxed gid is ${seen.gid}, expected ${config.sandboxGid}`);
-    check(seen.root_writable === "no", "/ is writable inside the sandbox");
-    check(seen.workspace_writable === "yes", "the workspace is not writable inside the sandbox");
-    check(seen.interfaces === "lo,", `network interfaces visible inside the sandbox: ${seen.interfaces}`);
-    check(seen.home_visible === "no", "/root or /home is visible inside the sandbox");
-    check(seen.env_count === "0", "the runner's environment leaks into the sandbox");
-    check(result.cpuMs > 0, "the probe's cpu time was not accounted in its cgroup");
-    return { cgroupVersion, sandboxUid: config.sandboxUid, wallMs: result.wallMs };
+    // Sandboxes start two ways: cold (a process's first run) and from a warm launcher
+    // (sandbox/warm-pool.ts), which the first run starts. Prove the isolation of both.
+    const cold = await probe(config, workspace.dir, "cold start");
+    const warmStarted = await warmLauncherReady(config);
+    if (warmStarted) await probe(config, workspace.dir, "warm start");
+    return {
+      cgroupVersion,
+      sandboxUid: config.sandboxUid,
+      wallMs: cold.wallMs,
+    };
   } finally {
     removeWorkspace(workspace);
   }
+}
+
+async function probe(
+  config: RunnerConfig,
+  workspaceDir: string,
+  how: string,
+): Promise<{ wallMs: number }> {
+  const result = await runInSandbox({
+    argv: ["/bin/sh", "-c", PROBE],
+    workspace: workspaceDir,
+    limits: { ...DEFAULT_LIMITS, wallMs: 5_000 },
+    config,
+  });
+  check(
+    result.status === "OK",
+    `the probe did not run in the sandbox (${how}; status ${result.status}${result.message ? `: ${result.message}` : ""}${
+      result.stderr.trim()
+        ? `; stderr: ${result.stderr.trim().slice(0, 500)}`
+        : ""
+    })`,
+  );
+  const seen = Object.fromEntries(
+    result.stdout
+      .split("\n")
+      .filter((line) => line.includes("="))
+      .map((line) => [
+        line.slice(0, line.indexOf("=")),
+        line.slice(line.indexOf("=") + 1),
+      ]),
+  );
+  check(
+    seen.uid === String(config.sandboxUid),
+    `sandboxed uid is ${seen.uid}, expected ${config.sandboxUid}`,
+  );
+  check(
+    seen.gid === String(config.sandboxGid),
+    `sandboxed gid is ${seen.gid}, expected ${config.sandboxGid}`,
+  );
+  check(seen.root_writable === "no", "/ is writable inside the sandbox");
+  check(
+    seen.workspace_writable === "yes",
+    "the workspace is not writable inside the sandbox",
+  );
+  check(
+    seen.interfaces === "lo,",
+    `network interfaces visible inside the sandbox: ${seen.interfaces}`,
+  );
+  check(
+    seen.home_visible === "no",
+    "/root or /home is visible inside the sandbox",
+  );
+  check(
+    seen.env_count === "0",
+    "the runner's environment leaks into the sandbox",
+  );
+  check(
+    result.cpuMs > 0,
+    "the probe's cpu time was not accounted in its cgroup",
+  );
+  return { wallMs: result.wallMs };
 }

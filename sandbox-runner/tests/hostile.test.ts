@@ -1,5 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -45,7 +51,8 @@ function hostPidsOfSandboxUid(): number[] {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
       const uid = status.match(/^Uid:\s+(\d+)/m)?.[1];
       const zombie = /^State:\s+Z/m.test(status);
-      if (uid === String(config.sandboxUid) && !zombie) pids.push(Number(entry));
+      if (uid === String(config.sandboxUid) && !zombie)
+        pids.push(Number(entry));
     } catch {
       // exited meanwhile
     }
@@ -58,7 +65,8 @@ function hostPidsOfSandboxUid(): number[] {
  * namespace, so give exiting processes a moment; anything still alive after that is a failure.
  */
 async function sandboxProcessesAfterExit(): Promise<number[]> {
-  const others = (pid: number) => !hostVictims.some((victim) => victim.pid === pid);
+  const others = (pid: number) =>
+    !hostVictims.some((victim) => victim.pid === pid);
   for (let attempt = 0; attempt < 100; attempt++) {
     if (hostPidsOfSandboxUid().filter(others).length === 0) return [];
     await sleep(20);
@@ -70,7 +78,12 @@ let workspace: Workspace;
 let cgroup: SandboxCgroup | undefined;
 const hostVictims: ChildProcess[] = [];
 
-async function hostile(file: string, code: string, limits: Partial<Limits> = {}, stdin = ""): Promise<RunResult> {
+async function hostile(
+  file: string,
+  code: string,
+  limits: Partial<Limits> = {},
+  stdin = "",
+): Promise<RunResult> {
   writeWorkspaceFile(workspace, file, code, config);
   const result = await runInSandbox({
     argv: [file.endsWith(".py") ? PYTHON : BASH, file],
@@ -101,23 +114,34 @@ afterAll(() => {
 
 describe("hostile programs", () => {
   it("fork bomb: bounded by the pids cgroup, killed at the time limit", async () => {
-    const result = await hostile("bomb.sh", "bomb() { bomb | bomb & }; bomb; sleep 60", { wallMs: 3_000 });
+    const result = await hostile(
+      "bomb.sh",
+      "bomb() { bomb | bomb & }; bomb; sleep 60",
+      { wallMs: 3_000 },
+    );
     expect(result.status).toBe("TO");
     // The runner still works right after.
     expect((await hostile("ok.sh", "echo alive")).stdout).toBe("alive\n");
   });
 
   it("memory bomb: ML", async () => {
-    const result = await hostile("mem.py", "chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))", {
-      memoryBytes: 64 * 1024 * 1024,
-    });
+    const result = await hostile(
+      "mem.py",
+      "chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))",
+      {
+        memoryBytes: 64 * 1024 * 1024,
+      },
+    );
     expect(result.status).toBe("ML");
     expect(result.memoryBytes).toBeGreaterThan(32 * 1024 * 1024);
     expect(result.memoryBytes).toBeLessThanOrEqual(64 * 1024 * 1024);
   });
 
   it("busy loop: the cpu limit gives TO", async () => {
-    const result = await hostile("busy.py", "while True:\n    pass", { cpuMs: 1_000, wallMs: 10_000 });
+    const result = await hostile("busy.py", "while True:\n    pass", {
+      cpuMs: 1_000,
+      wallMs: 10_000,
+    });
     expect(result.status).toBe("TO");
     expect(result.message).toMatch(/cpu time limit/);
     expect(result.cpuMs).toBeGreaterThanOrEqual(1_000);
@@ -125,7 +149,10 @@ describe("hostile programs", () => {
 
   it("busy loop split over processes: the cpu limit counts the whole tree", async () => {
     const script = "for i in 1 2 3 4; do (while :; do :; done) & done; wait";
-    const result = await hostile("busy.sh", script, { cpuMs: 1_000, wallMs: 20_000 });
+    const result = await hostile("busy.sh", script, {
+      cpuMs: 1_000,
+      wallMs: 20_000,
+    });
     expect(result.status).toBe("TO");
     expect(result.message).toMatch(/cpu time limit/);
   });
@@ -147,7 +174,9 @@ describe("hostile programs", () => {
     const server = net.createServer((socket) => socket.end("host says hi"));
     let connections = 0;
     server.on("connection", () => connections++);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) =>
+      server.listen(0, "127.0.0.1", resolve),
+    );
     const port = (server.address() as net.AddressInfo).port;
     const code = `
 import socket
@@ -176,7 +205,14 @@ attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b
   });
 
   it("reading /etc/shadow, /root, other workspaces and the runner's own files fails", async () => {
-    const targets = ["/etc/shadow", "/root/.bashrc", "/root", "/home", runnerSource, path.dirname(workspace.dir)];
+    const targets = [
+      "/etc/shadow",
+      "/root/.bashrc",
+      "/root",
+      "/home",
+      runnerSource,
+      path.dirname(workspace.dir),
+    ];
     const code = `
 import os
 for target in ${JSON.stringify(targets)}:
@@ -197,7 +233,13 @@ for target in ${JSON.stringify(targets)}:
 
   it("writing outside the workspace and to / fails; /tmp writes stay in the sandbox", async () => {
     const marker = `autocrea-escape-${process.pid}-${Date.now()}`;
-    const targets = [`/${marker}`, `/etc/${marker}`, `/usr/${marker}`, `/proc/${marker}`, `/dev/${marker}`];
+    const targets = [
+      `/${marker}`,
+      `/etc/${marker}`,
+      `/usr/${marker}`,
+      `/proc/${marker}`,
+      `/dev/${marker}`,
+    ];
     const code = `
 for target in ${JSON.stringify(targets)}:
     try:
@@ -211,7 +253,11 @@ print("tmp ok")
     const result = await hostile("write.py", code);
     expect(result.stdout).not.toMatch(/WROTE/);
     expect(result.stdout).toMatch(/tmp ok/);
-    for (const target of [...targets, path.join("/tmp", marker), path.join(os.tmpdir(), marker)]) {
+    for (const target of [
+      ...targets,
+      path.join("/tmp", marker),
+      path.join(os.tmpdir(), marker),
+    ]) {
       expect(existsSync(target)).toBe(false);
     }
   });
@@ -219,18 +265,35 @@ print("tmp ok")
   it("a symlink planted in the workspace is not followed when the runner reads or writes it", async () => {
     const hostFile = path.join(os.tmpdir(), `autocrea-hostfile-${process.pid}`);
     writeFileSync(hostFile, "host only");
-    const result = await hostile("link.sh", `ln -s ${hostFile} planted; ln -s /etc/shadow shadow; ln -s /etc etc; echo done`);
+    const result = await hostile(
+      "link.sh",
+      `ln -s ${hostFile} planted; ln -s /etc/shadow shadow; ln -s /etc etc; echo done`,
+    );
     expect(result.stdout).toBe("done\n");
-    expect(() => readWorkspaceFile(workspace, "planted", 1024)).toThrow(/symlink/);
-    expect(() => readWorkspaceFile(workspace, "shadow", 1024)).toThrow(/symlink/);
-    expect(() => readWorkspaceFile(workspace, "etc/shadow", 1024)).toThrow(/not a directory/);
-    expect(() => writeWorkspaceFile(workspace, "planted", "pwned", config)).toThrow(/symlink/);
+    expect(() => readWorkspaceFile(workspace, "planted", 1024)).toThrow(
+      /symlink/,
+    );
+    expect(() => readWorkspaceFile(workspace, "shadow", 1024)).toThrow(
+      /symlink/,
+    );
+    expect(() => readWorkspaceFile(workspace, "etc/shadow", 1024)).toThrow(
+      /not a directory/,
+    );
+    expect(() =>
+      writeWorkspaceFile(workspace, "planted", "pwned", config),
+    ).toThrow(/symlink/);
     expect(readFileSync(hostFile, "utf8")).toBe("host only");
   });
 
   it("disk fill past the file-size limit stops at the limit", async () => {
-    const result = await hostile("fill.sh", "head -c 64M /dev/zero > big; echo after", { fileSizeBytes: 4 * 1024 * 1024 });
-    expect(statSync(path.join(workspace.dir, "big")).size).toBeLessThanOrEqual(4 * 1024 * 1024);
+    const result = await hostile(
+      "fill.sh",
+      "head -c 64M /dev/zero > big; echo after",
+      { fileSizeBytes: 4 * 1024 * 1024 },
+    );
+    expect(statSync(path.join(workspace.dir, "big")).size).toBeLessThanOrEqual(
+      4 * 1024 * 1024,
+    );
     // bash ignores nothing: head dies of SIGXFSZ, the script goes on.
     expect(result.stdout).toBe("after\n");
     expect(result.stderr).toMatch(/File size limit exceeded/);
@@ -260,16 +323,31 @@ except OSError as error:
       "mount -t tmpfs none /tmp 2>/dev/null && echo MOUNTED || echo mount-denied",
     ].join("\n");
     const result = await hostile("ns.sh", script);
-    expect(result.stdout).toBe("userns-denied\nuserns-root-denied\nmountns-denied\nmount-denied\n");
+    expect(result.stdout).toBe(
+      "userns-denied\nuserns-root-denied\nmountns-denied\nmount-denied\n",
+    );
   });
 
   it("kill -9 -1 kills only the sandbox, not a host process of the same uid nor the runner", async () => {
-    const victim = spawn("/usr/bin/setpriv", [`--reuid=${config.sandboxUid}`, `--regid=${config.sandboxGid}`, "--clear-groups", "/usr/bin/sleep", "60"], {
-      stdio: "ignore",
-    });
+    const victim = spawn(
+      "/usr/bin/setpriv",
+      [
+        `--reuid=${config.sandboxUid}`,
+        `--regid=${config.sandboxGid}`,
+        "--clear-groups",
+        "/usr/bin/sleep",
+        "60",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
     hostVictims.push(victim);
     await sleep(100);
-    const result = await hostile("killall.sh", "sleep 30 & kill -9 -1; echo survived-self; wait");
+    const result = await hostile(
+      "killall.sh",
+      "sleep 30 & kill -9 -1; echo survived-self; wait",
+    );
     expect(result.status).not.toBe("XX");
     expect(victim.exitCode).toBeNull();
     expect(victim.signalCode).toBeNull();
@@ -285,9 +363,15 @@ except OSError as error:
     ].join("\n");
     const result = await hostile("daemon.sh", script, { wallMs: 1_000 });
     expect(result.status).toBe("TO");
-    const before = [readFileSync(path.join(workspace.dir, "alive1"), "utf8"), readFileSync(path.join(workspace.dir, "alive2"), "utf8")];
+    const before = [
+      readFileSync(path.join(workspace.dir, "alive1"), "utf8"),
+      readFileSync(path.join(workspace.dir, "alive2"), "utf8"),
+    ];
     await sleep(300);
-    const after = [readFileSync(path.join(workspace.dir, "alive1"), "utf8"), readFileSync(path.join(workspace.dir, "alive2"), "utf8")];
+    const after = [
+      readFileSync(path.join(workspace.dir, "alive1"), "utf8"),
+      readFileSync(path.join(workspace.dir, "alive2"), "utf8"),
+    ];
     expect(after).toEqual(before);
   });
 
@@ -301,13 +385,18 @@ except OSError as error:
     expect(result.status).toBe("OK");
     const before = readFileSync(path.join(workspace.dir, "alive3"), "utf8");
     await sleep(300);
-    expect(readFileSync(path.join(workspace.dir, "alive3"), "utf8")).toBe(before);
+    expect(readFileSync(path.join(workspace.dir, "alive3"), "utf8")).toBe(
+      before,
+    );
   });
 
   it("the runner's secrets are not in the sandbox's environment", async () => {
     process.env.RUNNER_SECRET = "fake-runner-secret-0123456789";
     try {
-      const result = await hostile("env.sh", "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'");
+      const result = await hostile(
+        "env.sh",
+        "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'",
+      );
       expect(result.status).toBe("OK");
       expect(result.stdout).toMatch(/^PATH=/m);
       expect(result.stdout).not.toMatch(/fake-runner-secret|RUNNER_SECRET/);
@@ -316,10 +405,69 @@ except OSError as error:
     }
   });
 
+  it("runs with no capabilities, no_new_privs, no extra groups and no core dumps", async () => {
+    const script = [
+      "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Groups):' /proc/self/status",
+      'echo "core=$(ulimit -c)"',
+      'echo "ids=$(id -u):$(id -g):$(id -G)"',
+    ].join("\n");
+    for (let run = 0; run < 3; run++) {
+      const result = await hostile(`privs${run}.sh`, script);
+      expect(result.status).toBe("OK");
+      for (const field of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
+        expect(result.stdout).toMatch(new RegExp(`^${field}:\\s+0+$`, "m"));
+      }
+      expect(result.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
+      expect(result.stdout).toMatch(/^Groups:\s*$/m);
+      expect(result.stdout).toMatch(/^core=0$/m);
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^ids=${config.sandboxUid}:${config.sandboxGid}:${config.sandboxGid}$`,
+          "m",
+        ),
+      );
+    }
+  });
+
+  it("each run's cgroup accounts that run alone, with that run's limits", async () => {
+    // Alternating limits in consecutive runs: a recycled or shared cgroup would carry the previous ones.
+    const burn =
+      "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\nprint('done')";
+    const first = await hostile("burn.py", burn, {
+      memoryBytes: 64 * 1024 * 1024,
+    });
+    expect(first.status).toBe("OK");
+    expect(first.cpuMs).toBeGreaterThanOrEqual(250);
+    const small = await hostile("true.sh", "true", {
+      memoryBytes: 64 * 1024 * 1024,
+    });
+    expect(small.status).toBe("OK");
+    expect(small.cpuMs).toBeLessThan(first.cpuMs);
+    const bomb = await hostile(
+      "mem.py",
+      "x = bytearray(96 * 1024 * 1024)\nprint(len(x))",
+      { memoryBytes: 64 * 1024 * 1024 },
+    );
+    expect(bomb.status).toBe("ML");
+    const roomy = await hostile(
+      "mem.py",
+      "x = bytearray(96 * 1024 * 1024)\nprint(len(x))",
+      { memoryBytes: 256 * 1024 * 1024 },
+    );
+    expect(roomy.status).toBe("OK");
+    expect(roomy.memoryBytes).toBeGreaterThan(96 * 1024 * 1024);
+  });
+
   it("/tmp and /dev/shm are not shared between two runs", async () => {
-    const first = await hostile("tmp1.sh", "echo one > /tmp/shared && echo one > /dev/shm/shared && cat /tmp/shared /dev/shm/shared");
+    const first = await hostile(
+      "tmp1.sh",
+      "echo one > /tmp/shared && echo one > /dev/shm/shared && cat /tmp/shared /dev/shm/shared",
+    );
     expect(first.stdout).toBe("one\none\n");
-    const second = await hostile("tmp2.sh", "ls -A /tmp /dev/shm; cat /tmp/shared /dev/shm/shared 2>&1 || true");
+    const second = await hostile(
+      "tmp2.sh",
+      "ls -A /tmp /dev/shm; cat /tmp/shared /dev/shm/shared 2>&1 || true",
+    );
     expect(second.stdout).not.toMatch(/^one$/m);
     expect(second.stdout).toMatch(/No such file/);
   });

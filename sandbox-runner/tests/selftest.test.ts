@@ -1,10 +1,27 @@
-import { chmodSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadRunnerConfig } from "../src/config";
-import { leakedCgroups } from "../src/sandbox/cgroup";
+import { DEFAULT_LIMITS } from "../src/limits";
+import { leakedCgroups, SandboxCgroup } from "../src/sandbox/cgroup";
+import { launcherPath, launcherProblem } from "../src/sandbox/launcher";
 import { selfTest } from "../src/selftest";
+
+async function withLauncherPath<T>(
+  file: string,
+  body: () => Promise<T>,
+): Promise<T> {
+  const previous = process.env.RUNNER_LAUNCHER_PATH;
+  process.env.RUNNER_LAUNCHER_PATH = file;
+  try {
+    return await body();
+  } finally {
+    if (previous === undefined) delete process.env.RUNNER_LAUNCHER_PATH;
+    else process.env.RUNNER_LAUNCHER_PATH = previous;
+  }
+}
 
 describe("selfTest", () => {
   it("builds a real sandbox and finds it isolated", async () => {
@@ -16,25 +33,254 @@ describe("selfTest", () => {
   });
 
   it("refuses when bubblewrap is missing", async () => {
-    const config = loadRunnerConfig({ ...process.env, RUNNER_BWRAP_PATH: "/nonexistent/bwrap" });
-    await expect(selfTest(config)).rejects.toThrow("bubblewrap not found at /nonexistent/bwrap");
+    const config = loadRunnerConfig({
+      ...process.env,
+      RUNNER_BWRAP_PATH: "/nonexistent/bwrap",
+    });
+    await expect(selfTest(config)).rejects.toThrow(
+      "bubblewrap not found at /nonexistent/bwrap",
+    );
   });
 
   it("refuses when the bubblewrap path is not an executable", async () => {
     const fake = path.join(os.tmpdir(), `autocrea-fake-bwrap-${process.pid}`);
     writeFileSync(fake, "not a program");
     chmodSync(fake, 0o644);
-    const config = loadRunnerConfig({ ...process.env, RUNNER_BWRAP_PATH: fake });
+    const config = loadRunnerConfig({
+      ...process.env,
+      RUNNER_BWRAP_PATH: fake,
+    });
     await expect(selfTest(config)).rejects.toThrow(/not executable/);
   });
 
   it("refuses when the 'bubblewrap' it is given does not build a sandbox", async () => {
     // A program that is not bubblewrap never reports a started sandbox: the self-test must refuse.
-    const config = loadRunnerConfig({ ...process.env, RUNNER_BWRAP_PATH: "/usr/bin/true" });
-    await expect(selfTest(config)).rejects.toThrow(/did not run in the sandbox/);
+    const config = loadRunnerConfig({
+      ...process.env,
+      RUNNER_BWRAP_PATH: "/usr/bin/true",
+    });
+    await expect(selfTest(config)).rejects.toThrow(
+      /did not run in the sandbox/,
+    );
   });
 
   it("refuses a root sandbox uid in the configuration", () => {
-    expect(() => loadRunnerConfig({ RUNNER_SANDBOX_UID: "0" })).toThrow(/RUNNER_SANDBOX_UID/);
+    expect(() => loadRunnerConfig({ RUNNER_SANDBOX_UID: "0" })).toThrow(
+      /RUNNER_SANDBOX_UID/,
+    );
+  });
+
+  it("refuses when the sandbox launcher is missing", async () => {
+    await withLauncherPath("/nonexistent/sandbox-launch", () =>
+      expect(selfTest(loadRunnerConfig())).rejects.toThrow(
+        /sandbox launcher is missing at \/nonexistent\/sandbox-launch/,
+      ),
+    );
+  });
+
+  it("refuses a sandbox launcher that others could replace", async () => {
+    const copy = path.join(os.tmpdir(), `autocrea-launcher-${process.pid}`);
+    copyFileSync(launcherPath(), copy);
+    chmodSync(copy, 0o777);
+    try {
+      expect(launcherProblem(copy)).toMatch(
+        /must not be writable by group or others/,
+      );
+      await withLauncherPath(copy, () =>
+        expect(selfTest(loadRunnerConfig())).rejects.toThrow(
+          /must not be writable/,
+        ),
+      );
+    } finally {
+      rmSync(copy, { force: true });
+    }
+  });
+});
+
+describe("sandbox launcher", () => {
+  const launcher = launcherPath();
+  const cgroupArgs = [
+    "--uid",
+    "64000",
+    "--gid",
+    "64000",
+    "--cgroup",
+    "/nonexistent/cgroup.procs",
+  ];
+
+  it("refuses to start without a sandbox uid, a cgroup or limits, and never runs the program then", () => {
+    for (const args of [
+      [
+        "--gid",
+        "64000",
+        "--cgroup",
+        "/x",
+        "--cpu",
+        "1:2",
+        "--fsize",
+        "1",
+        "--nofile",
+        "8",
+        "--",
+        "/usr/bin/touch",
+        "/tmp/never",
+      ],
+      [
+        "--uid",
+        "0",
+        "--gid",
+        "0",
+        "--cgroup",
+        "/x",
+        "--cpu",
+        "1:2",
+        "--fsize",
+        "1",
+        "--nofile",
+        "8",
+        "--",
+        "/usr/bin/true",
+      ],
+      [
+        "--uid",
+        "64000",
+        "--gid",
+        "64000",
+        "--cpu",
+        "1:2",
+        "--fsize",
+        "1",
+        "--nofile",
+        "8",
+        "--",
+        "/usr/bin/true",
+      ],
+      [
+        "--uid",
+        "64000",
+        "--gid",
+        "64000",
+        "--cgroup",
+        "/x",
+        "--",
+        "/usr/bin/true",
+      ],
+    ]) {
+      const result = spawnSync(launcher, args, { encoding: "utf8" });
+      expect(result.status).toBe(125);
+      expect(result.stderr).toMatch(/^sandbox-launch: /);
+    }
+  });
+
+  it("fails closed when it cannot join the cgroup", () => {
+    const result = spawnSync(
+      launcher,
+      [
+        ...cgroupArgs,
+        "--cpu",
+        "1:2",
+        "--fsize",
+        "1",
+        "--nofile",
+        "8",
+        "--",
+        "/usr/bin/true",
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(result.status).toBe(125);
+    expect(result.stderr).toMatch(
+      /cannot join cgroup \/nonexistent\/cgroup.procs/,
+    );
+  });
+
+  /** Starts the launcher in warm mode in a fresh cgroup, sends `request`, returns what happened. */
+  async function warmLaunch(
+    request: string[],
+  ): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const cgroup = SandboxCgroup.create(DEFAULT_LIMITS);
+    try {
+      const child = spawn(
+        launcher,
+        [
+          "--uid",
+          "64000",
+          "--gid",
+          "64000",
+          ...cgroup.procsFiles.flatMap((f) => ["--cgroup", f]),
+          "--wait-fd",
+          "3",
+        ],
+        {
+          stdio: ["ignore", "pipe", "pipe", "pipe"],
+        },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (chunk) => (stdout += chunk));
+      child.stderr!.on("data", (chunk) => (stderr += chunk));
+      (child.stdio[3] as NodeJS.WritableStream).end(
+        request.map((arg) => `${arg}\0`).join(""),
+      );
+      const status = await new Promise<number | null>((resolve) =>
+        child.on("close", (code) => resolve(code)),
+      );
+      return { status, stdout, stderr };
+    } finally {
+      await cgroup.remove();
+    }
+  }
+
+  it("in warm mode runs the request only after dropping to the sandbox uid", async () => {
+    const result = await warmLaunch([
+      "--cpu",
+      "2:3",
+      "--fsize",
+      "1024",
+      "--nofile",
+      "16",
+      "--",
+      "/usr/bin/sh",
+      "-c",
+      "id -u; ulimit -n",
+    ]);
+    expect(result).toEqual({ status: 0, stdout: "64000\n16\n", stderr: "" });
+  });
+
+  it("in warm mode refuses identity options or a missing program in the request", async () => {
+    for (const request of [
+      [
+        "--uid",
+        "0",
+        "--cpu",
+        "2:3",
+        "--fsize",
+        "1024",
+        "--nofile",
+        "16",
+        "--",
+        "/usr/bin/true",
+      ],
+      [
+        "--cgroup",
+        "/sys/fs/cgroup/pids/cgroup.procs",
+        "--cpu",
+        "2:3",
+        "--fsize",
+        "1024",
+        "--nofile",
+        "16",
+        "--",
+        "/usr/bin/true",
+      ],
+      ["--cpu", "2:3", "--fsize", "1024", "--nofile", "16", "--"],
+      [],
+    ]) {
+      const result = await warmLaunch(request);
+      expect(result.status).toBe(125);
+      expect(result.stdout).toBe("");
+    }
   });
 });

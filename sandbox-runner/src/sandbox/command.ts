@@ -1,7 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { getRunnerConfig, type RunnerConfig } from "../config.js";
 import type { Limits } from "../limits.js";
+import { launcherPath } from "./launcher.js";
+import { sandboxEtcDir } from "./sandbox-etc.js";
 
 /** Where the workspace appears inside every sandbox. */
 export const SANDBOX_WORKSPACE = "/workspace";
@@ -25,6 +27,11 @@ export interface SandboxCommandSpec {
   cgroup: { procsFiles: string[] };
   /** Extra read-only binds (e.g. a compiler that lives outside the system dirs). */
   readOnlyBinds?: ReadOnlyBind[];
+  /**
+   * A terminal: the program keeps the controlling terminal it is started on (no --new-session), so
+   * job control and ^C work. Only for a PTY that the sandbox itself owns (nothing outside reads its input).
+   */
+  interactive?: boolean;
   /** If set, bubblewrap reports `{"child-pid": …}` then `{"exit-code": …}` as JSON on this fd. */
   statusFd?: number;
   config?: RunnerConfig;
@@ -36,57 +43,23 @@ export interface SandboxCommand {
   env: Record<string, string>;
 }
 
-function resolveTool(name: string): string {
-  for (const dir of ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]) {
-    const candidate = path.join(dir, name);
-    if (existsSync(candidate)) return realpathSync(candidate);
-  }
-  throw new Error(`sandbox tool "${name}" not found in /usr/bin, /bin, /usr/sbin, /sbin or /usr/local/bin`);
-}
-
-interface HostTools {
-  shell: string;
-  prlimit: string;
-  setpriv: string;
-}
-
-let tools: HostTools | undefined;
-
-function hostTools(): HostTools {
-  tools ??= { shell: resolveTool("sh"), prlimit: resolveTool("prlimit"), setpriv: resolveTool("setpriv") };
-  return tools;
-}
+const SYSTEM_TOP_LEVEL = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
 /**
- * Joins the cgroup(s) first — so that nothing the program later forks can escape them —
- * then execs the rest of the chain. $1 is a ':'-separated list of cgroup.procs files.
+ * The part of the bubblewrap command line that is the same for every run, computed once per config
+ * (except /etc, whose prepared copy is refreshed when the host's entries change).
+ * Interactive sandboxes (terminals) keep their controlling terminal: no --new-session.
  */
-const JOIN_CGROUP_AND_EXEC =
-  'IFS=:; for f in $1; do echo $$ >"$f" || { echo "sandbox: cannot join cgroup $f" >&2; exit 125; }; done; shift; exec "$@"';
-
-const SYSTEM_TOP_LEVEL = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
-const ETC_ENTRIES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf"];
-
-function sandboxIdentityFiles(config: RunnerConfig): { passwd: string; group: string } {
-  const dir = path.join(config.stateDir, "etc");
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const passwd = path.join(dir, "passwd");
-  const group = path.join(dir, "group");
-  writeFileSync(passwd, `sandbox:x:${config.sandboxUid}:${config.sandboxGid}:sandbox:${SANDBOX_WORKSPACE}:/bin/sh\n`, {
-    mode: 0o644,
-  });
-  writeFileSync(group, `sandbox:x:${config.sandboxGid}:\n`, { mode: 0o644 });
-  return { passwd, group };
-}
-
-/** The part of the bubblewrap command line that is the same for every run, computed once per config. */
-function buildStaticBwrapArgs(config: RunnerConfig): string[] {
-  const args = [
+function buildStaticBwrapArgs(
+  config: RunnerConfig,
+  interactive: boolean,
+): { head: string[]; tail: string[] } {
+  const head = [
     "--unshare-all",
     "--unshare-user",
     "--disable-userns",
     "--die-with-parent",
-    "--new-session",
+    ...(interactive ? [] : ["--new-session"]),
     "--clearenv",
     "--hostname",
     "sandbox",
@@ -98,95 +71,148 @@ function buildStaticBwrapArgs(config: RunnerConfig): string[] {
     const hostPath = `/${name}`;
     if (!existsSync(hostPath)) continue;
     const stat = lstatSync(hostPath);
-    if (stat.isSymbolicLink()) args.push("--symlink", readlinkSync(hostPath), hostPath);
-    else if (stat.isDirectory()) args.push("--ro-bind", hostPath, hostPath);
+    if (stat.isSymbolicLink())
+      head.push("--symlink", readlinkSync(hostPath), hostPath);
+    else if (stat.isDirectory()) head.push("--ro-bind", hostPath, hostPath);
   }
-  const etcEntries = [
-    ...ETC_ENTRIES,
-    // JDK configuration lives in /etc/java-<n>-openjdk on Debian; the JDK's conf/ links into it.
-    ...readdirSync("/etc").filter((name) => name.startsWith("java")),
-  ];
-  for (const name of etcEntries) {
-    const hostPath = path.join("/etc", name);
-    if (existsSync(hostPath)) args.push("--ro-bind", hostPath, hostPath);
-  }
-  const identity = sandboxIdentityFiles(config);
-  args.push("--ro-bind", identity.passwd, "/etc/passwd", "--ro-bind", identity.group, "/etc/group");
   // /dev is a fresh tmpfs with only the safe devices; it is made read-only (except /dev/shm) like /.
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--remount-ro", "/dev", "--tmpfs", "/tmp");
-  return args;
+  const tail = [
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/dev/shm",
+    "--remount-ro",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+  ];
+  return { head, tail };
 }
 
-const staticArgsCache = new WeakMap<RunnerConfig, string[]>();
+const staticArgsCache = new WeakMap<
+  RunnerConfig,
+  Map<boolean, { head: string[]; tail: string[] }>
+>();
 
-function staticBwrapArgs(config: RunnerConfig): string[] {
-  let args = staticArgsCache.get(config);
-  if (!args) {
-    args = buildStaticBwrapArgs(config);
-    staticArgsCache.set(config, args);
+function staticBwrapArgs(config: RunnerConfig, interactive: boolean): string[] {
+  let byMode = staticArgsCache.get(config);
+  if (!byMode) {
+    byMode = new Map();
+    staticArgsCache.set(config, byMode);
   }
-  return args;
+  let args = byMode.get(interactive);
+  if (!args) {
+    args = buildStaticBwrapArgs(config, interactive);
+    byMode.set(interactive, args);
+  }
+  return [
+    ...args.head,
+    "--ro-bind",
+    sandboxEtcDir(config),
+    "/etc",
+    ...args.tail,
+  ];
 }
 
-export const DEFAULT_SANDBOX_ENV: Readonly<Record<string, string>> = Object.freeze({
-  PATH: "/usr/local/bin:/usr/bin:/bin",
-  HOME: SANDBOX_WORKSPACE,
-  TMPDIR: "/tmp",
-  LANG: "C.UTF-8",
-  USER: "sandbox",
+export const DEFAULT_SANDBOX_ENV: Readonly<Record<string, string>> =
+  Object.freeze({
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: SANDBOX_WORKSPACE,
+    TMPDIR: "/tmp",
+    LANG: "C.UTF-8",
+    USER: "sandbox",
+  });
+
+/** What the launcher needs besides identity and cgroups: the rlimits, then bubblewrap's command line. */
+export type SandboxRunSpec = Omit<SandboxCommandSpec, "cgroup">;
+
+/**
+ * The launcher arguments that describe one run: `--cpu S:H --fsize N --nofile N -- bwrap … -- program…`.
+ * A warm launcher (warm-pool.ts) receives exactly these over its request pipe.
+ */
+export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
+  const config = spec.config ?? getRunnerConfig();
+  if (spec.argv.length === 0 || !path.isAbsolute(spec.argv[0])) {
+    throw new Error(
+      "sandboxCommand: argv[0] must be an absolute path inside the sandbox",
+    );
+  }
+  const { limits } = spec;
+  const cpuSoftSeconds = Math.ceil(limits.cpuMs / 1000) + 1;
+  const bwrapArgs = [
+    ...staticBwrapArgs(config, spec.interactive ?? false),
+    "--bind",
+    spec.workspace,
+    SANDBOX_WORKSPACE,
+  ];
+  for (const bind of spec.readOnlyBinds ?? [])
+    bwrapArgs.push("--ro-bind", bind.source, bind.dest);
+  bwrapArgs.push("--remount-ro", "/", "--chdir", spec.cwd ?? SANDBOX_WORKSPACE);
+  for (const [key, value] of Object.entries({
+    ...DEFAULT_SANDBOX_ENV,
+    ...spec.env,
+  })) {
+    bwrapArgs.push("--setenv", key, value);
+  }
+  if (spec.statusFd !== undefined)
+    bwrapArgs.push("--json-status-fd", String(spec.statusFd));
+  return [
+    "--cpu",
+    `${cpuSoftSeconds}:${cpuSoftSeconds + 1}`,
+    "--fsize",
+    String(limits.fileSizeBytes),
+    "--nofile",
+    String(limits.nofile),
+    "--",
+    config.bwrapPath,
+    ...bwrapArgs,
+    "--",
+    ...spec.argv,
+  ];
+}
+
+/** The launcher's own options: who to become and which cgroup.procs files to join first. */
+export function launcherIdentityArgs(
+  config: RunnerConfig,
+  cgroup: { procsFiles: string[] },
+): string[] {
+  if (
+    cgroup.procsFiles.length === 0 ||
+    cgroup.procsFiles.some((file) => !path.isAbsolute(file))
+  ) {
+    throw new Error(
+      "sandboxCommand: the cgroup must name absolute cgroup.procs files",
+    );
+  }
+  return [
+    "--uid",
+    String(config.sandboxUid),
+    "--gid",
+    String(config.sandboxGid),
+    ...cgroup.procsFiles.flatMap((file) => ["--cgroup", file]),
+  ];
+}
+
+/** The environment the launcher starts with (bubblewrap clears it for the program anyway). */
+export const LAUNCHER_ENV: Readonly<Record<string, string>> = Object.freeze({
+  PATH: "/usr/bin:/bin",
 });
 
 /**
  * The full argv that starts a sandboxed process:
- * sh (joins the cgroup) → prlimit (cpu, fsize, nofile, core) → setpriv (unprivileged uid/gid, no caps)
- * → bwrap (namespaces, read-only system, rw workspace) → program.
+ * sandbox-launch (joins the cgroups, sets rlimits cpu/fsize/nofile/core, drops to the unprivileged
+ * uid/gid with no groups, no capabilities and no_new_privs) → bwrap (namespaces, read-only system,
+ * rw workspace) → program.
  * Hand `file`/`args`/`env` to child_process.spawn or node-pty unchanged.
  */
 export function sandboxCommand(spec: SandboxCommandSpec): SandboxCommand {
   const config = spec.config ?? getRunnerConfig();
-  const { shell, prlimit, setpriv } = hostTools();
-  if (spec.argv.length === 0 || !path.isAbsolute(spec.argv[0])) {
-    throw new Error("sandboxCommand: argv[0] must be an absolute path inside the sandbox");
-  }
-  if (spec.cgroup.procsFiles.some((file) => file.includes(":"))) {
-    throw new Error("sandboxCommand: cgroup paths must not contain ':'");
-  }
-  const { limits } = spec;
-  const cpuSoftSeconds = Math.ceil(limits.cpuMs / 1000) + 1;
-  const bwrapArgs = [...staticBwrapArgs(config), "--bind", spec.workspace, SANDBOX_WORKSPACE];
-  for (const bind of spec.readOnlyBinds ?? []) bwrapArgs.push("--ro-bind", bind.source, bind.dest);
-  bwrapArgs.push("--remount-ro", "/", "--chdir", spec.cwd ?? SANDBOX_WORKSPACE);
-  for (const [key, value] of Object.entries({ ...DEFAULT_SANDBOX_ENV, ...spec.env })) {
-    bwrapArgs.push("--setenv", key, value);
-  }
-  if (spec.statusFd !== undefined) bwrapArgs.push("--json-status-fd", String(spec.statusFd));
-
+  const runArgs = sandboxRunArgs(spec);
   return {
-    file: shell,
-    args: [
-      "-c",
-      JOIN_CGROUP_AND_EXEC,
-      "sandbox",
-      spec.cgroup.procsFiles.join(":"),
-      prlimit,
-      `--cpu=${cpuSoftSeconds}:${cpuSoftSeconds + 1}`,
-      `--fsize=${limits.fileSizeBytes}`,
-      `--nofile=${limits.nofile}`,
-      "--core=0",
-      "--",
-      setpriv,
-      `--reuid=${config.sandboxUid}`,
-      `--regid=${config.sandboxGid}`,
-      "--clear-groups",
-      "--inh-caps=-all",
-      "--bounding-set=-all",
-      "--no-new-privs",
-      "--",
-      config.bwrapPath,
-      ...bwrapArgs,
-      "--",
-      ...spec.argv,
-    ],
-    env: { PATH: "/usr/bin:/bin" },
+    file: launcherPath(),
+    args: [...launcherIdentityArgs(config, spec.cgroup), ...runArgs],
+    env: { ...LAUNCHER_ENV },
   };
 }

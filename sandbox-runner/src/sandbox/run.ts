@@ -1,10 +1,20 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import type { Readable } from "node:stream";
 import type { RunnerConfig } from "../config.js";
 import type { Limits } from "../limits.js";
 import { SandboxCgroup } from "./cgroup.js";
-import { sandboxCommand, type ReadOnlyBind } from "./command.js";
+import { getRunnerConfig } from "../config.js";
+import {
+  sandboxCommand,
+  sandboxRunArgs,
+  type ReadOnlyBind,
+} from "./command.js";
+import {
+  takeWarmLauncher,
+  WARM_STATUS_FD,
+  type WarmLauncher,
+} from "./warm-pool.js";
 
 /** OK, runtime error (non-zero exit), signal, time limit, memory limit, output limit, internal error. */
 export type RunStatus = "OK" | "RE" | "SG" | "TO" | "ML" | "OL" | "XX";
@@ -37,11 +47,13 @@ export interface RunSpec {
   onCgroup?: (cgroup: SandboxCgroup) => void;
 }
 
-const STATUS_FD = 3;
+const STATUS_FD = WARM_STATUS_FD;
 const CPU_POLL_MS = 100;
 
 function signalName(signo: number): string | null {
-  const entry = Object.entries(osConstants.signals).find(([, value]) => value === signo);
+  const entry = Object.entries(osConstants.signals).find(
+    ([, value]) => value === signo,
+  );
   return entry ? entry[0] : null;
 }
 
@@ -49,7 +61,10 @@ function signalName(signo: number): string | null {
  * bubblewrap reports a child killed by signal N as exit code 128+N (as shells do), so a program
  * that itself exits with 129..192 is reported as that signal. This is the usual convention.
  */
-function decodeExit(code: number | null, signal: NodeJS.Signals | null): { exitCode: number | null; signal: string | null } {
+function decodeExit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): { exitCode: number | null; signal: string | null } {
   if (signal) return { exitCode: null, signal };
   if (code !== null && code > 128 && code <= 128 + 64) {
     const name = signalName(code - 128);
@@ -63,21 +78,54 @@ export async function runInSandbox(spec: RunSpec): Promise<RunResult> {
   const { limits } = spec;
   const started = process.hrtime.bigint();
   const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
+  const warm = await takeReadyWarmLauncher(spec);
   let cgroup: SandboxCgroup;
-  try {
-    cgroup = SandboxCgroup.create(limits, spec.config?.cgroupParent);
-  } catch (error) {
-    return internalError(`cannot create the sandbox cgroup: ${(error as Error).message}`, elapsedMs());
+  if (warm) {
+    cgroup = warm.cgroup;
+  } else {
+    try {
+      cgroup = SandboxCgroup.create(limits, spec.config?.cgroupParent);
+    } catch (error) {
+      return internalError(
+        `cannot create the sandbox cgroup: ${(error as Error).message}`,
+        elapsedMs(),
+      );
+    }
   }
   spec.onCgroup?.(cgroup);
   try {
-    return await runInCgroup(spec, cgroup, elapsedMs);
+    return await runInCgroup(spec, cgroup, elapsedMs, warm);
   } finally {
     await cgroup.remove();
   }
 }
 
-function internalError(message: string, wallMs: number, stderr = ""): RunResult {
+/**
+ * A warm launcher (warm-pool.ts) whose fresh cgroup now carries this run's limits and fresh
+ * accounting, or undefined (then the run starts cold). One that cannot be prepared is discarded.
+ */
+async function takeReadyWarmLauncher(
+  spec: RunSpec,
+): Promise<WarmLauncher | undefined> {
+  const warm = takeWarmLauncher(spec.config ?? getRunnerConfig());
+  if (!warm) return undefined;
+  try {
+    warm.cgroup.setLimits(spec.limits);
+    warm.cgroup.resetAccounting();
+    if (warm.cgroup.oomKilled()) throw new Error("warm cgroup saw an OOM kill");
+    return warm;
+  } catch {
+    warm.child.kill("SIGKILL");
+    await warm.cgroup.remove().catch(() => undefined);
+    return undefined;
+  }
+}
+
+function internalError(
+  message: string,
+  wallMs: number,
+  stderr = "",
+): RunResult {
   return {
     stdout: "",
     stderr,
@@ -92,25 +140,52 @@ function internalError(message: string, wallMs: number, stderr = ""): RunResult 
   };
 }
 
-function runInCgroup(spec: RunSpec, cgroup: SandboxCgroup, elapsedMs: () => number): Promise<RunResult> {
-  const { limits } = spec;
-  const command = sandboxCommand({
+function startChild(
+  spec: RunSpec,
+  cgroup: SandboxCgroup,
+  warm: WarmLauncher | undefined,
+): ChildProcess {
+  const runSpec = {
     argv: spec.argv,
     workspace: spec.workspace,
     cwd: spec.cwd,
     env: spec.env,
-    limits,
-    cgroup,
+    limits: spec.limits,
     readOnlyBinds: spec.readOnlyBinds,
     statusFd: STATUS_FD,
     config: spec.config,
+  };
+  if (warm) {
+    warm.start(sandboxRunArgs(runSpec));
+    return warm.child;
+  }
+  const command = sandboxCommand({ ...runSpec, cgroup });
+  return spawn(command.file, command.args, {
+    env: command.env,
+    stdio: ["pipe", "pipe", "pipe", "pipe"],
   });
+}
 
+function runInCgroup(
+  spec: RunSpec,
+  cgroup: SandboxCgroup,
+  elapsedMs: () => number,
+  warm: WarmLauncher | undefined,
+): Promise<RunResult> {
+  const { limits } = spec;
   return new Promise<RunResult>((resolve) => {
-    const child = spawn(command.file, command.args, {
-      env: command.env,
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
-    });
+    let child: ChildProcess;
+    try {
+      child = startChild(spec, cgroup, warm);
+    } catch (error) {
+      resolve(
+        internalError(
+          `cannot start the sandbox: ${(error as Error).message}`,
+          elapsedMs(),
+        ),
+      );
+      return;
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let outputBytes = 0;
@@ -122,8 +197,7 @@ function runInCgroup(spec: RunSpec, cgroup: SandboxCgroup, elapsedMs: () => numb
     const stop = (reason: { status: "TO" | "OL"; message: string }) => {
       stopReason ??= reason;
       void cgroup.killAll();
-      // The chain before bwrap (sh, prlimit, setpriv) is in the cgroup too, but kill the direct child in case
-      // it has not joined yet.
+      // The launcher joins the cgroup before anything else, but kill the direct child in case it has not yet.
       child.kill("SIGKILL");
     };
 
@@ -134,7 +208,10 @@ function runInCgroup(spec: RunSpec, cgroup: SandboxCgroup, elapsedMs: () => numb
         if (room > 0) target.push(chunk.subarray(0, room));
         outputBytes = limits.outputBytes;
         truncated = true;
-        stop({ status: "OL", message: `output exceeded ${limits.outputBytes} bytes` });
+        stop({
+          status: "OL",
+          message: `output exceeded ${limits.outputBytes} bytes`,
+        });
         return;
       }
       target.push(chunk);
@@ -151,18 +228,28 @@ function runInCgroup(spec: RunSpec, cgroup: SandboxCgroup, elapsedMs: () => numb
     child.stdin!.end(spec.stdin ?? "");
 
     const wallTimer = setTimeout(
-      () => stop({ status: "TO", message: `wall time limit of ${limits.wallMs} ms exceeded` }),
+      () =>
+        stop({
+          status: "TO",
+          message: `wall time limit of ${limits.wallMs} ms exceeded`,
+        }),
       limits.wallMs,
     );
     // CPU is checked against the whole tree's usage; RLIMIT_CPU alone would only bound each process.
     let cpuPoll: NodeJS.Timeout | undefined;
-    const cpuStart = setTimeout(() => {
-      cpuPoll = setInterval(() => {
-        if (cgroup.cpuUsageMs() > limits.cpuMs) {
-          stop({ status: "TO", message: `cpu time limit of ${limits.cpuMs} ms exceeded` });
-        }
-      }, CPU_POLL_MS);
-    }, Math.min(limits.cpuMs, limits.wallMs));
+    const cpuStart = setTimeout(
+      () => {
+        cpuPoll = setInterval(() => {
+          if (cgroup.cpuUsageMs() > limits.cpuMs) {
+            stop({
+              status: "TO",
+              message: `cpu time limit of ${limits.cpuMs} ms exceeded`,
+            });
+          }
+        }, CPU_POLL_MS);
+      },
+      Math.min(limits.cpuMs, limits.wallMs),
+    );
 
     child.on("error", (error) => {
       spawnError = error;
@@ -179,11 +266,23 @@ function runInCgroup(spec: RunSpec, cgroup: SandboxCgroup, elapsedMs: () => numb
       const sandboxStarted = status.includes('"child-pid"');
       const stderrText = Buffer.concat(stderr).toString("utf8");
       if (spawnError) {
-        resolve(internalError(`cannot start the sandbox: ${spawnError.message}`, wallMs, stderrText));
+        resolve(
+          internalError(
+            `cannot start the sandbox: ${spawnError.message}`,
+            wallMs,
+            stderrText,
+          ),
+        );
         return;
       }
       if (!sandboxStarted && !stopReason) {
-        resolve(internalError(`the sandbox failed to start: ${stderrText.trim() || `exit code ${code}`}`, wallMs, stderrText));
+        resolve(
+          internalError(
+            `the sandbox failed to start: ${stderrText.trim() || `exit code ${code}`}`,
+            wallMs,
+            stderrText,
+          ),
+        );
         return;
       }
       const cpuMs = Math.round(cgroup.cpuUsageMs());

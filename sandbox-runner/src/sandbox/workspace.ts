@@ -34,15 +34,25 @@ export class WorkspacePathError extends Error {
 
 /** Normalizes a request-supplied relative path; throws WorkspacePathError if it could leave the workspace. */
 export function normalizeWorkspacePath(input: string): string {
-  if (typeof input !== "string" || input.length === 0) throw new WorkspacePathError("file path is empty");
-  if (input.length > MAX_PATH_LENGTH) throw new WorkspacePathError(`file path longer than ${MAX_PATH_LENGTH} characters`);
-  if (input.includes("\0")) throw new WorkspacePathError("file path contains a NUL byte");
-  if (input.includes("\\")) throw new WorkspacePathError(`file path "${input}" contains a backslash`);
-  if (input.startsWith("/")) throw new WorkspacePathError(`file path "${input}" must be relative`);
+  if (typeof input !== "string" || input.length === 0)
+    throw new WorkspacePathError("file path is empty");
+  if (input.length > MAX_PATH_LENGTH)
+    throw new WorkspacePathError(
+      `file path longer than ${MAX_PATH_LENGTH} characters`,
+    );
+  if (input.includes("\0"))
+    throw new WorkspacePathError("file path contains a NUL byte");
+  if (input.includes("\\"))
+    throw new WorkspacePathError(`file path "${input}" contains a backslash`);
+  if (input.startsWith("/"))
+    throw new WorkspacePathError(`file path "${input}" must be relative`);
   const parts = input.split("/").filter((part) => part !== "" && part !== ".");
-  if (parts.includes("..")) throw new WorkspacePathError(`file path "${input}" contains ".."`);
-  if (parts.length === 0) throw new WorkspacePathError(`file path "${input}" names no file`);
-  if (parts.length > MAX_PATH_DEPTH) throw new WorkspacePathError(`file path "${input}" is nested too deeply`);
+  if (parts.includes(".."))
+    throw new WorkspacePathError(`file path "${input}" contains ".."`);
+  if (parts.length === 0)
+    throw new WorkspacePathError(`file path "${input}" names no file`);
+  if (parts.length > MAX_PATH_DEPTH)
+    throw new WorkspacePathError(`file path "${input}" is nested too deeply`);
   return parts.join("/");
 }
 
@@ -59,8 +69,13 @@ function workspacesRoot(config: RunnerConfig): string {
   return root;
 }
 
-export function createWorkspace(config: RunnerConfig = getRunnerConfig()): Workspace {
-  const dir = path.join(workspacesRoot(config), randomBytes(12).toString("hex"));
+export function createWorkspace(
+  config: RunnerConfig = getRunnerConfig(),
+): Workspace {
+  const dir = path.join(
+    workspacesRoot(config),
+    randomBytes(12).toString("hex"),
+  );
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, config.sandboxUid, config.sandboxGid);
   return { dir };
@@ -83,14 +98,20 @@ function openDirNoFollow(dirFd: number, name: string, display: string): number {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ELOOP" || code === "ENOTDIR") {
-      throw new WorkspacePathError(`"${display}" is not a directory (symlinks are not followed)`);
+      throw new WorkspacePathError(
+        `"${display}" is not a directory (symlinks are not followed)`,
+      );
     }
     throw error;
   }
 }
 
 /** Walks to the parent directory of `relPath`, creating missing directories if asked. Returns its fd. */
-function openParent(workspace: Workspace, relPath: string, create: RunnerConfig | undefined): number {
+function openParent(
+  workspace: Workspace,
+  relPath: string,
+  create: RunnerConfig | undefined,
+): number {
   const parts = relPath.split("/");
   let dirFd = openSync(workspace.dir, O_DIR);
   try {
@@ -133,24 +154,35 @@ export function writeWorkspaceFile(
     // No O_TRUNC: truncate only after checking that what we opened is a regular file.
     fd = openSync(
       fdPath(parentFd, path.posix.basename(normalized)),
-      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      constants.O_WRONLY |
+        constants.O_CREAT |
+        constants.O_NOFOLLOW |
+        constants.O_NONBLOCK,
       0o644,
     );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") throw new WorkspacePathError(`"${normalized}" is a symlink; refusing to write through it`);
-    if (code === "EISDIR") throw new WorkspacePathError(`"${normalized}" is a directory`);
-    if (code === "ENXIO") throw new WorkspacePathError(`"${normalized}" is not a regular file`);
+    if (code === "ELOOP")
+      throw new WorkspacePathError(
+        `"${normalized}" is a symlink; refusing to write through it`,
+      );
+    if (code === "EISDIR")
+      throw new WorkspacePathError(`"${normalized}" is a directory`);
+    if (code === "ENXIO")
+      throw new WorkspacePathError(`"${normalized}" is not a regular file`);
     throw error;
   } finally {
     closeSync(parentFd);
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new WorkspacePathError(`"${normalized}" is not a regular file`);
+    if (!fstatSync(fd).isFile())
+      throw new WorkspacePathError(`"${normalized}" is not a regular file`);
     ftruncateSync(fd, 0);
-    const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    const data =
+      typeof content === "string" ? Buffer.from(content, "utf8") : content;
     let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset, offset);
+    while (offset < data.length)
+      offset += writeSync(fd, data, offset, data.length - offset, offset);
     fchownSync(fd, config.sandboxUid, config.sandboxGid);
   } finally {
     closeSync(fd);
@@ -158,7 +190,11 @@ export function writeWorkspaceFile(
 }
 
 /** Reads a regular file from the workspace without following symlinks; refuses FIFOs, devices, directories. */
-export function readWorkspaceFile(workspace: Workspace, relPath: string, maxBytes: number): Buffer {
+export function readWorkspaceFile(
+  workspace: Workspace,
+  relPath: string,
+  maxBytes: number,
+): Buffer {
   const normalized = normalizeWorkspacePath(relPath);
   const parentFd = openParent(workspace, normalized, undefined);
   let fd: number;
@@ -169,7 +205,9 @@ export function readWorkspaceFile(workspace: Workspace, relPath: string, maxByte
     );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ELOOP") {
-      throw new WorkspacePathError(`"${normalized}" is a symlink; refusing to follow it`);
+      throw new WorkspacePathError(
+        `"${normalized}" is a symlink; refusing to follow it`,
+      );
     }
     throw error;
   } finally {
@@ -177,8 +215,12 @@ export function readWorkspaceFile(workspace: Workspace, relPath: string, maxByte
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new WorkspacePathError(`"${normalized}" is not a regular file`);
-    if (stat.size > maxBytes) throw new WorkspacePathError(`"${normalized}" is larger than ${maxBytes} bytes`);
+    if (!stat.isFile())
+      throw new WorkspacePathError(`"${normalized}" is not a regular file`);
+    if (stat.size > maxBytes)
+      throw new WorkspacePathError(
+        `"${normalized}" is larger than ${maxBytes} bytes`,
+      );
     const buffer = Buffer.alloc(stat.size);
     let offset = 0;
     while (offset < buffer.length) {
@@ -193,7 +235,11 @@ export function readWorkspaceFile(workspace: Workspace, relPath: string, maxByte
 }
 
 /** Creates a directory (and its parents) in the workspace without following symlinks. */
-export function createWorkspaceDir(workspace: Workspace, relPath: string, config: RunnerConfig = getRunnerConfig()): void {
+export function createWorkspaceDir(
+  workspace: Workspace,
+  relPath: string,
+  config: RunnerConfig = getRunnerConfig(),
+): void {
   const normalized = normalizeWorkspacePath(relPath);
   closeSync(openParent(workspace, `${normalized}/.keep`, config));
 }

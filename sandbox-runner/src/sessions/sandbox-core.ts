@@ -110,14 +110,13 @@ export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): 
         limits: TERMINAL_LIMITS,
         cgroup,
         config,
+        // Without --new-session: the shell keeps its controlling terminal, so job
+        // control and ^C work. That terminal is the sandbox's own PTY (nothing outside
+        // reads its input), so TIOCSTI into it reaches nothing the sandbox did not control.
+        interactive: true,
       });
       return {
         ...command,
-        // bwrap's --new-session detaches the program from its controlling terminal,
-        // which would leave the shell without job control and make ^C unreachable.
-        // Here the terminal is the sandbox's own PTY (nothing outside reads its input),
-        // so TIOCSTI into it cannot reach anything the sandbox did not already control.
-        args: command.args.filter((arg) => arg !== "--new-session"),
         cleanup: () => cgroup.remove(),
       };
     },

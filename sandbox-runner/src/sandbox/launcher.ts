@@ -1,0 +1,54 @@
+import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * sandbox-launch (launcher/sandbox-launch.c): the small static program that joins the cgroups, sets
+ * the rlimits, drops to the sandbox uid with no capabilities and no_new_privs, then execs bubblewrap.
+ * Built by `sh src/sandbox/launcher/build.sh` (scripts/setup.sh and the Dockerfile run it).
+ */
+
+const PACKAGE_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../..",
+);
+
+/** Where the runner expects the launcher: RUNNER_LAUNCHER_PATH, else build/sandbox-launch in the package. */
+export function launcherPath(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.RUNNER_LAUNCHER_PATH;
+  if (configured) {
+    if (!path.isAbsolute(configured))
+      throw new Error(
+        `RUNNER_LAUNCHER_PATH must be absolute, got "${configured}"`,
+      );
+    return configured;
+  }
+  return path.join(PACKAGE_ROOT, "build", "sandbox-launch");
+}
+
+export const LAUNCHER_BUILD_HINT =
+  "build it with `sh sandbox-runner/src/sandbox/launcher/build.sh` (run by scripts/setup.sh)";
+
+/**
+ * Why the launcher cannot be trusted to start sandboxes, or null if it can. It runs as root, so it
+ * must be a root-owned executable that nobody else can replace.
+ */
+export function launcherProblem(file: string = launcherPath()): string | null {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    return `the sandbox launcher is missing at ${file}; ${LAUNCHER_BUILD_HINT}`;
+  }
+  if (!stat.isFile()) return `the sandbox launcher at ${file} is not a file`;
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    return `the sandbox launcher at ${file} is not executable`;
+  }
+  if (stat.uid !== 0)
+    return `the sandbox launcher at ${file} must be owned by root`;
+  if ((stat.mode & 0o022) !== 0)
+    return `the sandbox launcher at ${file} must not be writable by group or others`;
+  return null;
+}
