@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine: system packages the app and its tests use, then npm ci.
+# Prepares a fresh machine: system packages the app and its tests use, then the npm packages of the app and the runner, then the runner's launcher.
 # Safe to run again; it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_packages+=(fonts-dejavu-core)
 # The sandbox-runner isolates every process with bubblewrap (it refuses to start without it).
 command -v bwrap >/dev/null 2>&1 || apt_packages+=(bubblewrap)
+# ...started through a small C launcher built here (statically: libc6-dev has libc.a).
+command -v cc >/dev/null 2>&1 || apt_packages+=(gcc)
+dpkg -s libc6-dev >/dev/null 2>&1 || apt_packages+=(libc6-dev)
 
 if ((${#apt_packages[@]})); then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
@@ -33,10 +36,6 @@ fi
 if [ ! -f sandbox-runner/node_modules/.package-lock.json ] || ! cmp -s sandbox-runner/package-lock.json sandbox-runner/node_modules/.autocrea-lock; then
   (cd sandbox-runner && npm install --no-audit --no-fund && cp package-lock.json node_modules/.autocrea-lock)
 fi
-# The sandbox-runner starts every sandbox through a small C launcher built with the machine's
-# compiler (it refuses to start without it).
-if ! command -v cc >/dev/null 2>&1; then
-  echo "setup: a C compiler (cc) is needed to build sandbox-runner's launcher: install gcc and libc6-dev" >&2; exit 1
-fi
+# The runner refuses to start without its launcher.
 sh sandbox-runner/src/sandbox/launcher/build.sh
 echo "setup: ready"
