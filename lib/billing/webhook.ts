@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import type Stripe from "stripe";
+import { readBoundedText } from "@/lib/http/bounded-body";
 import { errorResponse } from "@/lib/http/errors";
 import type { Store } from "@/lib/store/types";
 import { handleStripeEvent } from "./events";
@@ -56,25 +57,4 @@ export async function processStripeWebhook(store: Store, request: Request, { sec
         ...(outcome.effects.subscription ? { subscriptionStatus: outcome.effects.subscription.status } : {}),
       });
   }
-}
-
-/** The body as text, or undefined as soon as it exceeds maxBytes (declared or actual). */
-async function readBoundedText(request: Request, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) return undefined;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

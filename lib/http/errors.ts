@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { ZodError, type ZodType } from "zod";
 import { isStoreError } from "@/lib/store/types";
+import { readBoundedText } from "./bounded-body";
 
 /** Every error response body: `{ error: <machine code>, message: <for people>, ...extra }`. */
 export interface ErrorBody {
@@ -70,12 +71,8 @@ export async function parseJson<T>(
   schema: ZodType<T>,
   { maxBytes = DEFAULT_MAX_BODY }: { maxBytes?: number } = {},
 ): Promise<T> {
-  const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > maxBytes) {
-    throw new HttpError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes.`);
-  }
-  const text = await request.text();
-  if (Buffer.byteLength(text) > maxBytes) {
+  const text = await readBoundedText(request, maxBytes);
+  if (text === undefined) {
     throw new HttpError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes.`);
   }
   let data: unknown;

@@ -2,7 +2,7 @@ import { Webhook } from "svix";
 import { z } from "zod";
 import { lookupEmail } from "@/lib/store/rules";
 import type { Store, WebhookEffects } from "@/lib/store/types";
-import { readBoundedText } from "./raw-body";
+import { readBoundedText } from "@/lib/http/bounded-body";
 
 /**
  * Clerk's user webhooks (delivered by Svix): bounded raw body → signature

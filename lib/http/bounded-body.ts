@@ -1,7 +1,7 @@
 /**
- * A webhook's raw body as text, read only up to `maxBytes`: undefined as soon
+ * A request's raw body as text, read only up to `maxBytes`: undefined as soon
  * as the declared or actual size exceeds it (the rest is never buffered or
- * parsed). Signatures are computed over these exact bytes. Runtime-neutral.
+ * parsed). Webhook signatures are computed over these exact bytes. Runtime-neutral.
  */
 export async function readBoundedText(request: Request, maxBytes: number): Promise<string | undefined> {
   const declared = Number(request.headers.get("content-length") ?? "0");
