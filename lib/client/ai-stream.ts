@@ -1,3 +1,4 @@
+import type { CallSummary } from "@/lib/ai/metering";
 import { NETWORK_PROBLEM, problemFrom, type ApiProblem } from "./api-errors";
 import { readSse } from "./sse";
 
@@ -9,18 +10,8 @@ import { readSse } from "./sse";
 
 export type AiAction = "explain" | "fix" | "refactor" | "complete" | "chat";
 
-/** The `done` event (lib/ai/metering CallSummary). */
-export interface AiSummary {
-  ok: boolean;
-  error?: string;
-  aborted: boolean;
-  credits: number;
-  inputTokens: number;
-  outputTokens: number;
-  provider: string | null;
-  model: string | null;
-  balance: number | null;
-}
+/** The `done` event (a type-only import: nothing of the server module reaches the bundle). */
+export type AiSummary = Omit<CallSummary, "attempts">;
 
 export type AiResult = { ok: true; text: string; summary: AiSummary } | { ok: false; text: string; problem: ApiProblem; summary?: AiSummary };
 
