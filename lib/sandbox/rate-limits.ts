@@ -6,5 +6,7 @@ const TEN_MINUTES = 10 * 60_000;
 export const TERMINAL_OPEN_LIMIT: LimitOptions = { max: 60, windowMs: TEN_MINUTES };
 /** Re-writing the files after saves: per user. */
 export const TERMINAL_SYNC_LIMIT: LimitOptions = { max: 200, windowMs: TEN_MINUTES };
+/** Execution from one address, whoever is signed in (terminals and builds). */
+export const EXECUTION_PER_IP_LIMIT: LimitOptions = { max: 300, windowMs: TEN_MINUTES };
 /** `npm run build` for the preview: per user. */
 export const PREVIEW_BUILD_LIMIT: LimitOptions = { max: 20, windowMs: TEN_MINUTES };

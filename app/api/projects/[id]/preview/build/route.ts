@@ -2,8 +2,8 @@ import { NextResponse } from "next/server";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
-import { PREVIEW_BUILD_LIMIT } from "@/lib/sandbox/rate-limits";
+import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
+import { EXECUTION_PER_IP_LIMIT, PREVIEW_BUILD_LIMIT } from "@/lib/sandbox/rate-limits";
 import { buildPreview } from "@/lib/preview/service";
 
 interface Context {
@@ -15,6 +15,7 @@ export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
   await enforceLimit(`preview:build:${user.id}`, PREVIEW_BUILD_LIMIT, "Too many builds; wait a moment.");
+  await enforceIpLimit(request, "preview:build", EXECUTION_PER_IP_LIMIT, "Too many builds; wait a moment.");
   const { id } = await params;
   const result = await buildPreview(user.id, id);
   return NextResponse.json(result);
