@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx } from "./_generated/server";
 import { serverMutation, serverQuery } from "./lib/functions";
-import { assertCredits, requireOwnedProject, requireUser } from "./lib/access";
+import { assertCredits, findOwnedProject, requireOwnedProject, requireUser } from "./lib/access";
 import { storeError } from "./lib/errors";
 import { toRun } from "./lib/records";
 import { finishedRunStatus } from "./lib/validators";
@@ -56,6 +56,21 @@ export const get = serverQuery({
   handler: async (ctx, { userId, runId }) => {
     const run = await findOwnedRun(ctx, userId, runId);
     return run ? toRun(run) : null;
+  },
+});
+
+/** The project's newest run: by_projectId ends in _creationTime, the order runs were created in. */
+export const latest = serverQuery({
+  args: { userId: v.string(), projectId: v.string() },
+  handler: async (ctx, { userId, projectId }) => {
+    const project = await findOwnedProject(ctx, userId, projectId);
+    if (!project) return null;
+    const run = await ctx.db
+      .query("runs")
+      .withIndex("by_projectId", (q) => q.eq("projectId", project._id))
+      .order("desc")
+      .first();
+    return run && run.userId === userId ? toRun(run) : null;
   },
 });
 

@@ -5,10 +5,12 @@ import { useEffect, useState } from "react";
 import { useWorkspace } from "@/lib/client/workspace-store";
 import { RunView } from "./RunView";
 import { StartRunForm } from "./StartRunForm";
+import { useLatestRun } from "./useLatestRun";
 
 /**
  * The Run panel: the live view of the project's generation run (`?run=` in
- * the URL, or the workspace's activeRunId), or a form to start one.
+ * the URL, the workspace's activeRunId, or else the project's newest run),
+ * or a form to start one.
  */
 export default function RunPanel({ projectId }: { projectId: string }) {
   const router = useRouter();
@@ -26,7 +28,15 @@ export default function RunPanel({ projectId }: { projectId: string }) {
     if (urlRunId && urlRunId !== useWorkspace.getState().activeRunId) setActiveRun(urlRunId);
   }, [urlRunId, setActiveRun]);
 
-  const runId = startingNew ? null : (startedRunId ?? urlRunId ?? activeRunId);
+  const namedRunId = startingNew ? null : (startedRunId ?? urlRunId ?? activeRunId);
+  // Opened without a run named: the one going on (or the last one's result) rather than a start form that would answer 409.
+  const latest = useLatestRun(projectId, !startingNew && namedRunId === null);
+  const latestRunId = latest.state === "found" ? (latest.run?.id ?? null) : null;
+  const runId = namedRunId ?? latestRunId;
+
+  useEffect(() => {
+    if (latestRunId && !useWorkspace.getState().activeRunId) setActiveRun(latestRunId);
+  }, [latestRunId, setActiveRun]);
 
   /** Keeps the URL in step, so a reload or a shared link shows the same run. */
   function showRun(next: string | null) {
@@ -34,12 +44,18 @@ export default function RunPanel({ projectId }: { projectId: string }) {
     if (next) params.set("run", next);
     else params.delete("run");
     const query = params.toString();
-    router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
+    router.replace(query ? `${pathname}?${query}` : pathname, {
+      scroll: false,
+    });
   }
 
   return (
     <section aria-label="Run" className="h-full overflow-auto p-4" data-project-id={projectId}>
-      {runId ? (
+      {latest.state === "loading" && !runId ? (
+        <p role="status" className="text-sm text-zinc-400" data-testid="run-loading">
+          Checking for a generation in progress…
+        </p>
+      ) : runId ? (
         <RunView
           key={runId}
           projectId={projectId}
@@ -52,15 +68,22 @@ export default function RunPanel({ projectId }: { projectId: string }) {
           }}
         />
       ) : (
-        <StartRunForm
-          projectId={projectId}
-          onStarted={(id) => {
-            setActiveRun(id);
-            setStartedRunId(id);
-            setStartingNew(false);
-            showRun(id);
-          }}
-        />
+        <>
+          {latest.state === "error" && (
+            <p role="status" className="mb-3 text-xs text-amber-300">
+              Could not check whether a generation is already running ({latest.message}).
+            </p>
+          )}
+          <StartRunForm
+            projectId={projectId}
+            onStarted={(id) => {
+              setActiveRun(id);
+              setStartedRunId(id);
+              setStartingNew(false);
+              showRun(id);
+            }}
+          />
+        </>
       )}
     </section>
   );

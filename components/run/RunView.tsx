@@ -124,7 +124,7 @@ export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
             <button
               type="button"
               onClick={onCancel}
-              disabled={cancel.pending || state.status === "pending"}
+              disabled={cancel.pending}
               className={`${buttonSecondary} px-3 py-1 text-xs disabled:cursor-not-allowed disabled:opacity-50`}
             >
               {cancel.pending ? "Canceling…" : "Cancel"}

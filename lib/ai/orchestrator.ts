@@ -172,6 +172,7 @@ async function runCommandsWithFixer(
   try {
     session = await runner.createSession({ userId: ctx.userId });
   } catch (err) {
+    guard(ctx, "tester");
     await ctx.emit({ type: "log", role: "tester", level: "error", message: `The code runner is unavailable: ${messageOf(err)}` });
     return;
   }
@@ -187,6 +188,8 @@ async function runCommandsWithFixer(
       guard(ctx, "tester");
       await sync();
       const failure = await runCommands(ctx, runner, session.id, commands);
+      // A command cannot be interrupted: a cancel that came while it ran takes effect now.
+      guard(ctx, "tester");
       if (!failure) {
         await ctx.emit({ type: "log", role: "tester", level: "info", message: "Every check passed." });
         return;
@@ -204,6 +207,7 @@ async function runCommandsWithFixer(
     }
   } catch (err) {
     if (err instanceof StepFailed) throw err;
+    guard(ctx, "tester");
     await ctx.emit({ type: "log", role: "tester", level: "error", message: `Running the checks failed: ${messageOf(err)}` });
   } finally {
     await runner.deleteSession(session.id).catch(() => {});
@@ -218,6 +222,7 @@ async function runCommands(
   commands: string[],
 ): Promise<CommandFailure | null> {
   for (const command of commands) {
+    guard(ctx, "tester");
     const result = await runner.runCommand(sessionId, { command });
     const ok = result.status === "OK" && result.exitCode === 0;
     await ctx.emit({

@@ -467,6 +467,8 @@ export interface Store {
   createRun(userId: Id, input: CreateRunInput): Promise<Run>;
   /** null when the run does not exist or belongs to someone else. */
   getRun(userId: Id, runId: Id): Promise<Run | null>;
+  /** The project's most recently created run (running or finished); null when it has none or the project is not the user's. */
+  latestRun(userId: Id, projectId: Id): Promise<Run | null>;
   /** Sets the final status once; finishing a finished run is a "conflict". */
   finishRun(userId: Id, runId: Id, input: FinishRunInput): Promise<Run>;
   /** Atomic: appends the event with the run's next seq (1, 2, 3…) and returns that seq. Foreign run → "not_found". */

@@ -568,6 +568,30 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.getRun(user.id, run.id))?.status).toBe("failed");
       });
 
+      it("latestRun is the project's newest run, running or finished, and null for anyone else", async () => {
+        const { user, project, run } = await newRun("latest");
+        const other = await newUser("latest-other");
+        const emptyProject = await store.createProject(user.id, { name: "Empty" });
+        expect(await store.latestRun(user.id, emptyProject.id)).toBeNull();
+        expect(await store.latestRun(user.id, project.id)).toEqual(run);
+        expect(await store.latestRun(other.id, project.id)).toBeNull();
+        expect(await store.latestRun(user.id, "no-such-project")).toBeNull();
+
+        const finished = await store.finishRun(user.id, run.id, { status: "canceled", error: "stopped" });
+        expect(await store.latestRun(user.id, project.id)).toEqual(finished);
+
+        const reserved = await store.reserveCredits(user.id, 5, `run2-${user.id}`);
+        if (!reserved.ok) throw new Error("reservation refused");
+        const second = await store.createRun(user.id, {
+          projectId: project.id,
+          reservationId: reserved.reservation.id,
+          cap: 5,
+          estimate: 5,
+        });
+        expect(await store.latestRun(user.id, project.id)).toEqual(second);
+        expect(await store.latestRun(user.id, emptyProject.id)).toBeNull();
+      });
+
       it("a run needs the user's own project and reservation", async () => {
         const { user, project, reservationId } = await newRun("owner");
         const other = await newUser("intruder");

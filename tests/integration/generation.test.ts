@@ -4,6 +4,7 @@ import { GET as runRoute } from "@/app/api/generations/[runId]/route";
 import { POST as cancelRoute } from "@/app/api/generations/[runId]/cancel/route";
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
+import { GET as latestRunRoute } from "@/app/api/projects/[id]/runs/latest/route";
 import { creditsFor } from "@/lib/ai/pricing";
 import { liveRuns } from "@/lib/ai/run/registry";
 import { NO_RUNNER_REASON } from "@/lib/ai/orchestrator";
@@ -246,6 +247,91 @@ describe("faults", () => {
     expect(end).toMatchObject({ refunded: reserved - spent });
     expect(await store.getBalance(userId)).toBe(100 - spent);
     expect((await store.listLedger(userId)).find((e) => e.reason === "refund")?.delta).toBe(reserved - spent);
+  });
+});
+
+describe("cancel through the real AI call", () => {
+  it("stops both builders in flight, starts no later step, tries no fallback provider and refunds the rest", async () => {
+    llm.setTokensPerSecond(200);
+    env.OPENAI_API_KEY = "sk-test-platform";
+    env.OPENAI_BASE_URL = backup.url;
+    resetEnvForTests();
+    const { cookie, userId } = await signUp();
+    const projectId = await newProject(cookie);
+    const { runId, reserved } = await startRun(cookie, projectId);
+    const reader = await events(cookie, runId);
+    // Both builders are writing when the cancel comes.
+    await reader.until((f) => f.data.type === "file_started" && f.data.role === "backend");
+    if (!reader.frames.some((f) => f.data.type === "file_started" && f.data.role === "frontend")) {
+      await reader.until((f) => f.data.type === "file_started" && f.data.role === "frontend");
+    }
+
+    const cancel = await cancelRoute(authed("POST", `/api/generations/${runId}/cancel`, cookie), params(runId));
+    expect(cancel.status).toBe(200);
+    expect((await cancel.json()).run).toMatchObject({ status: "canceled", error: "The run was canceled." });
+
+    const frames = await reader.readToEnd();
+    const types = frames.map((f) => `${f.data.type}${"role" in f.data ? `:${f.data.role}` : ""}`);
+    const firstCanceled = frames.findIndex((f) => f.data.type === "step_finished" && f.data.status === "canceled");
+    expect(firstCanceled).toBeGreaterThan(0);
+    // After the cancel: only the builders' ends, then the run's end.
+    expect(frames.slice(firstCanceled).some((f) => f.data.type === "step_started")).toBe(false);
+    expect(types).not.toContain("step_started:devops");
+    const builderEnds = frames.filter((f) => f.data.type === "step_finished" && (f.data.role === "backend" || f.data.role === "frontend"));
+    expect(builderEnds.map((f) => (f.data.type === "step_finished" ? f.data.status : null))).toEqual(["canceled", "canceled"]);
+    expect(frames.some((f) => f.data.type === "log" && /trying the next provider/.test(f.data.message))).toBe(false);
+    const end = last(frames);
+    expect(end).toMatchObject({ type: "failed", status: "canceled", error: "The run was canceled." });
+
+    // The fallback provider was never asked.
+    expect(backup.requests.filter((r) => r.chatRequest !== null)).toHaveLength(0);
+    const store = await getStore();
+    const steps = await store.listGenerationSteps(userId, runId);
+    expect(steps.map((s) => [s.role, s.status])).toEqual([
+      ["architect", "succeeded"],
+      ["backend", "canceled"],
+      ["frontend", "canceled"],
+    ]);
+    const spent = end.type === "failed" ? end.spent : -1;
+    expect(end).toMatchObject({ refunded: reserved - spent });
+    expect(await store.getBalance(userId)).toBe(100 - spent);
+    expect((await store.getRun(userId, runId))?.status).toBe("canceled");
+  });
+});
+
+describe("GET /api/projects/:id/runs/latest", () => {
+  const latest = (projectId: string, cookie: string) =>
+    latestRunRoute(authed("GET", `/api/projects/${projectId}/runs/latest`, cookie), { params: Promise.resolve({ id: projectId }) });
+
+  it("is null before any run, the running run while it runs, then the same run finished", async () => {
+    llm.setTokensPerSecond(300);
+    const { cookie } = await signUp();
+    const projectId = await newProject(cookie);
+    const empty = await latest(projectId, cookie);
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toEqual({ run: null });
+
+    const { runId } = await startRun(cookie, projectId);
+    const running = await (await latest(projectId, cookie)).json();
+    expect(running.run).toMatchObject({ id: runId, status: "running", finishedAt: null });
+    expect(typeof running.run.createdAt).toBe("number");
+    expect(Object.keys(running.run).sort()).toEqual(["createdAt", "finishedAt", "id", "status"]);
+
+    await (await events(cookie, runId)).readToEnd();
+    const finished = await (await latest(projectId, cookie)).json();
+    expect(finished.run).toMatchObject({ id: runId, status: "completed", createdAt: running.run.createdAt });
+    expect(finished.run.finishedAt).toBeGreaterThanOrEqual(running.run.createdAt);
+  });
+
+  it("answers 401 without a session and 404 for another user's or an unknown project", async () => {
+    const owner = await signUp();
+    const other = await signUp();
+    const projectId = await newProject(owner.cookie);
+    expect((await latest(projectId, "")).status).toBe(401);
+    const foreign = await latest(projectId, other.cookie);
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toMatchObject({ error: "not_found" });
+    expect((await latest("not a project id", owner.cookie)).status).toBe(404);
   });
 });
 

@@ -381,3 +381,90 @@ describe("tester and fixer with a runner", () => {
     expect(events.some((e) => e.type === "log" && e.level === "error" && /still fails after 2 fixer passes/.test(e.message))).toBe(true);
   });
 });
+
+describe("cancel", () => {
+  const passing: RunResult = {
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+    signal: null,
+    status: "OK",
+    wallMs: 5,
+    cpuMs: 1,
+    memoryBytes: 0,
+    truncated: false,
+    message: "",
+  };
+
+  it("a cancel while the tester's commands run ends the run canceled, not completed, and runs no further command", async () => {
+    await setup();
+    let controller!: AbortController;
+    const commands: string[] = [];
+    const runner = {
+      createSession: async () => ({ id: "s1" }),
+      writeFiles: async () => {},
+      runCommand: async (_id: string, request: { command?: string }) => {
+        commands.push(request.command!);
+        // The user cancels while the first command runs; it still passes.
+        controller.abort("canceled");
+        return passing;
+      },
+      deleteSession: async () => {},
+    } as unknown as RunnerClient;
+    const stream = scriptedStream((call) =>
+      call.role === "tester"
+        ? { chunks: ['<file path="test/a.test.js">t\n</file><command>npm test</command><command>npm run lint</command>'] }
+        : defaultAnswers[call.role],
+    );
+    const { events, run, steps } = await runOnce(stream, { runner, onStart: (c) => (controller = c) });
+
+    expect(commands).toEqual(["npm test"]);
+    expect(events.some((e) => e.type === "log" && /Every check passed/.test(e.message))).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: "failed", status: "canceled", error: "The run was canceled." });
+    expect(steps.every((s) => s.status !== "running")).toBe(true);
+    expect((await store.getRun(user.id, run.id))?.status).toBe("canceled");
+    const reservation = (await store.getReservation(run.reservationId))!;
+    expect(reservation.status).toBe("settled");
+    expect(await store.getBalance(user.id)).toBe(100 - reservation.spent);
+  });
+
+  it("a cancel while the runner is unreachable is still a cancel", async () => {
+    await setup();
+    let controller!: AbortController;
+    const runner = {
+      createSession: async () => ({ id: "s1" }),
+      writeFiles: async () => {},
+      runCommand: async () => {
+        controller.abort("canceled");
+        throw new Error("connection reset");
+      },
+      deleteSession: async () => {},
+    } as unknown as RunnerClient;
+    const { events, run } = await runOnce(scriptedStream(), { runner, onStart: (c) => (controller = c) });
+
+    expect(events.at(-1)).toMatchObject({ type: "failed", status: "canceled" });
+    expect((await store.getRun(user.id, run.id))?.status).toBe("canceled");
+  });
+
+  it("after a cancel in the parallel stage no later step starts and the builder still writing ends canceled", async () => {
+    await setup();
+    let controller!: AbortController;
+    const stream = scriptedStream((call) =>
+      call.role === "backend"
+        ? { chunks: ['<file path="server/a.js">', ...Array(40).fill("x"), "</file>"] }
+        : call.role === "frontend"
+          ? { ...defaultAnswers.frontend, before: async () => void controller.abort("canceled") }
+          : defaultAnswers[call.role],
+    );
+    const { events, steps } = await runOnce(stream, { onStart: (c) => (controller = c) });
+
+    const cancelAt = index(events, finished("frontend"));
+    expect(events.slice(cancelAt).some((e) => e.type === "step_started")).toBe(false);
+    expect(steps.map((s) => [s.role, s.status])).toEqual([
+      ["architect", "succeeded"],
+      ["backend", "canceled"],
+      ["frontend", "succeeded"],
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: "failed", status: "canceled" });
+  });
+});

@@ -207,6 +207,7 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
         estimate: input.estimate,
       }),
     getRun: (userId, runId) => query(api.runs.get, { userId, runId }),
+    latestRun: (userId, projectId) => query(api.runs.latest, { userId, projectId }),
     finishRun: (userId, runId, input) =>
       mutation(api.runs.finish, { userId, runId, status: input.status, error: input.error ?? null }),
     appendRunEvent: (userId, runId, event) =>

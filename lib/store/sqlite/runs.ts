@@ -2,7 +2,7 @@ import type { RunEvent } from "@/lib/ai/types";
 import { StoreError, type Run, type RunStatus, type Store, type StoredRunEvent } from "../types";
 import { assertCredits, immediate, LIVE_OWNED_PROJECT, newId, notFound, now, type Db } from "./db";
 
-type RunOps = Pick<Store, "createRun" | "getRun" | "finishRun" | "appendRunEvent" | "listRunEvents">;
+type RunOps = Pick<Store, "createRun" | "getRun" | "latestRun" | "finishRun" | "appendRunEvent" | "listRunEvents">;
 
 interface RunRow {
   id: string;
@@ -72,6 +72,15 @@ export function runOps(db: Db): RunOps {
 
     async getRun(userId, runId) {
       const row = ownedRun.get(runId, userId) as RunRow | undefined;
+      return row ? toRun(row) : null;
+    },
+
+    async latestRun(userId, projectId) {
+      // runs_by_project(project_id, created_at) serves this; rowid breaks a tie within one millisecond.
+      if (!db.prepare(LIVE_OWNED_PROJECT).get(projectId, userId)) return null;
+      const row = db
+        .prepare("SELECT * FROM runs WHERE project_id = ? AND user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        .get(projectId, userId) as RunRow | undefined;
       return row ? toRun(row) : null;
     },
 
