@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as saveKey } from "@/app/api/keys/route";
 import { defaultModelFor, languageModelFor, NoProviderError, resolveCandidates, secretsFor } from "@/lib/ai/providers";
-import { authed, startAiTestApp, type AiTestApp } from "./ai-test-app";
+import { startAiTestApp, type AiTestApp } from "./ai-test-app";
+import { authed } from "./support/app";
 
 let app: AiTestApp;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { POST as chat } from "@/app/api/ai/chat/route";
 import { POST as complete } from "@/app/api/ai/complete/route";
 import { POST as explain } from "@/app/api/ai/explain/route";
@@ -10,10 +10,10 @@ import { GET as getUsage } from "@/app/api/usage/route";
 import { creditsFor, estimateCallCredits } from "@/lib/ai/pricing";
 import { explainAction } from "@/lib/ai/prompts/explain";
 import type { Usage } from "@/lib/ai/types";
-import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
 import { countPromptTokens, splitIntoTokens, type LlmServer } from "../fixtures/llm-server";
-import { authed, readSse, sseText, startAiTestApp, type AiTestApp } from "./ai-test-app";
+import { readSse, sseText, withAiTestApp } from "./ai-test-app";
+import { authed } from "./support/app";
 
 /**
  * The single-shot AI endpoints end to end: route handler → metering →
@@ -22,17 +22,7 @@ import { authed, readSse, sseText, startAiTestApp, type AiTestApp } from "./ai-t
  * "openai" is reachable only through a user's own key.
  */
 
-let app: AiTestApp;
-beforeAll(async () => {
-  app = await startAiTestApp();
-});
-afterAll(async () => {
-  await app.cleanup();
-});
-beforeEach(() => {
-  resetRateLimitsForTests();
-  app.resetServers();
-});
+const app = withAiTestApp();
 
 /** What the fixture reported for its n-th recorded request answering `answer` in full. */
 function reported(server: LlmServer, index: number, answer: string): Usage {

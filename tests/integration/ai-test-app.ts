@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { expect } from "vitest";
-import { POST as register } from "@/app/api/auth/register/route";
-import { SESSION_COOKIE } from "@/lib/auth/session";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { resetEnvForTests } from "@/lib/env";
+import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server";
-// Not a React hook: renamed so the hooks lint rule does not mistake it for one.
-import { APP_URL, cookieFrom, jsonPost, useTestApp as openTestApp } from "./auth-setup";
+import { openTestApp, signUp, type SignedUp } from "./support/app";
 
 /**
  * The app on a temp SQLite store with two scripted OpenAI-compatible
@@ -33,13 +31,12 @@ export interface AiTestApp {
   dataDir: string;
   /** Before each test: no faults, no recorded requests, a default answer on both servers. */
   resetServers(): void;
-  signUp(): Promise<{ cookie: string; userId: string }>;
+  /** Registers a fresh local account (see support/app `signUp`). */
+  signUp(): Promise<SignedUp>;
   /** Replaces AI env vars (undefined deletes) and re-reads the env. */
   setEnv(vars: Partial<Record<(typeof AI_ENV_KEYS)[number], string | undefined>>): void;
   cleanup(): Promise<void>;
 }
-
-let users = 0;
 
 export async function startAiTestApp(): Promise<AiTestApp> {
   const processEnv = process.env as Record<string, string | undefined>;
@@ -69,20 +66,7 @@ export async function startAiTestApp(): Promise<AiTestApp> {
         server.reset();
       }
     },
-    async signUp() {
-      users += 1;
-      const response = await register(
-        jsonPost("/api/auth/register", {
-          name: `AI User ${users}`,
-          email: `ai-user-${users}-${randomBytes(4).toString("hex")}@example.com`,
-          password: "correct horse battery",
-        }),
-        undefined,
-      );
-      expect(response.status).toBe(201);
-      const { user } = await response.json();
-      return { cookie: cookieFrom(response, SESSION_COOKIE), userId: user.id };
-    },
+    signUp,
     setEnv(vars) {
       for (const [key, value] of Object.entries(vars)) {
         if (value === undefined) delete processEnv[key];
@@ -102,17 +86,42 @@ export async function startAiTestApp(): Promise<AiTestApp> {
   };
 }
 
-export function authed(method: string, path: string, cookie: string, body?: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(new URL(path, APP_URL), {
-    method,
-    headers: {
-      origin: APP_URL,
-      cookie,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+/**
+ * `startAiTestApp` as vitest hooks for the calling file: started in beforeAll,
+ * cleaned up in afterAll, rate limits and servers reset before each test.
+ * The returned app forwards to the one the hooks started.
+ */
+export function withAiTestApp(): AiTestApp {
+  let current: AiTestApp | undefined;
+  beforeAll(async () => {
+    current = await startAiTestApp();
   });
+  afterAll(async () => {
+    await current?.cleanup();
+  });
+  beforeEach(() => {
+    resetRateLimitsForTests();
+    started().resetServers();
+  });
+  const started = () => {
+    if (!current) throw new Error("the AI test app is not started");
+    return current;
+  };
+  return {
+    get jox() {
+      return started().jox;
+    },
+    get openai() {
+      return started().openai;
+    },
+    get dataDir() {
+      return started().dataDir;
+    },
+    resetServers: () => started().resetServers(),
+    signUp: () => started().signUp(),
+    setEnv: (vars) => started().setEnv(vars),
+    cleanup: () => started().cleanup(),
+  };
 }
 
 export interface SseEvent {

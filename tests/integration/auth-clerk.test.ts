@@ -1,10 +1,10 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { SignJWT } from "jose";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GET as me } from "@/app/api/me/route";
 import { getUser } from "@/lib/auth";
 import { getStore } from "@/lib/store";
-import { APP_URL, get, jsonPost, useTestApp } from "./auth-setup";
+import { APP_URL, clerkEnv, get, jsonPost, withTestApp } from "./support/app";
 
 // Clerk's PEM loader expects a 2048-bit RSA key, as Clerk issues.
 const clerkKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -39,18 +39,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const ctx = undefined;
 
 describe("Clerk session tokens", () => {
-  let cleanup: () => Promise<void>;
-  beforeEach(async () => {
-    cleanup = await useTestApp({
-      NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY: "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
-      CLERK_SECRET_KEY: "sk_test_not_used_in_these_tests",
-      CLERK_JWT_KEY: publicPem,
-      CLERK_AUTHORIZED_PARTIES: `${APP_URL},https://autocrea.example`,
-    });
-  });
-  afterEach(async () => {
-    await cleanup();
-  });
+  withTestApp(clerkEnv(publicPem, { CLERK_AUTHORIZED_PARTIES: `${APP_URL},https://autocrea.example` }), { perTest: true });
 
   it("a valid token creates the user with 100 trial credits, once", async () => {
     const token = await sessionToken({ email: "Bob@Example.com", name: "Bob" });

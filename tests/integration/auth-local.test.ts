@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { POST as login } from "@/app/api/auth/login/route";
 import { POST as logout } from "@/app/api/auth/logout/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
 import { SESSION_COOKIE, hashSessionToken } from "@/lib/auth/session";
 import { getStore } from "@/lib/store";
-import { APP_URL, cookieFrom, get, jsonPost, useTestApp } from "./auth-setup";
+import { APP_URL, cookieFrom, get, jsonPost, withTestApp } from "./support/app";
 
 const ctx = undefined;
 const alice = { name: "Alice Example", email: "Alice@Example.com", password: "correct horse battery" };
@@ -15,13 +15,7 @@ async function registerAlice(overrides: Partial<typeof alice> = {}, headers: Rec
 }
 
 describe("local accounts", () => {
-  let cleanup: () => Promise<void>;
-  beforeEach(async () => {
-    cleanup = await useTestApp();
-  });
-  afterEach(async () => {
-    await cleanup();
-  });
+  const app = withTestApp({}, { perTest: true });
 
   it("register answers 201 with the user, sets a hardened session cookie, and /api/me shows 100 credits", async () => {
     const res = await registerAlice();
@@ -52,8 +46,7 @@ describe("local accounts", () => {
   });
 
   it("marks the cookie Secure in production", async () => {
-    await cleanup();
-    cleanup = await useTestApp({ NODE_ENV: "production" });
+    await app.reopen({ NODE_ENV: "production" });
     const res = await registerAlice();
     expect(res.status).toBe(201);
     expect(res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/; Secure/i);
@@ -199,8 +192,7 @@ describe("local accounts", () => {
   });
 
   it("local endpoints do not exist in Clerk mode", async () => {
-    await cleanup();
-    cleanup = await useTestApp({
+    await app.reopen({
       NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY: "pk_test_x",
       CLERK_SECRET_KEY: "sk_test_x",
       CLERK_JWT_KEY: "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----",

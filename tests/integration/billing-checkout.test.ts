@@ -1,11 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST as checkout } from "@/app/api/billing/checkout/route";
 import { POST as portal } from "@/app/api/billing/portal/route";
-import { POST as register } from "@/app/api/auth/register/route";
-import { SESSION_COOKIE } from "@/lib/auth/session";
 import { getStore } from "@/lib/store";
 import { startFakeStripe, type FakeStripe } from "../fixtures/stripe-server/server";
-import { APP_URL, cookieFrom, jsonPost, useTestApp } from "./auth-setup";
+import { APP_URL, jsonPost, openTestApp, signUp as signUpUser } from "./support/app";
 
 /**
  * Checkout and portal through the route handlers against a fake Stripe API
@@ -23,12 +21,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function signUp(email = `buyer-${Math.random().toString(36).slice(2)}@example.com`) {
-  const res = await register(jsonPost("/api/auth/register", { name: "Buyer", email, password: "correct horse battery" }), ctx);
-  expect(res.status).toBe(201);
-  const { user } = (await res.json()) as { user: { id: string; email: string } };
-  return { user, cookie: cookieFrom(res, SESSION_COOKIE) };
-}
+const signUp = () => signUpUser({ name: "Buyer", email: `buyer-${Math.random().toString(36).slice(2)}@example.com` });
 
 const post = (path: string, body: unknown, cookie: string) => jsonPost(path, body, { cookie, origin: APP_URL });
 
@@ -36,7 +29,7 @@ describe("billing with Stripe configured", () => {
   let cleanup: () => Promise<void>;
   beforeEach(async () => {
     fake.requests.length = 0;
-    cleanup = await useTestApp({ STRIPE_SECRET_KEY: "sk_test_fake_123", STRIPE_WEBHOOK_SECRET: "whsec_x", STRIPE_API_BASE: fake.url });
+    cleanup = await openTestApp({ STRIPE_SECRET_KEY: "sk_test_fake_123", STRIPE_WEBHOOK_SECRET: "whsec_x", STRIPE_API_BASE: fake.url });
   });
   afterEach(async () => {
     for (const name of STRIPE_VARS) delete process.env[name];
@@ -170,7 +163,7 @@ describe("billing without Stripe", () => {
   let cleanup: () => Promise<void>;
   beforeEach(async () => {
     for (const name of STRIPE_VARS) delete process.env[name];
-    cleanup = await useTestApp();
+    cleanup = await openTestApp();
   });
   afterEach(async () => {
     await cleanup();

@@ -1,12 +1,12 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import { Webhook } from "svix";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GET as me } from "@/app/api/me/route";
 import { GET as getProjectRoute } from "@/app/api/projects/[id]/route";
 import { POST as clerkWebhook } from "@/app/api/webhooks/clerk/route";
 import { getStore } from "@/lib/store";
-import { APP_URL, get, useTestApp } from "./auth-setup";
+import { APP_URL, clerkEnv, get, jsonPost, signUp, withTestApp } from "./support/app";
 
 /**
  * POST /api/webhooks/clerk through its route handler, over a temp SQLite
@@ -81,19 +81,7 @@ async function sessionToken(sub: string, email?: string) {
 const bearer = async (sub: string, email?: string) => ({ authorization: `Bearer ${await sessionToken(sub, email)}` });
 
 describe("POST /api/webhooks/clerk", () => {
-  let cleanup: () => Promise<void>;
-  beforeEach(async () => {
-    cleanup = await useTestApp({
-      NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY: "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
-      CLERK_SECRET_KEY: "sk_test_not_used_in_these_tests",
-      CLERK_JWT_KEY: publicPem,
-      CLERK_WEBHOOK_SECRET: SECRET,
-    });
-  });
-  afterEach(async () => {
-    delete process.env.CLERK_WEBHOOK_SECRET;
-    await cleanup();
-  });
+  withTestApp(clerkEnv(publicPem, { CLERK_WEBHOOK_SECRET: SECRET }), { perTest: true });
 
   it("user.created creates the user with the primary email, name and 100 trial credits", async () => {
     const response = await send(delivery(userEvent("user.created", "user_a", "Ada@Example.com")));
@@ -272,22 +260,12 @@ describe("POST /api/webhooks/clerk", () => {
 });
 
 describe("soft-deleted local accounts", () => {
-  let cleanup: () => Promise<void>;
-  beforeEach(async () => {
-    cleanup = await useTestApp();
-  });
-  afterEach(async () => {
-    await cleanup();
-  });
+  withTestApp({}, { perTest: true });
 
   it("their session cookie no longer signs in and their password no longer works", async () => {
-    const { POST: register } = await import("@/app/api/auth/register/route");
     const { POST: login } = await import("@/app/api/auth/login/route");
-    const { cookieFrom, jsonPost } = await import("./auth-setup");
     const credentials = { name: "Lee", email: "lee@example.com", password: "correct horse battery" };
-    const registered = await register(jsonPost("/api/auth/register", credentials, { origin: APP_URL }), undefined);
-    expect(registered.status).toBe(201);
-    const cookie = cookieFrom(registered, "autocrea_session");
+    const { cookie } = await signUp({ ...credentials, headers: { origin: APP_URL } });
     expect((await me(get("/api/me", { cookie }), undefined)).status).toBe(200);
 
     const store = await getStore();

@@ -7,8 +7,7 @@ import { estimateRunCredits } from "@/lib/ai/pricing";
 import { liveRuns } from "@/lib/ai/run/registry";
 import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
-import { APP_URL, jsonPost, useTestApp } from "./auth-setup";
-import { authed, signUp } from "./generation-helpers";
+import { APP_URL, authed, jsonPost, openTestApp, signUp } from "./support/app";
 
 /**
  * POST /api/generations/estimate: what a run would reserve, shown before it
@@ -26,7 +25,7 @@ let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   for (const key of AI_KEYS) delete env[key];
-  cleanup = await useTestApp({ JOXCODER_API_URL: UNREACHABLE_LLM });
+  cleanup = await openTestApp({ JOXCODER_API_URL: UNREACHABLE_LLM });
 });
 
 afterAll(async () => {

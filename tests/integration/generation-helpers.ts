@@ -1,46 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
 import type { RunEvent } from "@/lib/ai/types";
-import { SESSION_COOKIE } from "@/lib/auth/session";
-import { APP_URL, cookieFrom, jsonPost } from "./auth-setup";
 
 export { EXPECTED_FILES, PLAN, TRANSCRIPTS } from "./generation-script";
 
-/**
- * Helpers for the generation tests: signing up through the real register
- * route, calling route handlers as a browser would, and reading SSE.
- */
-
-let users = 0;
-
-export async function signUp(): Promise<{ cookie: string; userId: string }> {
-  const { POST: register } = await import("@/app/api/auth/register/route");
-  users += 1;
-  const response = await register(
-    jsonPost("/api/auth/register", {
-      name: `Gen User ${users}`,
-      email: `gen-${users}-${randomBytes(4).toString("hex")}@example.com`,
-      password: "correct horse battery",
-    }),
-    undefined,
-  );
-  expect(response.status).toBe(201);
-  const { user } = await response.json();
-  return { cookie: cookieFrom(response, SESSION_COOKIE), userId: user.id };
-}
-
-export function authed(method: string, path: string, cookie: string, body?: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(new URL(path, APP_URL), {
-    method,
-    headers: {
-      origin: APP_URL,
-      cookie,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+/** Helpers for the generation tests: reading SSE frames from a run's event stream. */
 
 export interface SseFrame {
   id: number;

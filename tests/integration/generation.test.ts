@@ -12,8 +12,8 @@ import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
 import { countPromptTokens, splitIntoTokens, startLlmServer, type LlmServer, type RecordedRequest } from "../fixtures/llm-server";
-import { useTestApp } from "./auth-setup";
-import { EXPECTED_FILES, SseReader, TRANSCRIPTS, authed, signUp, type SseFrame } from "./generation-helpers";
+import { authed, openTestApp, signUp } from "./support/app";
+import { EXPECTED_FILES, SseReader, TRANSCRIPTS, type SseFrame } from "./generation-helpers";
 
 /**
  * A whole generation through the route handlers: POST /api/generations
@@ -33,7 +33,7 @@ beforeAll(async () => {
   llm = await startLlmServer({ script: { roles: TRANSCRIPTS } });
   backup = await startLlmServer({ script: { roles: TRANSCRIPTS } });
   for (const key of AI_KEYS) delete env[key];
-  cleanup = await useTestApp({ JOXCODER_API_URL: llm.url });
+  cleanup = await openTestApp({ JOXCODER_API_URL: llm.url });
 });
 
 afterAll(async () => {

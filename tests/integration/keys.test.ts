@@ -1,27 +1,18 @@
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DELETE as deleteKey } from "@/app/api/keys/[provider]/route";
 import { POST as testKey } from "@/app/api/keys/[provider]/test/route";
 import { GET as listKeys, POST as saveKey } from "@/app/api/keys/route";
-import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { decryptSecret } from "@/lib/secrets/crypto";
-import { APP_URL } from "./auth-setup";
-import { authed, ENCRYPTION_KEY, startAiTestApp, type AiTestApp } from "./ai-test-app";
+import { APP_URL, authed } from "./support/app";
+import { ENCRYPTION_KEY, withAiTestApp } from "./ai-test-app";
 
 const OPENAI_KEY = "sk-user-test-0123456789abcdef-WXYZ";
 const params = (provider: string) => ({ params: Promise.resolve({ provider }) });
 
-let app: AiTestApp;
-beforeAll(async () => {
-  app = await startAiTestApp();
-});
-afterAll(async () => {
-  await app.cleanup();
-});
+const app = withAiTestApp();
 beforeEach(() => {
-  resetRateLimitsForTests();
-  app.resetServers();
   app.setEnv({ AUTOCREA_ENCRYPTION_KEY: ENCRYPTION_KEY.toString("hex") });
 });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type StartedRunner } from "../e2e/support/runner";
-import { useTestApp as startTestApp } from "./auth-setup";
+import { openTestApp, request as appRequest, signUp } from "./support/app";
 
 /**
  * The preview: GET /api/projects/:id/preview (what can be shown), the
@@ -9,27 +9,23 @@ import { useTestApp as startTestApp } from "./auth-setup";
  * their route handlers against a SQLite store and the real sandbox-runner.
  */
 
-const ORIGIN = "http://localhost:3000";
 const secret = randomBytes(32).toString("hex");
 let runner: StartedRunner;
 let cleanup: () => Promise<void>;
-const savedRunnerEnv = { RUNNER_URL: process.env.RUNNER_URL, RUNNER_SECRET: process.env.RUNNER_SECRET };
 
 let statusRoute: typeof import("@/app/api/projects/[id]/preview/route");
 let buildRoute: typeof import("@/app/api/projects/[id]/preview/build/route");
 let serveRoute: typeof import("@/app/preview/[projectId]/[[...path]]/route");
-let registerRoute: typeof import("@/app/api/auth/register/route");
 let projectsRoute: typeof import("@/app/api/projects/route");
 let token: typeof import("@/lib/preview/token");
 let plan: typeof import("@/lib/preview/plan");
 
 beforeAll(async () => {
   runner = await startRunner(secret);
-  cleanup = await startTestApp({ RUNNER_URL: runner.url, RUNNER_SECRET: secret });
+  cleanup = await openTestApp({ RUNNER_URL: runner.url, RUNNER_SECRET: secret });
   statusRoute = await import("@/app/api/projects/[id]/preview/route");
   buildRoute = await import("@/app/api/projects/[id]/preview/build/route");
   serveRoute = await import("@/app/preview/[projectId]/[[...path]]/route");
-  registerRoute = await import("@/app/api/auth/register/route");
   projectsRoute = await import("@/app/api/projects/route");
   token = await import("@/lib/preview/token");
   plan = await import("@/lib/preview/plan");
@@ -38,33 +34,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await cleanup?.();
   await runner?.stop();
-  for (const [key, value] of Object.entries(savedRunnerEnv)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
 });
 
 function request(method: string, urlPath: string, cookie?: string, body?: unknown): Request {
-  const headers: Record<string, string> = { origin: ORIGIN };
-  if (cookie) headers.cookie = cookie;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return new Request(`${ORIGIN}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-}
-
-let userCount = 0;
-async function signUp(): Promise<{ cookie: string; userId: string }> {
-  userCount += 1;
-  const response = await registerRoute.POST(
-    request("POST", "/api/auth/register", undefined, {
-      name: `Preview ${userCount}`,
-      email: `preview${userCount}-${Date.now()}@example.com`,
-      password: "correct horse battery",
-    }),
-    undefined,
-  );
-  expect(response.status).toBe(201);
-  const { user } = (await response.json()) as { user: { id: string } };
-  return { cookie: response.headers.get("set-cookie")!.split(";")[0]!, userId: user.id };
+  return appRequest(method, urlPath, { cookie, body });
 }
 
 async function projectWithFiles(
@@ -72,7 +45,7 @@ async function projectWithFiles(
   files: { path: string; content: string }[],
 ): Promise<string> {
   const response = await projectsRoute.POST(
-    request("POST", "/api/projects", owner.cookie, { name: `pv${userCount}-${Math.random().toString(36).slice(2, 8)}` }),
+    request("POST", "/api/projects", owner.cookie, { name: `pv-${Math.random().toString(36).slice(2, 10)}` }),
     undefined,
   );
   const { project } = (await response.json()) as { project: { id: string } };

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { APP_URL, request, signUp as signUpUser, withTestApp } from "./support/app";
 
 /**
  * The projects API, called through its route handlers with real Requests
@@ -9,62 +7,27 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  * local-account register handler.
  */
 
-const ORIGIN = "http://localhost:3000";
-const MODE_VARS = ["CONVEX_URL", "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "CLERK_SECRET_KEY", "STRIPE_SECRET_KEY"];
+withTestApp();
 
-let dataDir: string;
 let projectsRoute: typeof import("@/app/api/projects/route");
 let projectRoute: typeof import("@/app/api/projects/[id]/route");
-let registerRoute: typeof import("@/app/api/auth/register/route");
-let resetRateLimits: () => void;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "autocrea-projects-"));
-  process.env.DATA_DIR = dataDir;
-  process.env.APP_URL = ORIGIN;
-  for (const name of MODE_VARS) delete process.env[name];
-  (await import("@/lib/env")).resetEnvForTests();
   projectsRoute = await import("@/app/api/projects/route");
   projectRoute = await import("@/app/api/projects/[id]/route");
-  registerRoute = await import("@/app/api/auth/register/route");
-  resetRateLimits = (await import("@/lib/rate-limit")).resetRateLimitsForTests;
 });
-
-afterAll(async () => {
-  await (await (await import("@/lib/store")).getStore()).close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-beforeEach(() => resetRateLimits());
-
-let userCount = 0;
 
 /** Registers a fresh local account and returns its Cookie header. */
 async function signUp(): Promise<string> {
-  userCount += 1;
-  const response = await registerRoute.POST(
-    jsonRequest("POST", "/api/auth/register", {
-      name: `User ${userCount}`,
-      email: `user${userCount}-${Date.now()}@example.com`,
-      password: "correct horse battery",
-    }),
-    undefined,
-  );
-  expect(response.status).toBe(201);
-  const setCookie = response.headers.get("set-cookie");
-  expect(setCookie).toBeTruthy();
-  return setCookie!.split(";")[0];
+  return (await signUpUser()).cookie;
 }
 
 function jsonRequest(method: string, urlPath: string, body?: unknown, cookie?: string): Request {
-  return rawRequest(method, urlPath, body === undefined ? undefined : JSON.stringify(body), cookie);
+  return request(method, urlPath, { body: body === undefined ? undefined : JSON.stringify(body), cookie });
 }
 
 function rawRequest(method: string, urlPath: string, body?: string, cookie?: string): Request {
-  const headers: Record<string, string> = { origin: ORIGIN };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (cookie) headers.cookie = cookie;
-  return new Request(`${ORIGIN}${urlPath}`, { method, headers, body });
+  return request(method, urlPath, { body, cookie });
 }
 
 const params = (id: string) => ({ params: Promise.resolve({ id }) });
@@ -147,7 +110,7 @@ describe("POST /api/projects", () => {
 
   it("refuses a cross-site request carrying the session cookie", async () => {
     const cookie = await signUp();
-    const request = new Request(`${ORIGIN}/api/projects`, {
+    const request = new Request(`${APP_URL}/api/projects`, {
       method: "POST",
       headers: { origin: "https://evil.example", cookie, "content-type": "application/json" },
       body: JSON.stringify({ name: "csrf" }),

@@ -8,8 +8,8 @@ import { POST as explain } from "@/app/api/ai/explain/route";
 import { HttpError } from "@/lib/http/errors";
 import { enforceIpLimit, enforceLimit, limit, resetRateLimitsForTests } from "@/lib/rate-limit";
 import { createSqliteStore } from "@/lib/store/sqlite";
-import { authed, startAiTestApp, type AiTestApp } from "./ai-test-app";
-import { useTestApp } from "./auth-setup";
+import { startAiTestApp, type AiTestApp } from "./ai-test-app";
+import { authed, withTestApp } from "./support/app";
 
 /** Store-backed rate limits: the 429 contract, sharing across app instances, per-IP limits on routes. */
 
@@ -17,13 +17,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "autocrea-rate-limit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("enforceLimit over the store", () => {
-  let cleanup: () => Promise<void>;
-  beforeEach(async () => {
-    cleanup = await useTestApp();
-  });
-  afterEach(async () => {
-    await cleanup();
-  });
+  withTestApp({}, { perTest: true });
 
   it("throws a 429 HttpError carrying Retry-After once the window is full", async () => {
     const opts = { max: 1, windowMs: 60_000 };

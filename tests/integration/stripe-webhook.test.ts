@@ -2,7 +2,7 @@ import { POST } from "@/app/api/webhooks/stripe/route";
 import { processStripeWebhook } from "@/lib/billing/webhook";
 import { getStore } from "@/lib/store";
 import { openConvexStore } from "../convex/backend";
-import { useTestApp } from "./auth-setup";
+import { openTestApp } from "./support/app";
 import { WEBHOOK_SECRET } from "./stripe-events";
 import { describeStripeWebhookCases } from "./stripe-webhook-cases";
 
@@ -13,7 +13,7 @@ import { describeStripeWebhookCases } from "./stripe-webhook-cases";
  */
 
 describeStripeWebhookCases("SQLite, route handler", async () => {
-  const cleanup = await useTestApp({ STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  const cleanup = await openTestApp({ STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET });
   return {
     store: await getStore(),
     deliver: (request) => POST(request, undefined),

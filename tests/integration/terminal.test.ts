@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRunner, type StartedRunner } from "../e2e/support/runner";
-import { useTestApp as startTestApp } from "./auth-setup";
+import { APP_URL, openTestApp, request as appRequest, signUp } from "./support/app";
 
 /**
  * POST /api/projects/:id/terminal and /terminal/sync through their route
@@ -10,7 +10,6 @@ import { useTestApp as startTestApp } from "./auth-setup";
  * in a child process.
  */
 
-const ORIGIN = "http://localhost:3000";
 const secret = randomBytes(32).toString("hex");
 let runner: StartedRunner;
 let cleanup: () => Promise<void>;
@@ -20,39 +19,20 @@ type SyncRoute = typeof import("@/app/api/projects/[id]/terminal/sync/route");
 let terminalRoute: TerminalRoute;
 let syncRoute: SyncRoute;
 let sessions: typeof import("@/lib/sandbox/project-sessions");
-let registerRoute: typeof import("@/app/api/auth/register/route");
 let projectsRoute: typeof import("@/app/api/projects/route");
 
 function request(method: string, urlPath: string, cookie: string, body?: unknown): Request {
-  const headers: Record<string, string> = { origin: ORIGIN, cookie };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return new Request(`${ORIGIN}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return appRequest(method, urlPath, { cookie, body });
 }
 
 const params = (id: string) => ({ params: Promise.resolve({ id }) });
-
-let userCount = 0;
-async function signUp(): Promise<{ cookie: string; userId: string }> {
-  userCount += 1;
-  const response = await registerRoute.POST(
-    request("POST", "/api/auth/register", "", {
-      name: `Term ${userCount}`,
-      email: `term${userCount}-${Date.now()}@example.com`,
-      password: "correct horse battery",
-    }),
-    undefined,
-  );
-  expect(response.status).toBe(201);
-  const { user } = (await response.json()) as { user: { id: string } };
-  return { cookie: response.headers.get("set-cookie")!.split(";")[0]!, userId: user.id };
-}
 
 async function projectWithFiles(
   owner: { cookie: string; userId: string },
   files: { path: string; content: string }[],
 ): Promise<string> {
   const response = await projectsRoute.POST(
-    request("POST", "/api/projects", owner.cookie, { name: `p${userCount}-${Math.random().toString(36).slice(2, 8)}` }),
+    request("POST", "/api/projects", owner.cookie, { name: `p-${Math.random().toString(36).slice(2, 10)}` }),
     undefined,
   );
   expect(response.status).toBe(201);
@@ -91,30 +71,16 @@ function upgradeStatus(url: string): Promise<number> {
   });
 }
 
-/** startTestApp with the runner variables set, restoring them afterwards. */
-async function startRunnerApp(runnerEnv: { RUNNER_URL: string; RUNNER_SECRET: string }): Promise<() => Promise<void>> {
-  const saved = { RUNNER_URL: process.env.RUNNER_URL, RUNNER_SECRET: process.env.RUNNER_SECRET };
-  const done = await startTestApp(runnerEnv);
-  return async () => {
-    await done();
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-}
-
 async function importRoutes() {
   terminalRoute = await import("@/app/api/projects/[id]/terminal/route");
   syncRoute = await import("@/app/api/projects/[id]/terminal/sync/route");
   sessions = await import("@/lib/sandbox/project-sessions");
-  registerRoute = await import("@/app/api/auth/register/route");
   projectsRoute = await import("@/app/api/projects/route");
 }
 
 describe("terminal without a runner", () => {
   it("answers 503 runner_not_configured when RUNNER_URL is unset", async () => {
-    const done = await startRunnerApp({ RUNNER_URL: "", RUNNER_SECRET: "" });
+    const done = await openTestApp({ RUNNER_URL: "", RUNNER_SECRET: "" });
     try {
       await importRoutes();
       const owner = await signUp();
@@ -130,7 +96,7 @@ describe("terminal without a runner", () => {
   });
 
   it("answers 503 runner_unavailable when the runner does not answer", async () => {
-    const done = await startRunnerApp({ RUNNER_URL: "http://127.0.0.1:9", RUNNER_SECRET: secret });
+    const done = await openTestApp({ RUNNER_URL: "http://127.0.0.1:9", RUNNER_SECRET: secret });
     try {
       await importRoutes();
       sessions.resetProjectSessionsForTests();
@@ -148,7 +114,7 @@ describe("terminal without a runner", () => {
 describe("terminal with the real runner", () => {
   beforeAll(async () => {
     runner = await startRunner(secret);
-    cleanup = await startRunnerApp({ RUNNER_URL: runner.url, RUNNER_SECRET: secret });
+    cleanup = await openTestApp({ RUNNER_URL: runner.url, RUNNER_SECRET: secret });
     await importRoutes();
   }, 60_000);
 
@@ -257,7 +223,7 @@ describe("terminal with the real runner", () => {
     const owner = await signUp();
     const projectId = await projectWithFiles(owner, [{ path: "a.txt", content: "a" }]);
     const response = await terminalRoute.POST(
-      new Request(`${ORIGIN}/api/projects/${projectId}/terminal`, {
+      new Request(`${APP_URL}/api/projects/${projectId}/terminal`, {
         method: "POST",
         headers: { origin: "https://evil.example", cookie: owner.cookie },
       }),

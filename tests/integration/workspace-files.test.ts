@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { request as appRequest, signUp as signUpUser, withTestApp } from "./support/app";
 
 /**
  * The workspace APIs (files, versions, restore, download) through their
@@ -10,69 +10,32 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  * signed in through the real local-account register handler.
  */
 
-const ORIGIN = "http://localhost:3000";
-const MODE_VARS = ["CONVEX_URL", "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "CLERK_SECRET_KEY", "STRIPE_SECRET_KEY"];
+const app = withTestApp();
 
-let dataDir: string;
 let projectsRoute: typeof import("@/app/api/projects/route");
-let registerRoute: typeof import("@/app/api/auth/register/route");
 let filesRoute: typeof import("@/app/api/projects/[id]/files/route");
 let contentRoute: typeof import("@/app/api/projects/[id]/files/content/route");
 let versionsRoute: typeof import("@/app/api/projects/[id]/versions/route");
 let versionRoute: typeof import("@/app/api/projects/[id]/versions/[n]/route");
 let restoreRoute: typeof import("@/app/api/projects/[id]/versions/[n]/restore/route");
 let downloadRoute: typeof import("@/app/api/projects/[id]/download/route");
-let resetRateLimits: () => void;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "autocrea-workspace-"));
-  process.env.DATA_DIR = dataDir;
-  process.env.APP_URL = ORIGIN;
-  for (const name of MODE_VARS) delete process.env[name];
-  (await import("@/lib/env")).resetEnvForTests();
   projectsRoute = await import("@/app/api/projects/route");
-  registerRoute = await import("@/app/api/auth/register/route");
   filesRoute = await import("@/app/api/projects/[id]/files/route");
   contentRoute = await import("@/app/api/projects/[id]/files/content/route");
   versionsRoute = await import("@/app/api/projects/[id]/versions/route");
   versionRoute = await import("@/app/api/projects/[id]/versions/[n]/route");
   restoreRoute = await import("@/app/api/projects/[id]/versions/[n]/restore/route");
   downloadRoute = await import("@/app/api/projects/[id]/download/route");
-  resetRateLimits = (await import("@/lib/rate-limit")).resetRateLimitsForTests;
 });
 
-afterAll(async () => {
-  await (await (await import("@/lib/store")).getStore()).close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-beforeEach(() => resetRateLimits());
-
-let userCount = 0;
-
-function request(method: string, urlPath: string, body?: unknown, cookie?: string, origin = ORIGIN): Request {
-  const headers: Record<string, string> = { origin };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (cookie) headers.cookie = cookie;
-  return new Request(`${ORIGIN}${urlPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+function request(method: string, urlPath: string, body?: unknown, cookie?: string, origin?: string): Request {
+  return appRequest(method, urlPath, { body, cookie, origin });
 }
 
 async function signUp(): Promise<string> {
-  userCount += 1;
-  const response = await registerRoute.POST(
-    request("POST", "/api/auth/register", {
-      name: `Files ${userCount}`,
-      email: `files${userCount}-${Date.now()}@example.com`,
-      password: "correct horse battery",
-    }),
-    undefined,
-  );
-  expect(response.status).toBe(201);
-  return response.headers.get("set-cookie")!.split(";")[0];
+  return (await signUpUser()).cookie;
 }
 
 async function newProject(cookie: string, name = `App ${Date.now()}-${Math.random()}`): Promise<string> {
@@ -326,7 +289,7 @@ describe("download", () => {
     const top = "Todo App ü";
     expect(disposition).toContain(encodeURIComponent(`${top}.zip`));
 
-    const zipPath = path.join(dataDir, `${id}.zip`);
+    const zipPath = path.join(app.dataDir, `${id}.zip`);
     writeFileSync(zipPath, Buffer.from(await response.arrayBuffer()));
     const script =
       "import sys,zipfile,json\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\n" +
