@@ -4,7 +4,7 @@ import { CheckoutButton } from "@/components/billing/CheckoutButton";
 import { PricingCatalog } from "@/components/billing/PricingCatalog";
 import { card } from "@/components/ui/styles";
 import { getUser } from "@/lib/auth";
-import { planForStorePlan, planLabel } from "@/lib/billing/catalog";
+import { findPlan } from "@/lib/billing/catalog";
 import { isLiveSubscription } from "@/lib/billing/checkout";
 import { env } from "@/lib/env";
 import { getStore } from "@/lib/store";
@@ -16,7 +16,7 @@ export default async function PricingPage({ searchParams }: { searchParams: Prom
   const paymentsEnabled = env().paymentsMode === "stripe";
   const store = await getStore();
   const [balance, subscription] = user ? await Promise.all([store.getBalance(user.id), store.getSubscription(user.id)]) : [0, null];
-  const currentPlan = user ? planForStorePlan(user.plan) : undefined;
+  const currentPlan = user ? findPlan(user.plan) : undefined;
   const hasLiveSubscription = isLiveSubscription(subscription);
 
   return (
@@ -54,7 +54,7 @@ export default async function PricingPage({ searchParams }: { searchParams: Prom
           <div>
             <p className="text-sm text-zinc-400">Current plan</p>
             <p className="text-2xl font-bold text-zinc-50" data-testid="current-plan">
-              {planLabel(user.plan)}
+              {currentPlan?.name ?? "Free"}
             </p>
             {subscription && subscription.status === "past_due" && (
               <p className="mt-1 text-sm text-amber-300">The last payment failed; update your card to keep your plan.</p>

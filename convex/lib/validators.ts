@@ -19,7 +19,7 @@ function oneOf<T extends string>(members: Record<T, true>) {
   return v.union(...(Object.keys(members) as T[]).map((m) => v.literal(m)));
 }
 
-export const plan = oneOf<Plan>({ free: true, pro: true, team: true });
+export const plan = oneOf<Plan>({ free: true, creator: true, pro: true });
 
 export const ledgerReason = oneOf<LedgerReason>({
   trial: true,

@@ -16,7 +16,8 @@ export interface CreditPack {
   priceCents: number;
 }
 
-export type PaidPlanId = "creator" | "pro";
+/** A paid plan's id is also what users.plan / subscriptions.plan store. */
+export type PaidPlanId = Exclude<Plan, "free">;
 
 export interface PaidPlan {
   id: PaidPlanId;
@@ -26,12 +27,6 @@ export interface PaidPlan {
   /** US cents per month. */
   priceCents: number;
   description: string;
-  /**
-   * The value stored in users.plan / subscriptions.plan. The store's Plan
-   * type predates these names ("free" | "pro" | "team"), so each paid plan
-   * maps to one distinct store value; this is the only place that knows.
-   */
-  storePlan: Exclude<Plan, "free">;
 }
 
 export const FREE_TRIAL = {
@@ -53,7 +48,6 @@ export const PAID_PLANS: readonly PaidPlan[] = [
     monthlyCredits: 1_500,
     priceCents: 1_200,
     description: "For regular side projects.",
-    storePlan: "pro",
   },
   {
     id: "pro",
@@ -61,7 +55,6 @@ export const PAID_PLANS: readonly PaidPlan[] = [
     monthlyCredits: 6_000,
     priceCents: 3_900,
     description: "For building every week.",
-    storePlan: "team",
   },
 ];
 
@@ -71,18 +64,9 @@ export function findPack(id: string): CreditPack | undefined {
   return CREDIT_PACKS.find((p) => p.id === id);
 }
 
+/** The paid plan with this id; a stored plan value works too ("free" gives undefined). */
 export function findPlan(id: string): PaidPlan | undefined {
   return PAID_PLANS.find((p) => p.id === id);
-}
-
-/** The paid plan a stored plan value stands for; undefined for "free". */
-export function planForStorePlan(plan: Plan): PaidPlan | undefined {
-  return PAID_PLANS.find((p) => p.storePlan === plan);
-}
-
-/** "Creator", "Pro" or "Free" — for people. */
-export function planLabel(plan: Plan): string {
-  return planForStorePlan(plan)?.name ?? "Free";
 }
 
 export function formatPrice(cents: number): string {

@@ -120,7 +120,7 @@ async function invoiceDecision(store: Store, invoice: Stripe.Invoice, outcome: "
     userId,
     stripeCustomerId: idOf(invoice.customer) ?? existing?.stripeCustomerId ?? "",
     stripeSubscriptionId: details.subscriptionId,
-    plan: plan.storePlan,
+    plan: plan.id,
     status: outcome === "paid" ? "active" : failedStatus,
     currentPeriodEnd: invoicePeriodEnd(invoice) ?? (sameSubscription ? existing.currentPeriodEnd : 0),
   };
@@ -145,7 +145,7 @@ async function subscriptionDecision(store: Store, sub: Stripe.Subscription, dele
     userId,
     stripeCustomerId: idOf(sub.customer) ?? existing?.stripeCustomerId ?? "",
     stripeSubscriptionId: sub.id,
-    plan: plan.storePlan,
+    plan: plan.id,
     status,
     currentPeriodEnd: subscriptionPeriodEnd(sub) ?? existing?.currentPeriodEnd ?? 0,
   });

@@ -36,7 +36,8 @@ export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError
 
 // ---------------------------------------------------------------- users
 
-export type Plan = "free" | "pro" | "team";
+/** The product's plans: the free trial and the paid plans sold in lib/billing/catalog.ts. */
+export type Plan = "free" | "creator" | "pro";
 
 export interface User {
   id: Id;

@@ -98,6 +98,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
       it("setUserPlan changes the plan", async () => {
         const user = await newUser();
+        await store.setUserPlan(user.id, "creator");
+        expect((await store.getUser(user.id))?.plan).toBe("creator");
         await store.setUserPlan(user.id, "pro");
         expect((await store.getUser(user.id))?.plan).toBe("pro");
       });
@@ -262,7 +264,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           userId: user.id,
           stripeCustomerId: "cus_1",
           stripeSubscriptionId: "sub_1",
-          plan: "pro" as const,
+          plan: "creator" as const,
           status: "active" as const,
           currentPeriodEnd: 1_900_000_000_000,
         };
@@ -272,7 +274,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           grant: { userId: user.id, amount: 1000, reason: "subscription", idempotencyKey: "in_1" },
         });
         expect(await store.getSubscription(user.id)).toEqual(sub);
-        expect((await store.getUser(user.id))?.plan).toBe("pro");
+        expect((await store.getUser(user.id))?.plan).toBe("creator");
         expect(await store.getBalance(user.id)).toBe(1100);
 
         await store.recordWebhookEvent("stripe", "evt_sub_2", { subscription: { ...sub, status: "canceled" } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CREDIT_PACKS, PAID_PLANS, findPack, findPlan, formatPrice, planForStorePlan, planLabel } from "@/lib/billing/catalog";
-import { TRIAL_CREDITS } from "@/lib/store/types";
+import { CREDIT_PACKS, PAID_PLANS, findPack, findPlan, formatPrice } from "@/lib/billing/catalog";
+import { TRIAL_CREDITS, type Plan } from "@/lib/store/types";
 
 describe("billing catalog", () => {
   it("sells the three packs and two plans with positive whole prices and grants", () => {
@@ -17,15 +17,11 @@ describe("billing catalog", () => {
     expect([...perCredit].sort((a, b) => b - a)).toEqual(perCredit);
   });
 
-  it("each paid plan has its own stored plan value, and it maps back", () => {
-    const stored = PAID_PLANS.map((p) => p.storePlan);
-    expect(new Set(stored).size).toBe(stored.length);
-    for (const plan of PAID_PLANS) {
-      expect(planForStorePlan(plan.storePlan)).toBe(plan);
-      expect(planLabel(plan.storePlan)).toBe(plan.name);
-    }
-    expect(planForStorePlan("free")).toBeUndefined();
-    expect(planLabel("free")).toBe("Free");
+  it("each paid plan is stored under its own id, and the stored value finds it back", () => {
+    const stored: Plan[] = PAID_PLANS.map((p) => p.id);
+    expect(stored).toEqual(["creator", "pro"]);
+    for (const plan of PAID_PLANS) expect(findPlan(plan.id)).toBe(plan);
+    expect(findPlan("free" satisfies Plan)).toBeUndefined();
   });
 
   it("finds items by id only, and formats prices for people", () => {

@@ -100,7 +100,7 @@ describe("billing with Stripe configured", () => {
     const { user, cookie } = await signUp();
     const store = await getStore();
     await store.recordWebhookEvent("stripe", "evt_setup", {
-      subscription: { userId: user.id, stripeCustomerId: "cus_known", stripeSubscriptionId: "sub_1", plan: "pro", status: "active", currentPeriodEnd: 0 },
+      subscription: { userId: user.id, stripeCustomerId: "cus_known", stripeSubscriptionId: "sub_1", plan: "creator", status: "active", currentPeriodEnd: 0 },
     });
     const pack = await checkout(post("/api/billing/checkout", { kind: "pack", id: "pack-500" }, cookie), ctx);
     expect(pack.status).toBe(200);
@@ -138,7 +138,7 @@ describe("billing with Stripe configured", () => {
     expect(await none.json()).toMatchObject({ error: "no_billing_account", message: expect.stringMatching(/subscri/i) });
 
     await (await getStore()).recordWebhookEvent("stripe", "evt_sub", {
-      subscription: { userId: user.id, stripeCustomerId: "cus_portal", stripeSubscriptionId: "sub_p", plan: "pro", status: "active", currentPeriodEnd: 0 },
+      subscription: { userId: user.id, stripeCustomerId: "cus_portal", stripeSubscriptionId: "sub_p", plan: "creator", status: "active", currentPeriodEnd: 0 },
     });
     const res = await portal(post("/api/billing/portal", {}, cookie), ctx);
     expect(res.status).toBe(200);

@@ -1,10 +1,18 @@
 import type Database from "better-sqlite3";
 
 /**
+ * A migration is its SQL, or its SQL plus `foreignKeysOff` when it must run
+ * with foreign keys disabled: rebuilding a table that others reference
+ * (SQLite cannot alter a CHECK) drops it, and with foreign keys on that drop
+ * would cascade-delete every referencing row.
+ */
+export type Migration = string | { sql: string; foreignKeysOff: true };
+
+/**
  * Schema history. Append only: never edit a migration that has shipped, add
  * the next one. `PRAGMA user_version` holds how many have been applied.
  */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE users (
     id TEXT PRIMARY KEY,
@@ -193,6 +201,48 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX rate_limits_by_expiry ON rate_limits(expires_at);
   `,
+  {
+    // Plan values now name the product's plans. Before, stored 'pro' meant
+    // Creator and 'team' meant Pro. Rebuilds users and subscriptions (the
+    // documented way: new table, copy, drop, rename) to change their CHECK;
+    // neither has indexes or triggers beyond its own UNIQUE constraints.
+    foreignKeysOff: true,
+    sql: `
+    CREATE TABLE users_new (
+      id TEXT PRIMARY KEY,
+      external_id TEXT NOT NULL UNIQUE,
+      email TEXT NOT NULL UNIQUE,
+      name TEXT NOT NULL,
+      plan TEXT NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'creator', 'pro')),
+      token_balance INTEGER NOT NULL DEFAULT 0 CHECK (token_balance >= 0),
+      created_at INTEGER NOT NULL,
+      deleted_at INTEGER
+    );
+    INSERT INTO users_new (id, external_id, email, name, plan, token_balance, created_at, deleted_at)
+      SELECT id, external_id, email, name,
+             CASE plan WHEN 'pro' THEN 'creator' WHEN 'team' THEN 'pro' ELSE plan END,
+             token_balance, created_at, deleted_at
+      FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users;
+
+    CREATE TABLE subscriptions_new (
+      user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+      stripe_customer_id TEXT NOT NULL,
+      stripe_subscription_id TEXT NOT NULL,
+      plan TEXT NOT NULL CHECK (plan IN ('free', 'creator', 'pro')),
+      status TEXT NOT NULL,
+      current_period_end INTEGER NOT NULL
+    );
+    INSERT INTO subscriptions_new (user_id, stripe_customer_id, stripe_subscription_id, plan, status, current_period_end)
+      SELECT user_id, stripe_customer_id, stripe_subscription_id,
+             CASE plan WHEN 'pro' THEN 'creator' WHEN 'team' THEN 'pro' ELSE plan END,
+             status, current_period_end
+      FROM subscriptions;
+    DROP TABLE subscriptions;
+    ALTER TABLE subscriptions_new RENAME TO subscriptions;
+    `,
+  },
 ];
 
 function schemaVersion(db: Database.Database): number {
@@ -203,19 +253,40 @@ function schemaVersion(db: Database.Database): number {
  * Brings the schema up to date inside one IMMEDIATE transaction (so two
  * processes opening a new file at once cannot both migrate). Returns how many
  * migrations were applied.
+ *
+ * `PRAGMA foreign_keys` cannot change inside a transaction, so when a pending
+ * migration needs foreign keys off they are turned off before BEGIN, every
+ * foreign key is checked before COMMIT (a violation throws and rolls back),
+ * and the previous setting is restored afterwards, also on failure.
  */
 export function applyMigrations(db: Database.Database): number {
-  return db
-    .transaction(() => {
-      const current = schemaVersion(db);
-      if (current > MIGRATIONS.length) {
-        throw new Error(
-          `Database schema version ${current} is newer than this build knows (${MIGRATIONS.length}); refusing to open it.`,
-        );
-      }
-      for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
-      db.pragma(`user_version = ${MIGRATIONS.length}`);
-      return MIGRATIONS.length - current;
-    })
-    .immediate();
+  const pending = MIGRATIONS.slice(schemaVersion(db));
+  const foreignKeysOff = pending.some((m) => typeof m !== "string" && m.foreignKeysOff);
+  const foreignKeysWereOn = db.pragma("foreign_keys", { simple: true }) === 1;
+  if (foreignKeysOff) db.pragma("foreign_keys = OFF");
+  try {
+    return db
+      .transaction(() => {
+        // Re-read under the lock: another process may have migrated meanwhile
+        // (then fewer migrations are pending, never more).
+        const current = schemaVersion(db);
+        if (current > MIGRATIONS.length) {
+          throw new Error(
+            `Database schema version ${current} is newer than this build knows (${MIGRATIONS.length}); refusing to open it.`,
+          );
+        }
+        for (const m of MIGRATIONS.slice(current)) db.exec(typeof m === "string" ? m : m.sql);
+        if (foreignKeysOff) {
+          const violations = db.pragma("foreign_key_check") as unknown[];
+          if (violations.length > 0) {
+            throw new Error(`Migration left ${violations.length} foreign key violation(s): ${JSON.stringify(violations.slice(0, 5))}`);
+          }
+        }
+        db.pragma(`user_version = ${MIGRATIONS.length}`);
+        return MIGRATIONS.length - current;
+      })
+      .immediate();
+  } finally {
+    if (foreignKeysOff && foreignKeysWereOn) db.pragma("foreign_keys = ON");
+  }
 }

@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { createSqliteStore } from "@/lib/store/sqlite";
+import { MIGRATIONS, applyMigrations } from "@/lib/store/sqlite/migrations";
+
+/** The schema version before plans were renamed ('pro' meant Creator, 'team' meant Pro). */
+const BEFORE_PLAN_RENAME = 3;
+
+const dir = mkdtempSync(path.join(tmpdir(), "autocrea-migrations-"));
+let fileCount = 0;
+const freshFile = () => path.join(dir, `db-${++fileCount}.db`);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A database built by an older build: only the first `version` migrations, applied as that build did. */
+function databaseAt(file: string, version: number): Database.Database {
+  const db = new Database(file);
+  db.pragma("foreign_keys = ON");
+  for (const m of MIGRATIONS.slice(0, version)) db.exec(typeof m === "string" ? m : m.sql);
+  db.pragma(`user_version = ${version}`);
+  return db;
+}
+
+/** Three users ('team', 'pro', 'free' under the old names), each with rows in the tables that reference users. */
+function seed(db: Database.Database) {
+  const now = 1_700_000_000_000;
+  const users = [
+    { id: "u_team", plan: "team" },
+    { id: "u_pro", plan: "pro" },
+    { id: "u_free", plan: "free" },
+  ];
+  for (const [i, u] of users.entries()) {
+    db.prepare(
+      "INSERT INTO users (id, external_id, email, name, plan, token_balance, created_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(u.id, `ext_${u.id}`, `${u.id}@example.com`, u.id, u.plan, 150, now, i === 2 ? now + 1 : null);
+    db.prepare("INSERT INTO ledger (id, user_id, delta, reason, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+      `l1_${u.id}`, u.id, 100, "trial", `trial:${u.id}`, now,
+    );
+    db.prepare("INSERT INTO ledger (id, user_id, delta, reason, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+      `l2_${u.id}`, u.id, 50, "purchase", `checkout:${u.id}`, now + 1,
+    );
+    db.prepare("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)").run(`tok_${u.id}`, u.id, now + 1000);
+    db.prepare("INSERT INTO credentials (user_id, password_hash) VALUES (?, ?)").run(u.id, "hash");
+    db.prepare(
+      "INSERT INTO projects (id, user_id, name, description, prompt, framework, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(`p_${u.id}`, u.id, "App", "", "", "nextjs", "completed", now, now);
+    for (const file of ["a.txt", "b.txt"]) {
+      db.prepare("INSERT INTO files (project_id, path, content, language, size, updated_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+        `p_${u.id}`, file, `content of ${file}`, "text", 13, now,
+      );
+    }
+  }
+  for (const u of users.slice(0, 2)) {
+    db.prepare(
+      "INSERT INTO subscriptions (user_id, stripe_customer_id, stripe_subscription_id, plan, status, current_period_end) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(u.id, `cus_${u.id}`, `sub_${u.id}`, u.plan, "active", now + 10_000);
+  }
+}
+
+function rowCounts(db: Database.Database): Record<string, number> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
+}
+
+describe("SQLite migration: plans named after the product", () => {
+  it("is the migration right after the previous schema version, and needs foreign keys off", () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_PLAN_RENAME + 1);
+    expect(MIGRATIONS[BEFORE_PLAN_RENAME]).toMatchObject({ foreignKeysOff: true });
+  });
+
+  it("renames 'pro' to 'creator' and 'team' to 'pro', keeps every other row, and keeps foreign keys enforced", async () => {
+    const file = freshFile();
+    const old = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(old);
+    const countsBefore = rowCounts(old);
+    old.close();
+
+    const store = await createSqliteStore(file);
+    expect((await store.getUser("u_team"))?.plan).toBe("pro");
+    expect((await store.getUser("u_pro"))?.plan).toBe("creator");
+    expect(await store.getUser("u_free")).toMatchObject({ plan: "free", tokenBalance: 150, deletedAt: 1_700_000_000_001 });
+    expect((await store.getSubscription("u_team"))?.plan).toBe("pro");
+    expect((await store.getSubscription("u_pro"))?.plan).toBe("creator");
+    expect(await store.listLedger("u_team")).toHaveLength(2);
+    expect((await store.getFile("u_team", "p_u_team", "b.txt"))?.content).toBe("content of b.txt");
+    await store.close();
+
+    const db = new Database(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(rowCounts(db)).toEqual(countsBefore);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%_new'").all()).toEqual([]);
+    expect(db.pragma("foreign_key_check")).toEqual([]);
+    // The new CHECK accepts only the new names.
+    expect(() => db.prepare("UPDATE users SET plan = 'team' WHERE id = 'u_free'").run()).toThrow(/CHECK constraint/);
+    // References to the rebuilt tables still hold: unknown users are refused, deletes still cascade.
+    db.pragma("foreign_keys = ON");
+    expect(() =>
+      db
+        .prepare("INSERT INTO ledger (id, user_id, delta, reason, idempotency_key, created_at) VALUES ('lx', 'nobody', 1, 'adjustment', 'k', 0)")
+        .run(),
+    ).toThrow(/FOREIGN KEY constraint failed/);
+    db.prepare("DELETE FROM users WHERE id = 'u_team'").run();
+    for (const table of ["ledger", "sessions", "credentials", "projects", "subscriptions"]) {
+      expect(db.prepare(`SELECT count(*) FROM ${table} WHERE user_id = 'u_team'`).pluck().get()).toBe(0);
+    }
+    expect(db.prepare("SELECT count(*) FROM files WHERE project_id = 'p_u_team'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it("turns foreign keys back on on the connection that ran it, where they are enforced", () => {
+    const db = databaseAt(freshFile(), BEFORE_PLAN_RENAME);
+    seed(db);
+    expect(applyMigrations(db)).toBe(1);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(() =>
+      db
+        .prepare("INSERT INTO ledger (id, user_id, delta, reason, idempotency_key, created_at) VALUES ('lx', 'nobody', 1, 'adjustment', 'k', 0)")
+        .run(),
+    ).toThrow(/FOREIGN KEY constraint failed/);
+    expect(applyMigrations(db)).toBe(0);
+    db.close();
+  });
+
+  it("a foreign key violation rolls the whole migration back and turns foreign keys back on", () => {
+    const file = freshFile();
+    const db = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(db);
+    db.pragma("foreign_keys = OFF");
+    db.prepare("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ('orphan', 'nobody', 0)").run();
+    db.pragma("foreign_keys = ON");
+
+    expect(() => applyMigrations(db)).toThrow(/foreign key violation/);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(db.inTransaction).toBe(false);
+    expect(db.pragma("user_version", { simple: true })).toBe(BEFORE_PLAN_RENAME);
+    expect(db.prepare("SELECT plan FROM users WHERE id = 'u_team'").pluck().get()).toBe("team");
+    expect(db.prepare("SELECT count(*) FROM ledger").pluck().get()).toBe(6);
+    db.close();
+  });
+});
