@@ -3,21 +3,10 @@
  * The runner validates every request; these types only describe the JSON.
  */
 
-export type RunStatus = "OK" | "RE" | "SG" | "TO" | "ML" | "OL" | "XX";
+import type { RunResult } from "../../sandbox-runner/src/sandbox/result";
 
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  status: RunStatus;
-  /** Why the runner stopped it (TO/ML/OL/XX), else null. */
-  message: string | null;
-  wallMs: number;
-  cpuMs: number;
-  memoryBytes: number;
-  truncated: boolean;
-}
+/** One process's result: the runner's own type, so the two sides cannot drift. */
+export type { RunResult, RunStatus } from "../../sandbox-runner/src/sandbox/result";
 
 export interface ExecuteResult {
   language: string;

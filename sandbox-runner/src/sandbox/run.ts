@@ -16,22 +16,9 @@ import {
   type WarmLauncher,
 } from "./warm-pool.js";
 
-/** OK, runtime error (non-zero exit), signal, time limit, memory limit, output limit, internal error. */
-export type RunStatus = "OK" | "RE" | "SG" | "TO" | "ML" | "OL" | "XX";
+import type { RunResult, RunStatus } from "./result.js";
 
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  status: RunStatus;
-  /** Human-readable reason for TO/ML/OL/XX, else null. */
-  message: string | null;
-  wallMs: number;
-  cpuMs: number;
-  memoryBytes: number;
-  truncated: boolean;
-}
+export type { RunResult, RunStatus };
 
 export interface RunSpec {
   argv: string[];
