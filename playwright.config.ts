@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { defineConfig, devices } from "@playwright/test";
+import { EXTERNAL_SERVICES } from "./tests/e2e/support/env";
 
 /**
  * End-to-end: a production build on a fixed port, on the embedded defaults
@@ -20,25 +21,6 @@ const LLM_URL = `http://127.0.0.1:${LLM_PORT}/v1`;
 // Workers load this file again: they inherit the main process's env, so the secret stays the same.
 process.env.E2E_RUNNER_SECRET ??= randomBytes(32).toString("hex");
 const RUNNER_SECRET = process.env.E2E_RUNNER_SECRET;
-
-// Empty means unset (lib/env treats "" as absent): forces the embedded modes.
-const EXTERNAL_SERVICES = [
-  "CONVEX_URL",
-  "AUTOCREA_SERVER_SECRET",
-  "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
-  "CLERK_SECRET_KEY",
-  "CLERK_JWT_KEY",
-  "CLERK_WEBHOOK_SECRET",
-  "STRIPE_SECRET_KEY",
-  "STRIPE_WEBHOOK_SECRET",
-  "OPENAI_API_KEY",
-  "OPENAI_BASE_URL",
-  "ANTHROPIC_API_KEY",
-  "OLLAMA_BASE_URL",
-  "JOXCODER_API_KEY",
-  "JOXCODER_MODEL",
-  "RUNNER_PUBLIC_URL",
-];
 
 export default defineConfig({
   testDir: "tests/e2e",

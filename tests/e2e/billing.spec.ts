@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext } from "@playwright/test";
 import Stripe from "stripe";
 import { startFakeStripe, type FakeStripe } from "../fixtures/stripe-server/server";
+import { signUp, uniqueEmail } from "./support/accounts";
+import { EXTERNAL_SERVICES } from "./support/env";
 
 /**
  * Billing end to end. Unconfigured: the default e2e server (no Stripe).
@@ -14,39 +16,16 @@ import { startFakeStripe, type FakeStripe } from "../fixtures/stripe-server/serv
  * so playwright.config.ts needs no change.
  */
 
-const PASSWORD = "correct horse battery";
 /** The Stripe-configured server's origin, set in beforeAll. */
 let base = "";
 const WEBHOOK_SECRET = "whsec_e2e_billing_0123456789";
-const EXTERNAL_SERVICES = [
-  "CONVEX_URL",
-  "AUTOCREA_SERVER_SECRET",
-  "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
-  "CLERK_SECRET_KEY",
-  "CLERK_JWT_KEY",
-  "CLERK_WEBHOOK_SECRET",
-];
-
-function uniqueEmail(who: string): string {
-  return `${who}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
-
-async function signUp(page: Page, base: string, email: string): Promise<void> {
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Name").fill("Buyer");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
-
 test("without Stripe, the pricing page shows prices and says buying is not configured", async ({ page, baseURL }) => {
   await page.goto("/pricing");
   await expect(page.getByRole("heading", { name: "Pricing", level: 1 })).toBeVisible();
   await expect(page.getByTestId("payments-disabled")).toContainText("Buying is not configured on this server");
   await expect(page.getByRole("main").getByRole("link", { name: "Sign in to buy" }).first()).toBeVisible();
 
-  await signUp(page, baseURL!, uniqueEmail("nopay"));
+  await signUp(page, "Buyer", uniqueEmail("nopay"), baseURL!);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pricing" }).click();
   await expect(page).toHaveURL(/\/pricing$/);
   await expect(page.getByTestId("payments-disabled")).toBeVisible();
@@ -93,7 +72,7 @@ test.describe("with Stripe configured (fake Stripe API)", () => {
   });
 
   test("buying a pack goes to the Stripe URL, and the paid webhook raises the balance by the pack's credits", async ({ page, request }, testInfo) => {
-    await signUp(page, base, uniqueEmail("buyer"));
+    await signUp(page, "Buyer", uniqueEmail("buyer"), base);
     await expect(page.getByTestId("credit-balance")).toHaveText("100");
 
     await page.goto(`${base}/pricing`);

@@ -1,22 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
-
-const PASSWORD = "correct horse battery";
-
-function uniqueEmail(who: string): string {
-  return `${who}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
+import { signUp, uniqueEmail } from "./support/accounts";
 
 /** Inline form errors (Next's route announcer is also role=alert, outside <main>). */
 const formAlert = (page: Page) => page.getByRole("main").getByRole("alert");
-
-async function signUp(page: Page, name: string, email: string): Promise<void> {
-  await page.goto("/sign-up");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
 
 test("a new user signs up, gets 100 credits, creates a project, and nobody else can open it", async ({
   page,

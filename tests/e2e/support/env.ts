@@ -1,0 +1,19 @@
+// Empty means unset (lib/env treats "" as absent): forces the embedded modes.
+export const EXTERNAL_SERVICES = [
+  "CONVEX_URL",
+  "AUTOCREA_SERVER_SECRET",
+  "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+  "CLERK_SECRET_KEY",
+  "CLERK_JWT_KEY",
+  "CLERK_WEBHOOK_SECRET",
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "ANTHROPIC_API_KEY",
+  "OLLAMA_BASE_URL",
+  "JOXCODER_API_KEY",
+  "JOXCODER_MODEL",
+  "RUNNER_PUBLIC_URL",
+];
+
