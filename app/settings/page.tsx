@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { ApiKeysSection } from "@/components/settings/ApiKeysSection";
+import { ApiKeysSection, SERVICE_TOKENS_TEXT } from "@/components/settings/ApiKeysSection";
 import { UsageSection } from "@/components/settings/UsageSection";
 import { getUser } from "@/lib/auth";
 import { isEncryptionConfigured } from "@/lib/secrets/crypto";
-import { USER_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
+import { SERVICE_TOKEN_PROVIDERS, USER_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
 
 export const metadata: Metadata = { title: "Settings" };
 export const dynamic = "force-dynamic";
@@ -20,6 +20,11 @@ export default async function SettingsPage() {
         <p className="mt-1 text-sm text-zinc-400">Signed in as {user.email}</p>
       </div>
       <ApiKeysSection providers={[...USER_KEY_PROVIDERS]} encryptionAvailable={isEncryptionConfigured()} />
+      <ApiKeysSection
+        providers={[...SERVICE_TOKEN_PROVIDERS]}
+        encryptionAvailable={isEncryptionConfigured()}
+        text={SERVICE_TOKENS_TEXT}
+      />
       <UsageSection />
     </div>
   );

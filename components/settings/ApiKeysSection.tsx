@@ -13,7 +13,15 @@ interface StoredKey {
 
 type TestResult = { state: "testing" } | { state: "ok"; model: string } | { state: "failed"; message: string };
 
-const PROVIDER_NAMES: Record<string, string> = { openai: "OpenAI", anthropic: "Anthropic" };
+const PROVIDER_NAMES: Record<string, string> = {
+  openai: "OpenAI",
+  anthropic: "Anthropic",
+  vercel: "Vercel",
+  netlify: "Netlify",
+  railway: "Railway",
+  github: "GitHub",
+  gitlab: "GitLab",
+};
 const providerName = (p: string) => PROVIDER_NAMES[p] ?? p;
 
 const ENCRYPTION_MESSAGE =
@@ -29,8 +37,40 @@ async function fetchKeys(): Promise<{ keys: StoredKey[] } | { error: string }> {
   }
 }
 
-/** The user's own provider keys: add (never shown again), list as last 4, test, remove. */
-export function ApiKeysSection({ providers, encryptionAvailable }: { providers: string[]; encryptionAvailable: boolean }) {
+interface SectionText {
+  title: string;
+  description: string;
+  empty: string;
+  /** Whether stored keys get a "Test" button (only LLM keys have a test call). */
+  testable: boolean;
+}
+
+const LLM_TEXT: SectionText = {
+  title: "Your API keys",
+  description:
+    "Use your own OpenAI or Anthropic account: calls made with your key are tried first and cost no AUTOCREA credits (the provider bills you). Keys are encrypted at rest and only the last 4 characters are ever shown.",
+  empty: "No keys yet: AI calls use the platform's models and your credits.",
+  testable: true,
+};
+
+export const SERVICE_TOKENS_TEXT: SectionText = {
+  title: "Deploy and Git tokens",
+  description:
+    "Deploy with your own Vercel, Netlify or Railway account and push to your GitHub or GitLab repositories. Tokens are encrypted at rest, used only for the call you start, and only the last 4 characters are ever shown.",
+  empty: "No tokens yet: deploys use the platform's account where the server has one.",
+  testable: false,
+};
+
+/** The user's own provider keys or tokens: add (never shown again), list as last 4, test, remove. */
+export function ApiKeysSection({
+  providers,
+  encryptionAvailable,
+  text = LLM_TEXT,
+}: {
+  providers: string[];
+  encryptionAvailable: boolean;
+  text?: SectionText;
+}) {
   const id = useId();
   const [keys, setKeys] = useState<StoredKey[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -46,9 +86,9 @@ export function ApiKeysSection({ providers, encryptionAvailable }: { providers: 
 
   const applyLoad = useCallback((result: { keys: StoredKey[] } | { error: string }) => {
     if ("error" in result) return setLoadError(result.error);
-    setKeys(result.keys);
+    setKeys(result.keys.filter((k) => providers.includes(k.provider)));
     setLoadError(null);
-  }, []);
+  }, [providers]);
   const load = useCallback(async () => applyLoad(await fetchKeys()), [applyLoad]);
 
   useEffect(() => {
@@ -130,12 +170,9 @@ export function ApiKeysSection({ providers, encryptionAvailable }: { providers: 
   return (
     <section aria-labelledby={`${id}-title`} className={card}>
       <h2 id={`${id}-title`} className="text-lg font-semibold text-zinc-50">
-        Your API keys
+        {text.title}
       </h2>
-      <p className="mt-1 text-sm text-zinc-400">
-        Use your own OpenAI or Anthropic account: calls made with your key are tried first and cost no AUTOCREA credits (the provider
-        bills you). Keys are encrypted at rest and only the last 4 characters are ever shown.
-      </p>
+      <p className="mt-1 text-sm text-zinc-400">{text.description}</p>
 
       {encryptionOff && (
         <p role="alert" className="mt-4 rounded-md border border-amber-700/60 bg-amber-950/40 p-3 text-sm text-amber-100">
@@ -153,7 +190,7 @@ export function ApiKeysSection({ providers, encryptionAvailable }: { providers: 
           </p>
         )}
         {keys === null && !loadError && <p className="text-sm text-zinc-500">Loading keys…</p>}
-        {keys !== null && keys.length === 0 && <p className="text-sm text-zinc-500">No keys yet: AI calls use the platform&apos;s models and your credits.</p>}
+        {keys !== null && keys.length === 0 && <p className="text-sm text-zinc-500">{text.empty}</p>}
         {keys !== null && keys.length > 0 && (
           <ul className="divide-y divide-zinc-800 rounded-md border border-zinc-800" data-testid="api-keys">
             {keys.map((key) => {
@@ -166,14 +203,16 @@ export function ApiKeysSection({ providers, encryptionAvailable }: { providers: 
                   </span>
                   <span className="text-xs text-zinc-500">added {formatDateTime(key.createdAt)}</span>
                   <span className="ml-auto flex gap-2">
-                    <button
-                      type="button"
-                      onClick={() => void onTest(key.provider)}
-                      disabled={test?.state === "testing"}
-                      className={`${buttonSecondary} px-3 py-1 text-xs`}
-                    >
-                      {test?.state === "testing" ? "Testing…" : "Test"}
-                    </button>
+                    {text.testable && (
+                      <button
+                        type="button"
+                        onClick={() => void onTest(key.provider)}
+                        disabled={test?.state === "testing"}
+                        className={`${buttonSecondary} px-3 py-1 text-xs`}
+                      >
+                        {test?.state === "testing" ? "Testing…" : "Test"}
+                      </button>
+                    )}
                     {confirming === key.provider ? (
                       <>
                         <button
@@ -230,7 +269,7 @@ export function ApiKeysSection({ providers, encryptionAvailable }: { providers: 
             spellCheck={false}
             value={apiKey}
             onChange={(e) => setApiKey(e.target.value)}
-            placeholder={provider === "anthropic" ? "sk-ant-…" : "sk-…"}
+            placeholder={provider === "anthropic" ? "sk-ant-…" : provider === "openai" ? "sk-…" : "token"}
             className={fieldInput}
             disabled={encryptionOff}
             aria-invalid={formError ? true : undefined}

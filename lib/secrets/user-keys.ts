@@ -14,6 +14,18 @@ export function isUserKeyProvider(value: string): value is UserKeyProvider {
   return (USER_KEY_PROVIDERS as readonly string[]).includes(value);
 }
 
+/** Tokens for deploy hosts and Git remotes, stored and encrypted exactly like the LLM keys. */
+export const SERVICE_TOKEN_PROVIDERS = ["vercel", "netlify", "railway", "github", "gitlab"] as const;
+export type ServiceTokenProvider = (typeof SERVICE_TOKEN_PROVIDERS)[number];
+
+export function isServiceTokenProvider(value: string): value is ServiceTokenProvider {
+  return (SERVICE_TOKEN_PROVIDERS as readonly string[]).includes(value);
+}
+
+/** Everything a user may store under /api/keys. */
+export const STORED_KEY_PROVIDERS = [...USER_KEY_PROVIDERS, ...SERVICE_TOKEN_PROVIDERS] as const;
+export type StoredKeyProvider = (typeof STORED_KEY_PROVIDERS)[number];
+
 /** What the browser may see of a stored key. */
 export interface PublicApiKey {
   provider: string;
@@ -38,7 +50,7 @@ export async function listUserKeys(userId: Id): Promise<PublicApiKey[]> {
 }
 
 /** Encrypts and stores (replacing any previous key for the provider). 503 when the server cannot encrypt. */
-export async function saveUserKey(userId: Id, provider: UserKeyProvider, apiKey: string): Promise<PublicApiKey> {
+export async function saveUserKey(userId: Id, provider: StoredKeyProvider, apiKey: string): Promise<PublicApiKey> {
   let ciphertext: string;
   try {
     ciphertext = encryptSecret(apiKey, { context: keyContext(userId, provider), key: serverEncryptionKey() });

@@ -5,6 +5,7 @@ import { DELETE as deleteKey } from "@/app/api/keys/[provider]/route";
 import { POST as testKey } from "@/app/api/keys/[provider]/test/route";
 import { GET as listKeys, POST as saveKey } from "@/app/api/keys/route";
 import { decryptSecret } from "@/lib/secrets/crypto";
+import { readUserKey, userKeyProviders } from "@/lib/secrets/user-keys";
 import { APP_URL, authed } from "./support/app";
 import { ENCRYPTION_KEY, withAiTestApp } from "./ai-test-app";
 
@@ -73,6 +74,24 @@ describe("users' API keys", () => {
     const again = await deleteKey(authed("DELETE", "/api/keys/anthropic", cookie), params("anthropic"));
     expect(again.status).toBe(404);
     expect(await again.json()).toMatchObject({ error: "not_found" });
+  });
+
+  it("stores deploy and Git tokens beside LLM keys, without offering them as LLM providers", async () => {
+    const { cookie, userId } = await app.signUp();
+    const vercelToken = "vercel-token-0123456789-ABCD";
+    const githubToken = "ghp_githubtoken0123456789-EFGH";
+    expect((await save(cookie, { provider: "vercel", apiKey: vercelToken })).status).toBe(201);
+    expect((await save(cookie, { provider: "github", apiKey: githubToken })).status).toBe(201);
+    const listedText = await (await listKeys(authed("GET", "/api/keys", cookie), undefined)).text();
+    expect(listedText).not.toContain(vercelToken);
+    expect(JSON.parse(listedText).keys.map((k: { provider: string; last4: string }) => [k.provider, k.last4])).toEqual([
+      ["github", "EFGH"],
+      ["vercel", "ABCD"],
+    ]);
+    expect(await readUserKey(userId, "vercel")).toBe(vercelToken);
+    expect(await userKeyProviders(userId)).toEqual([]);
+    const test = await testKey(authed("POST", "/api/keys/vercel/test", cookie), params("vercel"));
+    expect(test.status).toBe(404);
   });
 
   it("rejects bad input with 400 JSON", async () => {

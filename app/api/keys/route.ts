@@ -4,17 +4,17 @@ import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { enforceLimit } from "@/lib/rate-limit";
-import { listUserKeys, saveUserKey, USER_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
+import { listUserKeys, saveUserKey, STORED_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
 
 export const runtime = "nodejs";
 
 const saveKeySchema = z.object({
-  provider: z.enum(USER_KEY_PROVIDERS),
+  provider: z.enum(STORED_KEY_PROVIDERS),
   apiKey: z
     .string()
     .trim()
     .min(8, "apiKey looks too short")
-    .max(512)
+    .max(2048)
     .regex(/^\S+$/, "apiKey must not contain spaces"),
 });
 
