@@ -41,6 +41,18 @@ const schema = z
     OLLAMA_BASE_URL: optional.pipe(z.url().optional()),
     AUTOCREA_ENCRYPTION_KEY: optional,
 
+    /** Platform deploy accounts, used when a user has stored no token of their own. */
+    VERCEL_TOKEN: optional,
+    VERCEL_TEAM_ID: optional,
+    NETLIFY_AUTH_TOKEN: optional,
+    RAILWAY_TOKEN: optional,
+    /** Where each deploy client sends API calls (tests, proxies); default the provider's public API. */
+    VERCEL_API_URL: optional.pipe(z.url().optional()),
+    NETLIFY_API_URL: optional.pipe(z.url().optional()),
+    RAILWAY_API_URL: optional.pipe(z.url().optional()),
+    /** Hosts (host or host:port, comma-separated) a project may be pushed to; http:// is allowed only for hosts listed with a port. */
+    GIT_ALLOWED_HOSTS: z.string().trim().default("github.com,gitlab.com"),
+
     RUNNER_URL: optional.pipe(z.url().optional()),
     RUNNER_SECRET: optional,
     /** The runner's origin as the browser reaches it (terminal WebSockets); default RUNNER_URL. */
