@@ -25,12 +25,22 @@ export function hashSessionToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
+/**
+ * Secure whenever the app is served over https (APP_URL). Tying it to
+ * NODE_ENV instead broke sign-in for a production build served over plain
+ * http (the browser drops a Secure cookie there); localhost counts as secure
+ * to browsers either way.
+ */
+export function sessionCookieSecure(appUrl: string = env().APP_URL): boolean {
+  return new URL(appUrl).protocol === "https:";
+}
+
 export function setSessionCookie(response: NextResponse, token: string, expiresAt: number): void {
   response.cookies.set(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: "lax",
     path: "/",
-    secure: env().isProduction,
+    secure: sessionCookieSecure(),
     expires: new Date(expiresAt),
   });
 }
@@ -40,7 +50,7 @@ export function clearSessionCookie(response: NextResponse): void {
     httpOnly: true,
     sameSite: "lax",
     path: "/",
-    secure: env().isProduction,
+    secure: sessionCookieSecure(),
     expires: new Date(0),
     maxAge: 0,
   });

@@ -3,7 +3,8 @@ import { POST as login } from "@/app/api/auth/login/route";
 import { POST as logout } from "@/app/api/auth/logout/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
-import { SESSION_COOKIE, hashSessionToken } from "@/lib/auth/session";
+import { NextResponse } from "next/server";
+import { SESSION_COOKIE, hashSessionToken, sessionCookieSecure, setSessionCookie } from "@/lib/auth/session";
 import { getStore } from "@/lib/store";
 import { APP_URL, cookieFrom, get, jsonPost, withTestApp } from "./support/app";
 
@@ -45,11 +46,18 @@ describe("local accounts", () => {
     expect(await store.getSession(hashSessionToken(token))).toMatchObject({ userId: (await res.json()).user.id });
   });
 
-  it("marks the cookie Secure in production", async () => {
+  it("marks the cookie Secure when the app is served over https, whatever NODE_ENV says", async () => {
     await app.reopen({ NODE_ENV: "production" });
-    const res = await registerAlice();
-    expect(res.status).toBe(201);
-    expect(res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/; Secure/i);
+    const overHttp = await registerAlice();
+    expect(overHttp.status).toBe(201);
+    expect(overHttp.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).not.toMatch(/; Secure/i);
+
+    expect(sessionCookieSecure("https://autocrea.example.com")).toBe(true);
+    expect(sessionCookieSecure("http://autocrea.internal:3000")).toBe(false);
+    const response = NextResponse.json({});
+    await app.reopen({ NODE_ENV: "development", APP_URL: "https://autocrea.example.com" });
+    setSessionCookie(response, "token", Date.now() + 60_000);
+    expect(response.headers.getSetCookie()[0]).toMatch(/; Secure/i);
   });
 
   it("refuses a second account with the same email (any case) with 409", async () => {
