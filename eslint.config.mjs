@@ -5,6 +5,14 @@ import nextTs from "eslint-config-next/typescript";
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
+  {
+    // A forgotten `await` on enforceLimit, a store write or a runner call would
+    // silently skip it: unhandled promises are errors in server code.
+    files: ["app/api/**/*.ts", "lib/**/*.ts"],
+    ignores: ["lib/client/**"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { "@typescript-eslint/no-floating-promises": "error" },
+  },
   globalIgnores([
     ".next/**",
     "out/**",
