@@ -1,0 +1,23 @@
+import { NextResponse } from "next/server";
+import { requireUser } from "@/lib/auth";
+import { DEPLOY_RATE_LIMIT } from "@/lib/deploy/rate-limit";
+import { retryDeployment, toPublicDeployment } from "@/lib/deploy/service";
+import { assertSameOrigin } from "@/lib/http/csrf";
+import { route } from "@/lib/http/errors";
+import { enforceLimit } from "@/lib/rate-limit";
+
+export const runtime = "nodejs";
+
+interface Context {
+  params: Promise<{ id: string; deploymentId: string }>;
+}
+
+/** A new deployment of the current files to the same provider, after a failed or canceled one. */
+export const POST = route<Context>(async (request, { params }) => {
+  const user = await requireUser(request);
+  assertSameOrigin(request);
+  const { id, deploymentId } = await params;
+  await enforceLimit(`deploy:${user.id}`, DEPLOY_RATE_LIMIT, "Too many deployments.");
+  const deployment = await retryDeployment(user.id, id, deploymentId);
+  return NextResponse.json({ deployment: toPublicDeployment(deployment) }, { status: 202 });
+});
