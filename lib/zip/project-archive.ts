@@ -30,12 +30,22 @@ export function attachmentDisposition(projectName: string): string {
   return `attachment; filename="${ascii}.zip"; filename*=UTF-8''${encodeURIComponent(`${name}.zip`)}`;
 }
 
+/** A file of the repository's `.git` folder (bytes; a path ending in "/" is an empty folder). */
+export interface GitDirEntry {
+  path: string;
+  data: Uint8Array;
+}
+
 export function* projectZipEntries(
   projectName: string,
   files: Iterable<FileInput & { updatedAt?: number }>,
+  gitDir: Iterable<GitDirEntry> = [],
 ): Generator<ZipEntry> {
   const top = safeArchiveName(projectName);
   for (const file of files) {
     yield { name: `${top}/${file.path}`, data: file.content, modifiedAt: file.updatedAt };
+  }
+  for (const entry of gitDir) {
+    yield { name: `${top}/.git/${entry.path}`, data: entry.data };
   }
 }
