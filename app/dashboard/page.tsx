@@ -3,10 +3,12 @@ import { redirect } from "next/navigation";
 import { Suspense } from "react";
 import { CheckoutSuccessNotice } from "@/components/billing/CheckoutSuccessNotice";
 import { CreditBalance } from "@/components/CreditBalance";
+import { DeploymentStatsCard } from "@/components/deploy/DeploymentStatsCard";
 import { NewProjectForm } from "@/components/projects/NewProjectForm";
 import { ProjectList } from "@/components/projects/ProjectList";
 import { card } from "@/components/ui/styles";
 import { getUser } from "@/lib/auth";
+import { deploymentStats } from "@/lib/deploy/service";
 import { listProjects } from "@/lib/projects/service";
 import { getStore } from "@/lib/store";
 
@@ -16,7 +18,11 @@ export default async function DashboardPage() {
   const user = await getUser();
   if (!user) redirect("/sign-in");
   const store = await getStore();
-  const [balance, projects] = await Promise.all([store.getBalance(user.id), listProjects(user.id)]);
+  const [balance, projects, deployments] = await Promise.all([
+    store.getBalance(user.id),
+    listProjects(user.id),
+    deploymentStats(user.id),
+  ]);
 
   return (
     <div className="mx-auto max-w-6xl px-4 py-10 sm:px-6">
@@ -29,6 +35,7 @@ export default async function DashboardPage() {
       <div className="mt-8 grid gap-6 lg:grid-cols-3">
         <div className="space-y-6">
           <CreditBalance credits={balance} />
+          <DeploymentStatsCard stats={deployments} />
           {projects.length > 0 && (
             <div className={card}>
               <NewProjectForm />

@@ -30,6 +30,14 @@ const PreviewPanel = dynamic(() => import("@/components/preview/PreviewPanel"), 
   ssr: false,
   loading: () => <PanelLoading label="preview" />,
 });
+const DeployPanel = dynamic(() => import("@/components/deploy/DeployPanel"), {
+  ssr: false,
+  loading: () => <PanelLoading label="deployments" />,
+});
+const GitPanel = dynamic(() => import("@/components/git/GitPanel"), {
+  ssr: false,
+  loading: () => <PanelLoading label="Git" />,
+});
 // Monaco's diff editor: only when a version is opened.
 const VersionDiff = dynamic(() => import("@/components/versions/VersionDiff"), {
   ssr: false,
@@ -147,6 +155,8 @@ function WorkspaceBody({ projectId }: { projectId: string }) {
           tabs={[
             { id: "run", label: "Run", render: () => <RunPanel projectId={projectId} /> },
             { id: "ai", label: "AI", render: () => <AiPanel projectId={projectId} /> },
+            { id: "deploy", label: "Deploy", render: () => <DeployPanel projectId={projectId} /> },
+            { id: "git", label: "Git", render: () => <GitPanel projectId={projectId} /> },
           ]}
         />
       </aside>

@@ -43,7 +43,12 @@ export function WorkspaceHeader({ project, initialBalance }: { project: Workspac
           </span>{" "}
           {balance === 1 ? "credit" : "credits"}
         </span>
-        <a href={downloadUrl(project.id)} download className={`${buttonSecondary} px-3 py-1.5`}>
+        <a
+          href={downloadUrl(project.id)}
+          download
+          title="The current files plus the Git history (.git): every version is a commit"
+          className={`${buttonSecondary} px-3 py-1.5`}
+        >
           Download ZIP
         </a>
       </div>

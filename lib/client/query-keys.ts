@@ -12,3 +12,7 @@ export const fileKey = (projectId: string, path: string) => ["project", projectI
 export const versionsKey = (projectId: string) => ["project", projectId, "versions"] as const;
 export const versionKey = (projectId: string, number: number) => ["project", projectId, "versions", number] as const;
 export const balanceKey = () => ["me", "balance"] as const;
+export const deploymentsKey = (projectId: string) => ["project", projectId, "deployments"] as const;
+export const deploymentStatsKey = () => ["me", "deployment-stats"] as const;
+/** Under versionsKey: a new version (invalidating versionsKey) refreshes the Git commit list too. */
+export const gitLogKey = (projectId: string) => ["project", projectId, "versions", "git"] as const;
