@@ -21,6 +21,14 @@ const LLM_URL = `http://127.0.0.1:${LLM_PORT}/v1`;
 // Workers load this file again: they inherit the main process's env, so the secret stays the same.
 process.env.E2E_RUNNER_SECRET ??= randomBytes(32).toString("hex");
 const RUNNER_SECRET = process.env.E2E_RUNNER_SECRET;
+process.env.E2E_ENCRYPTION_KEY ??= randomBytes(32).toString("hex");
+// The fake Vercel/Netlify/Railway APIs (tests/fixtures/deploy-servers); each accepts only its FAKE_*_TOKEN.
+const DEPLOY_PORTS = { vercel: 4112, netlify: 4113, railway: 4114 };
+const DEPLOY_API_URLS = {
+  VERCEL_API_URL: `http://127.0.0.1:${DEPLOY_PORTS.vercel}`,
+  NETLIFY_API_URL: `http://127.0.0.1:${DEPLOY_PORTS.netlify}`,
+  RAILWAY_API_URL: `http://127.0.0.1:${DEPLOY_PORTS.railway}`,
+};
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -80,6 +88,14 @@ export default defineConfig({
       },
     },
     {
+      command: `node --import tsx tests/fixtures/deploy-servers/main.ts --vercel ${DEPLOY_PORTS.vercel} --netlify ${DEPLOY_PORTS.netlify} --railway ${DEPLOY_PORTS.railway}`,
+      port: DEPLOY_PORTS.railway,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
       command: `rm -rf ${DATA_DIR} && npx next build && npx next start -p ${PORT}`,
       url: `${BASE_URL}/api/health`,
       reuseExistingServer: false,
@@ -94,6 +110,12 @@ export default defineConfig({
         JOXCODER_API_URL: LLM_URL,
         RUNNER_URL,
         RUNNER_SECRET,
+        AUTOCREA_ENCRYPTION_KEY: process.env.E2E_ENCRYPTION_KEY,
+        ...DEPLOY_API_URLS,
+        VERCEL_TOKEN: "",
+        VERCEL_TEAM_ID: "",
+        NETLIFY_AUTH_TOKEN: "",
+        RAILWAY_TOKEN: "",
       },
     },
   ],

@@ -131,7 +131,16 @@ test("generate a project, edit it with versions, use the terminal and preview, d
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/\.zip$/);
   const entries = zipEntryNames(readFileSync(await download.path()));
-  expect(entries.sort()).toEqual(TODO_APP_FILES.map((path) => `Tiny Todo/${path}`));
+  expect(entries.filter((name) => !name.startsWith("Tiny Todo/.git/")).sort()).toEqual(
+    TODO_APP_FILES.map((path) => `Tiny Todo/${path}`),
+  );
+  expect(entries).toContain("Tiny Todo/.git/HEAD");
+  expect(entries).toContain("Tiny Todo/.git/index");
+
+  // The Git tab lists the versions as commits.
+  await tab(page.getByRole("tablist", { name: "Assistant" }), "Git").click();
+  const commits = page.getByTestId("git-panel").getByRole("list", { name: "Commits" }).getByRole("listitem");
+  await expect(commits.first()).toContainText(/[0-9a-f]{7}/);
 
   // The run settled exactly what it reported spending.
   expect(await balanceOnDashboard(page)).toBe(balanceBefore - spent);
