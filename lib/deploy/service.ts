@@ -7,6 +7,7 @@ import { connectProvider } from "./connection";
 import { PROVIDER_LABELS } from "./labels";
 import { appendLogLines, describeProviderError, redactSecrets } from "./logs";
 import { recordFinalState } from "./poller";
+import { uploadPlan } from "./upload-files";
 import { DEPLOY_PROVIDERS, isFinalStatus, type DeploymentProvider, type DeploymentStatus } from "./types";
 
 /**
@@ -68,13 +69,15 @@ export async function startDeployment(userId: Id, projectId: Id, provider: Deplo
   const store = await getStore();
   const previous = (await store.listDeployments(userId, projectId)).find((d) => d.provider === provider && d.providerId);
   const version = await latestVersionNumber(userId, projectId);
+  const upload = uploadPlan(provider, files.map(({ path, content }) => ({ path, content })));
 
   let deployment = await store.createDeployment(userId, projectId, provider);
   const log = (lines: string | string[]) => appendLogLines(deployment.logs, lines, [token]);
   deployment = await store.updateDeployment(userId, deployment.id, {
     logs: log([
       `Deploying ${version === null ? "the current files" : `version ${version}`} of "${project.name}" to ${label} with ${source === "user" ? "your" : "the platform's"} token.`,
-      `Uploading ${plural(files.length, "file")} to ${label}…`,
+      ...upload.notes,
+      `Uploading ${plural(upload.files.length, "file")} to ${label}…`,
     ]),
   });
 
@@ -83,7 +86,7 @@ export async function startDeployment(userId: Id, projectId: Id, provider: Deplo
     state = await client.create({
       token,
       projectName: project.name,
-      files: files.map(({ path, content }) => ({ path, content })),
+      files: upload.files,
       previousProviderId: previous?.providerId ?? null,
     });
   } catch (err) {

@@ -409,6 +409,24 @@ describe("deployments, across providers", () => {
     expect(statuses[10]).toBe(429);
   });
 
+  it("publishes a static site's folder as Netlify's root and says so, while Vercel gets every file", async () => {
+    const user = await signUp();
+    const projectId = await newProject(user, [
+      { path: "package.json", content: '{"name":"site","scripts":{"build":"vite build"}}' },
+      { path: "src/main.ts", content: "console.log(1)" },
+      { path: "dist/index.html", content: "<h1>Built</h1>" },
+      { path: "dist/assets/app.js", content: "console.log(2)" },
+    ]);
+    const { settled } = await deployAndSettle(user, projectId, "netlify");
+    expect(settled.status).toBe("success");
+    expect(settled.logs).toContain("Publishing dist/ as the site's root");
+    const netlifyDeploy = [...fakes.netlify.deploys.values()].at(-1)!;
+    expect(Object.keys(netlifyDeploy.digests).sort()).toEqual(["/assets/app.js", "/index.html"]);
+
+    const onVercel = await deployAndSettle(user, projectId, "vercel");
+    expect(onVercel.settled.logs).not.toContain("Publishing");
+  });
+
   it("deploys into the platform's Vercel team only with the platform's token", async () => {
     setEnv("VERCEL_TEAM_ID", "team_platform");
     const own = await startFakeVercel({ token: USER_TOKENS.vercel });
