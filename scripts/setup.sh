@@ -13,6 +13,9 @@ command -v bwrap >/dev/null 2>&1 || apt_packages+=(bubblewrap)
 # ...started through a small C launcher built here (statically: libc6-dev has libc.a).
 command -v cc >/dev/null 2>&1 || apt_packages+=(gcc)
 dpkg -s libc6-dev >/dev/null 2>&1 || apt_packages+=(libc6-dev)
+# The Git export tests unpack the ZIP and run the real git fsck / git log, and the push tests use git-http-backend.
+command -v git >/dev/null 2>&1 || apt_packages+=(git)
+command -v unzip >/dev/null 2>&1 || apt_packages+=(unzip)
 
 if ((${#apt_packages[@]})); then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else

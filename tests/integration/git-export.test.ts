@@ -151,6 +151,19 @@ describe("Git history in the ZIP download", () => {
     expect(runGit(again, ["rev-parse", "HEAD"]).trim()).toBe(oids[4]);
   });
 
+  it("lists a new commit as soon as a version is saved (the listing is cached per newest version)", async () => {
+    const { cookie } = await signUp();
+    const id = await newProject(cookie, "Cached log");
+    await save(cookie, id, { files: [{ path: "a.txt", content: "one" }], message: "First" });
+    const list = async () => (await (await gitRoute.GET(authed("GET", `/api/projects/${id}/git`, cookie), ctx(id))).json()).commits;
+    const first = await list();
+    expect(await list()).toEqual(first);
+    await save(cookie, id, { files: [{ path: "a.txt", content: "two" }], message: "Second" });
+    const second = await list();
+    expect(second.map((c: { message: string }) => c.message)).toEqual(["Second", "First"]);
+    expect(second[1].oid).toBe(first[0].oid);
+  });
+
   it("downloads a project without versions with no .git folder", async () => {
     const { cookie } = await signUp();
     const id = await newProject(cookie, "Nothing yet");
