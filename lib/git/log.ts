@@ -27,7 +27,7 @@ export async function projectGitLog(userId: Id, projectId: string): Promise<GitL
   const cached = cache.get(key);
   if (cached) return cached;
 
-  const log = await withProjectRepository(userId, project.id, async ({ commits }) => ({
+  const log = await withProjectRepository(userId, project.id, async ({ commits }): Promise<GitLog> => ({
     branch: GIT_BRANCH,
     commits: commits.map(({ oid, message, number, createdAt }) => ({ oid, message, number, createdAt })).reverse(),
   }));
