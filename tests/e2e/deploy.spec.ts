@@ -7,7 +7,7 @@ import { signUp } from "./support/accounts";
  * the fake Vercel API that playwright.config.ts starts (VERCEL_API_URL).
  */
 
-test("save a Vercel token, deploy from the workspace, watch it build and go live", async ({ page }) => {
+test("save a Vercel token, deploy from the workspace, watch it build and go live", async ({ page }, testInfo) => {
   test.setTimeout(90_000);
   await signUp(page, "Dora");
 
@@ -52,6 +52,7 @@ test("save a Vercel token, deploy from the workspace, watch it build and go live
   await expect(panel.getByTestId("deployment-history").getByRole("listitem")).toHaveCount(1);
   // The token never reaches the page.
   expect(await page.content()).not.toContain(FAKE_VERCEL_TOKEN);
+  await page.screenshot({ path: testInfo.outputPath("deploy-panel.png") });
 
   // The dashboard counts it.
   await page.goto("/dashboard");
