@@ -2,6 +2,7 @@ import { z } from "zod";
 import { RequestError } from "./errors.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_LIMITS, PartialLimitsSchema, resolveLimits, type Limits } from "./limits.js";
 import { findRuntime, type Runtime, type StageJob, type StagePlan } from "./runtimes.js";
+import { takeReadySandbox, type ReadySandbox } from "./sandbox/ready-pool.js";
 import { runInSandbox, type RunResult } from "./sandbox/run.js";
 import {
   createWorkspace,
@@ -126,7 +127,13 @@ export async function prepareRequest(input: unknown): Promise<PreparedRequest> {
   };
 }
 
-function runStage(workspace: Workspace, plan: StagePlan, limits: Limits, stdin: string): Promise<RunResult> {
+function runStage(
+  workspace: Workspace,
+  plan: StagePlan,
+  limits: Limits,
+  stdin: string,
+  ready?: ReadySandbox,
+): Promise<RunResult> {
   for (const dir of plan.directories ?? []) createWorkspaceDir(workspace, dir);
   return runInSandbox({
     argv: plan.argv,
@@ -135,32 +142,39 @@ function runStage(workspace: Workspace, plan: StagePlan, limits: Limits, stdin: 
     readOnlyBinds: plan.readOnlyBinds,
     stdin,
     limits,
+    ready,
   });
 }
 
 /**
  * Runs a request end to end: fresh workspace, files written, compile stage (if any; stops there on
- * failure), run stage, and everything removed afterwards.
+ * failure), run stage, and everything removed afterwards. The first stage runs in a ready sandbox
+ * (sandbox/ready-pool.ts) when one is ready and the stage needs no extra binds; the workspace is
+ * then that sandbox's own, still empty, one.
  */
 export async function execute(input: unknown): Promise<ExecuteResult> {
   const request = await prepareRequest(input);
   const { runtime } = request;
-  const workspace = createWorkspace();
+  const job: StageJob = {
+    entry: request.files[0].path,
+    entryContent: request.files[0].data.toString("utf8"),
+    files: request.files.map((file) => file.path),
+    args: request.args,
+    limits: request.limits,
+  };
+  const compilePlan = runtime.compile?.({ ...job, limits: request.compileLimits });
+  const runPlan = runtime.run(job);
+  const firstPlan = compilePlan ?? runPlan;
+  const ready = firstPlan.readOnlyBinds?.length ? undefined : takeReadySandbox();
+  const workspace = ready?.workspace ?? createWorkspace();
   try {
     for (const file of request.files) writeWorkspaceFile(workspace, file.path, file.data);
-    const job: StageJob = {
-      entry: request.files[0].path,
-      entryContent: request.files[0].data.toString("utf8"),
-      files: request.files.map((file) => file.path),
-      args: request.args,
-      limits: request.limits,
-    };
     const result: ExecuteResult = { language: runtime.language, version: runtime.version };
-    if (runtime.compile) {
-      result.compile = await runStage(workspace, runtime.compile({ ...job, limits: request.compileLimits }), request.compileLimits, "");
+    if (compilePlan) {
+      result.compile = await runStage(workspace, compilePlan, request.compileLimits, "", ready);
       if (result.compile.status !== "OK") return result;
     }
-    result.run = await runStage(workspace, runtime.run(job), request.limits, request.stdin);
+    result.run = await runStage(workspace, runPlan, request.limits, request.stdin, compilePlan ? undefined : ready);
     return result;
   } finally {
     removeWorkspace(workspace);

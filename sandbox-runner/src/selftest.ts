@@ -2,7 +2,12 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { getRunnerConfig, type RunnerConfig } from "./config.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { cgroupLayout } from "./sandbox/cgroup.js";
-import { launcherProblem } from "./sandbox/launcher.js";
+import { launcherFilesProblem } from "./sandbox/launcher.js";
+import {
+  readySandboxReady,
+  takeReadySandbox,
+  type ReadySandbox,
+} from "./sandbox/ready-pool.js";
 import { runInSandbox } from "./sandbox/run.js";
 import { warmLauncherReady } from "./sandbox/warm-pool.js";
 import { createWorkspace, removeWorkspace } from "./sandbox/workspace.js";
@@ -62,7 +67,7 @@ export async function selfTest(
       `bubblewrap at ${config.bwrapPath} is not executable`,
     );
   }
-  const launcher = launcherProblem();
+  const launcher = launcherFilesProblem();
   check(launcher === null, launcher ?? "");
   let cgroupVersion: 1 | 2;
   try {
@@ -73,11 +78,22 @@ export async function selfTest(
 
   const workspace = createWorkspace(config);
   try {
-    // Sandboxes start two ways: cold (a process's first run) and from a warm launcher
-    // (sandbox/warm-pool.ts), which the first run starts. Prove the isolation of both.
+    // Sandboxes start three ways: cold (a process's first run), from a warm launcher
+    // (sandbox/warm-pool.ts) and in a ready sandbox (sandbox/ready-pool.ts); the first run starts
+    // both pools. Prove the isolation of each.
     const cold = await probe(config, workspace.dir, "cold start");
     const warmStarted = await warmLauncherReady(config);
     if (warmStarted) await probe(config, workspace.dir, "warm start");
+    if (await readySandboxReady(config)) {
+      const ready = takeReadySandbox(config);
+      if (ready) {
+        try {
+          await probe(config, ready.workspace.dir, "ready sandbox", ready);
+        } finally {
+          removeWorkspace(ready.workspace);
+        }
+      }
+    }
     return {
       cgroupVersion,
       sandboxUid: config.sandboxUid,
@@ -92,12 +108,14 @@ async function probe(
   config: RunnerConfig,
   workspaceDir: string,
   how: string,
+  ready?: ReadySandbox,
 ): Promise<{ wallMs: number }> {
   const result = await runInSandbox({
     argv: ["/bin/sh", "-c", PROBE],
     workspace: workspaceDir,
     limits: { ...DEFAULT_LIMITS, wallMs: 5_000 },
     config,
+    ready,
   });
   check(
     result.status === "OK",

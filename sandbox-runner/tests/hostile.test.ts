@@ -14,8 +14,18 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadRunnerConfig } from "../src/config";
 import { DEFAULT_LIMITS, type Limits } from "../src/limits";
-import { leakedCgroups, type SandboxCgroup } from "../src/sandbox/cgroup";
+import {
+  isIdleCgroup,
+  leakedCgroups,
+  type SandboxCgroup,
+} from "../src/sandbox/cgroup";
+import {
+  readySandboxReady,
+  takeReadySandbox,
+  type ReadySandbox,
+} from "../src/sandbox/ready-pool";
 import { runInSandbox, type RunResult } from "../src/sandbox/run";
+import { closeWarmPools } from "../src/sandbox/warm-pool";
 import {
   createWorkspace,
   readWorkspaceFile,
@@ -25,7 +35,8 @@ import {
 } from "../src/sandbox/workspace";
 
 /**
- * Hostile programs. Each case checks the status, that the cgroup is gone with nothing left in it, that no
+ * Hostile programs, run twice: started by the launcher (warm or cold), and in ready sandboxes
+ * (ready-pool.ts, bubblewrap started before the run). Each case checks the status, that the cgroup is gone with nothing left in it, that no
  * process of the sandbox uid survives on the host, and that the host is unchanged.
  * A uid and cgroup parent of their own keep these checks exact while other runners use the defaults.
  */
@@ -39,9 +50,30 @@ const PYTHON = "/usr/bin/python3";
 const BASH = "/usr/bin/bash";
 const runnerSource = fileURLToPath(import.meta.url);
 
+/** Whether a process is one of the idle ready sandboxes the pool keeps (they run as the sandbox uid). */
+function inIdleReadySandbox(pid: string): boolean {
+  try {
+    const prefix = `/${config.cgroupParent}/`;
+    return readFileSync(`/proc/${pid}/cgroup`, "utf8")
+      .split("\n")
+      .some((line) => {
+        const cgroupPath = line.slice(
+          line.indexOf(":", line.indexOf(":") + 1) + 1,
+        );
+        return (
+          cgroupPath.startsWith(prefix) &&
+          isIdleCgroup(cgroupPath.slice(prefix.length))
+        );
+      });
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Live (non-zombie) host processes of the sandbox uid. bubblewrap's pid-1 helper is reparented to the host's
- * init when the sandbox ends and stays a zombie until init reaps it: it holds no resources but a pid.
+ * Live (non-zombie) host processes of the sandbox uid, idle ready sandboxes aside. bubblewrap's pid-1
+ * helper is reparented to the host's init when the sandbox ends and stays a zombie until init reaps it:
+ * it holds no resources but a pid.
  */
 function hostPidsOfSandboxUid(): number[] {
   const pids: number[] = [];
@@ -51,7 +83,11 @@ function hostPidsOfSandboxUid(): number[] {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
       const uid = status.match(/^Uid:\s+(\d+)/m)?.[1];
       const zombie = /^State:\s+Z/m.test(status);
-      if (uid === String(config.sandboxUid) && !zombie)
+      if (
+        uid === String(config.sandboxUid) &&
+        !zombie &&
+        !inIdleReadySandbox(entry)
+      )
         pids.push(Number(entry));
     } catch {
       // exited meanwhile
@@ -74,9 +110,22 @@ async function sandboxProcessesAfterExit(): Promise<number[]> {
   return hostPidsOfSandboxUid().filter(others);
 }
 
+/** The workspace of the current (or last) run. */
 let workspace: Workspace;
+let launcherWorkspace: Workspace;
+/** Each ready sandbox brings its own workspace; the previous one is removed when the next run starts. */
+let readyWorkspace: Workspace | undefined;
+let startedBy: "launcher" | "ready sandbox" = "launcher";
 let cgroup: SandboxCgroup | undefined;
 const hostVictims: ChildProcess[] = [];
+
+async function takeReady(): Promise<ReadySandbox> {
+  expect(await readySandboxReady(config)).toBe(true);
+  const ready = takeReadySandbox(config)!;
+  if (readyWorkspace) removeWorkspace(readyWorkspace);
+  readyWorkspace = ready.workspace;
+  return ready;
+}
 
 async function hostile(
   file: string,
@@ -84,6 +133,8 @@ async function hostile(
   limits: Partial<Limits> = {},
   stdin = "",
 ): Promise<RunResult> {
+  const ready = startedBy === "ready sandbox" ? await takeReady() : undefined;
+  workspace = ready?.workspace ?? launcherWorkspace;
   writeWorkspaceFile(workspace, file, code, config);
   const result = await runInSandbox({
     argv: [file.endsWith(".py") ? PYTHON : BASH, file],
@@ -91,8 +142,10 @@ async function hostile(
     stdin,
     limits: { ...DEFAULT_LIMITS, wallMs: 5_000, cpuMs: 3_000, ...limits },
     config,
+    ready,
     onCgroup: (created) => (cgroup = created),
   });
+  if (ready) expect(cgroup!.name).toBe(ready.cgroup.name);
   expect(cgroup!.exists()).toBe(false);
   expect(cgroup!.pids()).toEqual([]);
   expect(await sandboxProcessesAfterExit()).toEqual([]);
@@ -100,85 +153,93 @@ async function hostile(
 }
 
 beforeAll(() => {
-  workspace = createWorkspace(config);
+  launcherWorkspace = workspace = createWorkspace(config);
 });
 
 afterEach(() => {
   expect(leakedCgroups(config.cgroupParent)).toEqual([]);
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const victim of hostVictims) victim.kill("SIGKILL");
-  removeWorkspace(workspace);
+  removeWorkspace(launcherWorkspace);
+  if (readyWorkspace) removeWorkspace(readyWorkspace);
+  await closeWarmPools();
 });
 
-describe("hostile programs", () => {
-  it("fork bomb: bounded by the pids cgroup, killed at the time limit", async () => {
-    const result = await hostile(
-      "bomb.sh",
-      "bomb() { bomb | bomb & }; bomb; sleep 60",
-      { wallMs: 3_000 },
-    );
-    expect(result.status).toBe("TO");
-    // The runner still works right after.
-    expect((await hostile("ok.sh", "echo alive")).stdout).toBe("alive\n");
-  });
-
-  it("memory bomb: ML", async () => {
-    const result = await hostile(
-      "mem.py",
-      "chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))",
-      {
-        memoryBytes: 64 * 1024 * 1024,
-      },
-    );
-    expect(result.status).toBe("ML");
-    expect(result.memoryBytes).toBeGreaterThan(32 * 1024 * 1024);
-    expect(result.memoryBytes).toBeLessThanOrEqual(64 * 1024 * 1024);
-  });
-
-  it("busy loop: the cpu limit gives TO", async () => {
-    const result = await hostile("busy.py", "while True:\n    pass", {
-      cpuMs: 1_000,
-      wallMs: 10_000,
+describe.each(["launcher", "ready sandbox"] as const)(
+  "hostile programs, started by a %s",
+  (how) => {
+    beforeAll(() => {
+      startedBy = how;
     });
-    expect(result.status).toBe("TO");
-    expect(result.message).toMatch(/cpu time limit/);
-    expect(result.cpuMs).toBeGreaterThanOrEqual(1_000);
-  });
 
-  it("busy loop split over processes: the cpu limit counts the whole tree", async () => {
-    const script = "for i in 1 2 3 4; do (while :; do :; done) & done; wait";
-    const result = await hostile("busy.sh", script, {
-      cpuMs: 1_000,
-      wallMs: 20_000,
+    it("fork bomb: bounded by the pids cgroup, killed at the time limit", async () => {
+      const result = await hostile(
+        "bomb.sh",
+        "bomb() { bomb | bomb & }; bomb; sleep 60",
+        { wallMs: 3_000 },
+      );
+      expect(result.status).toBe("TO");
+      // The runner still works right after.
+      expect((await hostile("ok.sh", "echo alive")).stdout).toBe("alive\n");
     });
-    expect(result.status).toBe("TO");
-    expect(result.message).toMatch(/cpu time limit/);
-  });
 
-  it("sleep: the wall limit gives TO", async () => {
-    const result = await hostile("sleep.sh", "sleep 60", { wallMs: 1_000 });
-    expect(result.status).toBe("TO");
-    expect(result.message).toMatch(/wall time limit/);
-  });
+    it("memory bomb: ML", async () => {
+      const result = await hostile(
+        "mem.py",
+        "chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))",
+        {
+          memoryBytes: 64 * 1024 * 1024,
+        },
+      );
+      expect(result.status).toBe("ML");
+      expect(result.memoryBytes).toBeGreaterThan(32 * 1024 * 1024);
+      expect(result.memoryBytes).toBeLessThanOrEqual(64 * 1024 * 1024);
+    });
 
-  it("endless output: truncated at the limit, OL", async () => {
-    const result = await hostile("yes.sh", "yes", { outputBytes: 64 * 1024 });
-    expect(result.status).toBe("OL");
-    expect(result.truncated).toBe(true);
-    expect(result.stdout.length + result.stderr.length).toBe(64 * 1024);
-  });
+    it("busy loop: the cpu limit gives TO", async () => {
+      const result = await hostile("busy.py", "while True:\n    pass", {
+        cpuMs: 1_000,
+        wallMs: 10_000,
+      });
+      expect(result.status).toBe("TO");
+      expect(result.message).toMatch(/cpu time limit/);
+      expect(result.cpuMs).toBeGreaterThanOrEqual(1_000);
+    });
 
-  it("network: loopback, an outside address and DNS all fail", async () => {
-    const server = net.createServer((socket) => socket.end("host says hi"));
-    let connections = 0;
-    server.on("connection", () => connections++);
-    await new Promise<void>((resolve) =>
-      server.listen(0, "127.0.0.1", resolve),
-    );
-    const port = (server.address() as net.AddressInfo).port;
-    const code = `
+    it("busy loop split over processes: the cpu limit counts the whole tree", async () => {
+      const script = "for i in 1 2 3 4; do (while :; do :; done) & done; wait";
+      const result = await hostile("busy.sh", script, {
+        cpuMs: 1_000,
+        wallMs: 20_000,
+      });
+      expect(result.status).toBe("TO");
+      expect(result.message).toMatch(/cpu time limit/);
+    });
+
+    it("sleep: the wall limit gives TO", async () => {
+      const result = await hostile("sleep.sh", "sleep 60", { wallMs: 1_000 });
+      expect(result.status).toBe("TO");
+      expect(result.message).toMatch(/wall time limit/);
+    });
+
+    it("endless output: truncated at the limit, OL", async () => {
+      const result = await hostile("yes.sh", "yes", { outputBytes: 64 * 1024 });
+      expect(result.status).toBe("OL");
+      expect(result.truncated).toBe(true);
+      expect(result.stdout.length + result.stderr.length).toBe(64 * 1024);
+    });
+
+    it("network: loopback, an outside address and DNS all fail", async () => {
+      const server = net.createServer((socket) => socket.end("host says hi"));
+      let connections = 0;
+      server.on("connection", () => connections++);
+      await new Promise<void>((resolve) =>
+        server.listen(0, "127.0.0.1", resolve),
+      );
+      const port = (server.address() as net.AddressInfo).port;
+      const code = `
 import socket
 def attempt(label, fn):
     try:
@@ -193,27 +254,27 @@ attempt("outside", lambda: tcp("192.0.2.1", 80))
 attempt("dns", lambda: socket.getaddrinfo("example.com", 80))
 attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("192.0.2.1", 53)))
 `;
-    try {
-      const result = await hostile("net.py", code);
-      expect(result.status).toBe("OK");
-      expect(result.stdout).not.toMatch(/REACHED/);
-      expect(result.stdout.match(/blocked/g)).toHaveLength(4);
-      expect(connections).toBe(0);
-    } finally {
-      server.close();
-    }
-  });
+      try {
+        const result = await hostile("net.py", code);
+        expect(result.status).toBe("OK");
+        expect(result.stdout).not.toMatch(/REACHED/);
+        expect(result.stdout.match(/blocked/g)).toHaveLength(4);
+        expect(connections).toBe(0);
+      } finally {
+        server.close();
+      }
+    });
 
-  it("reading /etc/shadow, /root, other workspaces and the runner's own files fails", async () => {
-    const targets = [
-      "/etc/shadow",
-      "/root/.bashrc",
-      "/root",
-      "/home",
-      runnerSource,
-      path.dirname(workspace.dir),
-    ];
-    const code = `
+    it("reading /etc/shadow, /root, other workspaces and the runner's own files fails", async () => {
+      const targets = [
+        "/etc/shadow",
+        "/root/.bashrc",
+        "/root",
+        "/home",
+        runnerSource,
+        path.dirname(workspace.dir),
+      ];
+      const code = `
 import os
 for target in ${JSON.stringify(targets)}:
     try:
@@ -225,22 +286,22 @@ for target in ${JSON.stringify(targets)}:
     except OSError as error:
         print(target, "denied", type(error).__name__)
 `;
-    const result = await hostile("read.py", code);
-    expect(result.status).toBe("OK");
-    expect(result.stdout).not.toMatch(/LISTED|READ/);
-    expect(result.stdout.match(/denied/g)).toHaveLength(targets.length);
-  });
+      const result = await hostile("read.py", code);
+      expect(result.status).toBe("OK");
+      expect(result.stdout).not.toMatch(/LISTED|READ/);
+      expect(result.stdout.match(/denied/g)).toHaveLength(targets.length);
+    });
 
-  it("writing outside the workspace and to / fails; /tmp writes stay in the sandbox", async () => {
-    const marker = `autocrea-escape-${process.pid}-${Date.now()}`;
-    const targets = [
-      `/${marker}`,
-      `/etc/${marker}`,
-      `/usr/${marker}`,
-      `/proc/${marker}`,
-      `/dev/${marker}`,
-    ];
-    const code = `
+    it("writing outside the workspace and to / fails; /tmp writes stay in the sandbox", async () => {
+      const marker = `autocrea-escape-${process.pid}-${Date.now()}`;
+      const targets = [
+        `/${marker}`,
+        `/etc/${marker}`,
+        `/usr/${marker}`,
+        `/proc/${marker}`,
+        `/dev/${marker}`,
+      ];
+      const code = `
 for target in ${JSON.stringify(targets)}:
     try:
         open(target, "w").write("x")
@@ -250,57 +311,60 @@ for target in ${JSON.stringify(targets)}:
 open("/tmp/${marker}", "w").write("sandbox tmp")
 print("tmp ok")
 `;
-    const result = await hostile("write.py", code);
-    expect(result.stdout).not.toMatch(/WROTE/);
-    expect(result.stdout).toMatch(/tmp ok/);
-    for (const target of [
-      ...targets,
-      path.join("/tmp", marker),
-      path.join(os.tmpdir(), marker),
-    ]) {
-      expect(existsSync(target)).toBe(false);
-    }
-  });
+      const result = await hostile("write.py", code);
+      expect(result.stdout).not.toMatch(/WROTE/);
+      expect(result.stdout).toMatch(/tmp ok/);
+      for (const target of [
+        ...targets,
+        path.join("/tmp", marker),
+        path.join(os.tmpdir(), marker),
+      ]) {
+        expect(existsSync(target)).toBe(false);
+      }
+    });
 
-  it("a symlink planted in the workspace is not followed when the runner reads or writes it", async () => {
-    const hostFile = path.join(os.tmpdir(), `autocrea-hostfile-${process.pid}`);
-    writeFileSync(hostFile, "host only");
-    const result = await hostile(
-      "link.sh",
-      `ln -s ${hostFile} planted; ln -s /etc/shadow shadow; ln -s /etc etc; echo done`,
-    );
-    expect(result.stdout).toBe("done\n");
-    expect(() => readWorkspaceFile(workspace, "planted", 1024)).toThrow(
-      /symlink/,
-    );
-    expect(() => readWorkspaceFile(workspace, "shadow", 1024)).toThrow(
-      /symlink/,
-    );
-    expect(() => readWorkspaceFile(workspace, "etc/shadow", 1024)).toThrow(
-      /not a directory/,
-    );
-    expect(() =>
-      writeWorkspaceFile(workspace, "planted", "pwned", config),
-    ).toThrow(/symlink/);
-    expect(readFileSync(hostFile, "utf8")).toBe("host only");
-  });
+    it("a symlink planted in the workspace is not followed when the runner reads or writes it", async () => {
+      const hostFile = path.join(
+        os.tmpdir(),
+        `autocrea-hostfile-${process.pid}`,
+      );
+      writeFileSync(hostFile, "host only");
+      const result = await hostile(
+        "link.sh",
+        `ln -s ${hostFile} planted; ln -s /etc/shadow shadow; ln -s /etc etc; echo done`,
+      );
+      expect(result.stdout).toBe("done\n");
+      expect(() => readWorkspaceFile(workspace, "planted", 1024)).toThrow(
+        /symlink/,
+      );
+      expect(() => readWorkspaceFile(workspace, "shadow", 1024)).toThrow(
+        /symlink/,
+      );
+      expect(() => readWorkspaceFile(workspace, "etc/shadow", 1024)).toThrow(
+        /not a directory/,
+      );
+      expect(() =>
+        writeWorkspaceFile(workspace, "planted", "pwned", config),
+      ).toThrow(/symlink/);
+      expect(readFileSync(hostFile, "utf8")).toBe("host only");
+    });
 
-  it("disk fill past the file-size limit stops at the limit", async () => {
-    const result = await hostile(
-      "fill.sh",
-      "head -c 64M /dev/zero > big; echo after",
-      { fileSizeBytes: 4 * 1024 * 1024 },
-    );
-    expect(statSync(path.join(workspace.dir, "big")).size).toBeLessThanOrEqual(
-      4 * 1024 * 1024,
-    );
-    // bash ignores nothing: head dies of SIGXFSZ, the script goes on.
-    expect(result.stdout).toBe("after\n");
-    expect(result.stderr).toMatch(/File size limit exceeded/);
-  });
+    it("disk fill past the file-size limit stops at the limit", async () => {
+      const result = await hostile(
+        "fill.sh",
+        "head -c 64M /dev/zero > big; echo after",
+        { fileSizeBytes: 4 * 1024 * 1024 },
+      );
+      expect(
+        statSync(path.join(workspace.dir, "big")).size,
+      ).toBeLessThanOrEqual(4 * 1024 * 1024);
+      // bash ignores nothing: head dies of SIGXFSZ, the script goes on.
+      expect(result.stdout).toBe("after\n");
+      expect(result.stderr).toMatch(/File size limit exceeded/);
+    });
 
-  it("fd exhaustion stops at the nofile limit", async () => {
-    const code = `
+    it("fd exhaustion stops at the nofile limit", async () => {
+      const code = `
 files = []
 try:
     while True:
@@ -308,172 +372,178 @@ try:
 except OSError as error:
     print(len(files), type(error).__name__)
 `;
-    const result = await hostile("fds.py", code, { nofile: 64 });
-    expect(result.status).toBe("OK");
-    const [count, error] = result.stdout.trim().split(" ");
-    expect(Number(count)).toBeLessThan(64);
-    expect(error).toBe("OSError");
-  });
+      const result = await hostile("fds.py", code, { nofile: 64 });
+      expect(result.status).toBe("OK");
+      const [count, error] = result.stdout.trim().split(" ");
+      expect(Number(count)).toBeLessThan(64);
+      expect(error).toBe("OSError");
+    });
 
-  it("nested user namespaces and mounts fail", async () => {
-    const script = [
-      "unshare -U true 2>/dev/null && echo USERNS || echo userns-denied",
-      "unshare -Ur true 2>/dev/null && echo USERNS-ROOT || echo userns-root-denied",
-      "unshare -m true 2>/dev/null && echo MOUNTNS || echo mountns-denied",
-      "mount -t tmpfs none /tmp 2>/dev/null && echo MOUNTED || echo mount-denied",
-    ].join("\n");
-    const result = await hostile("ns.sh", script);
-    expect(result.stdout).toBe(
-      "userns-denied\nuserns-root-denied\nmountns-denied\nmount-denied\n",
-    );
-  });
+    it("nested user namespaces and mounts fail", async () => {
+      const script = [
+        "unshare -U true 2>/dev/null && echo USERNS || echo userns-denied",
+        "unshare -Ur true 2>/dev/null && echo USERNS-ROOT || echo userns-root-denied",
+        "unshare -m true 2>/dev/null && echo MOUNTNS || echo mountns-denied",
+        "mount -t tmpfs none /tmp 2>/dev/null && echo MOUNTED || echo mount-denied",
+      ].join("\n");
+      const result = await hostile("ns.sh", script);
+      expect(result.stdout).toBe(
+        "userns-denied\nuserns-root-denied\nmountns-denied\nmount-denied\n",
+      );
+    });
 
-  it("kill -9 -1 kills only the sandbox, not a host process of the same uid nor the runner", async () => {
-    const victim = spawn(
-      "/usr/bin/setpriv",
-      [
-        `--reuid=${config.sandboxUid}`,
-        `--regid=${config.sandboxGid}`,
-        "--clear-groups",
-        "/usr/bin/sleep",
-        "60",
-      ],
-      {
-        stdio: "ignore",
-      },
-    );
-    hostVictims.push(victim);
-    await sleep(100);
-    const result = await hostile(
-      "killall.sh",
-      "sleep 30 & kill -9 -1; echo survived-self; wait",
-    );
-    expect(result.status).not.toBe("XX");
-    expect(victim.exitCode).toBeNull();
-    expect(victim.signalCode).toBeNull();
-    expect(process.kill(victim.pid!, 0)).toBe(true);
-    victim.kill("SIGKILL");
-  });
-
-  it("a daemonised child (setsid, double fork) does not survive the timeout", async () => {
-    const script = [
-      "setsid bash -c 'while :; do date +%s%N > alive1; sleep 0.05; done' < /dev/null > /dev/null 2>&1 &",
-      "( ( nohup bash -c 'while :; do date +%s%N > alive2; sleep 0.05; done' < /dev/null > /dev/null 2>&1 & ) & )",
-      "sleep 60",
-    ].join("\n");
-    const result = await hostile("daemon.sh", script, { wallMs: 1_000 });
-    expect(result.status).toBe("TO");
-    const before = [
-      readFileSync(path.join(workspace.dir, "alive1"), "utf8"),
-      readFileSync(path.join(workspace.dir, "alive2"), "utf8"),
-    ];
-    await sleep(300);
-    const after = [
-      readFileSync(path.join(workspace.dir, "alive1"), "utf8"),
-      readFileSync(path.join(workspace.dir, "alive2"), "utf8"),
-    ];
-    expect(after).toEqual(before);
-  });
-
-  it("a daemon left behind by a program that exits normally is killed too", async () => {
-    const script = [
-      "setsid bash -c 'while :; do date +%s%N > alive3; sleep 0.05; done' < /dev/null > /dev/null 2>&1 &",
-      "while [ ! -s alive3 ]; do sleep 0.01; done",
-      "echo bye",
-    ].join("\n");
-    const result = await hostile("leave.sh", script);
-    expect(result.status).toBe("OK");
-    const before = readFileSync(path.join(workspace.dir, "alive3"), "utf8");
-    await sleep(300);
-    expect(readFileSync(path.join(workspace.dir, "alive3"), "utf8")).toBe(
-      before,
-    );
-  });
-
-  it("the runner's secrets are not in the sandbox's environment", async () => {
-    process.env.RUNNER_SECRET = "fake-runner-secret-0123456789";
-    try {
+    it("kill -9 -1 kills only the sandbox, not a host process of the same uid nor the runner", async () => {
+      const victim = spawn(
+        "/usr/bin/setpriv",
+        [
+          `--reuid=${config.sandboxUid}`,
+          `--regid=${config.sandboxGid}`,
+          "--clear-groups",
+          "/usr/bin/sleep",
+          "60",
+        ],
+        {
+          stdio: "ignore",
+        },
+      );
+      hostVictims.push(victim);
+      await sleep(100);
       const result = await hostile(
-        "env.sh",
-        "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'",
+        "killall.sh",
+        "sleep 30 & kill -9 -1; echo survived-self; wait",
       );
-      expect(result.status).toBe("OK");
-      expect(result.stdout).toMatch(/^PATH=/m);
-      expect(result.stdout).not.toMatch(/fake-runner-secret|RUNNER_SECRET/);
-    } finally {
-      delete process.env.RUNNER_SECRET;
-    }
-  });
+      expect(result.status).not.toBe("XX");
+      expect(victim.exitCode).toBeNull();
+      expect(victim.signalCode).toBeNull();
+      expect(process.kill(victim.pid!, 0)).toBe(true);
+      victim.kill("SIGKILL");
+    });
 
-  it("runs with no capabilities, no_new_privs, no extra groups and no core dumps", async () => {
-    const script = [
-      "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Groups):' /proc/self/status",
-      'echo "core=$(ulimit -c)"',
-      'echo "ids=$(id -u):$(id -g):$(id -G)"',
-    ].join("\n");
-    for (let run = 0; run < 3; run++) {
-      const result = await hostile(`privs${run}.sh`, script);
+    it("a daemonised child (setsid, double fork) does not survive the timeout", async () => {
+      const script = [
+        "setsid bash -c 'while :; do date +%s%N > alive1; sleep 0.05; done' < /dev/null > /dev/null 2>&1 &",
+        "( ( nohup bash -c 'while :; do date +%s%N > alive2; sleep 0.05; done' < /dev/null > /dev/null 2>&1 & ) & )",
+        "sleep 60",
+      ].join("\n");
+      const result = await hostile("daemon.sh", script, { wallMs: 1_000 });
+      expect(result.status).toBe("TO");
+      const before = [
+        readFileSync(path.join(workspace.dir, "alive1"), "utf8"),
+        readFileSync(path.join(workspace.dir, "alive2"), "utf8"),
+      ];
+      await sleep(300);
+      const after = [
+        readFileSync(path.join(workspace.dir, "alive1"), "utf8"),
+        readFileSync(path.join(workspace.dir, "alive2"), "utf8"),
+      ];
+      expect(after).toEqual(before);
+    });
+
+    it("a daemon left behind by a program that exits normally is killed too", async () => {
+      const script = [
+        "setsid bash -c 'while :; do date +%s%N > alive3; sleep 0.05; done' < /dev/null > /dev/null 2>&1 &",
+        "while [ ! -s alive3 ]; do sleep 0.01; done",
+        "echo bye",
+      ].join("\n");
+      const result = await hostile("leave.sh", script);
       expect(result.status).toBe("OK");
-      for (const field of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
-        expect(result.stdout).toMatch(new RegExp(`^${field}:\\s+0+$`, "m"));
+      const before = readFileSync(path.join(workspace.dir, "alive3"), "utf8");
+      await sleep(300);
+      expect(readFileSync(path.join(workspace.dir, "alive3"), "utf8")).toBe(
+        before,
+      );
+    });
+
+    it("the runner's secrets are not in the sandbox's environment", async () => {
+      process.env.RUNNER_SECRET = "fake-runner-secret-0123456789";
+      try {
+        const result = await hostile(
+          "env.sh",
+          "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'",
+        );
+        expect(result.status).toBe("OK");
+        expect(result.stdout).toMatch(/^PATH=/m);
+        expect(result.stdout).not.toMatch(/fake-runner-secret|RUNNER_SECRET/);
+      } finally {
+        delete process.env.RUNNER_SECRET;
       }
-      expect(result.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
-      expect(result.stdout).toMatch(/^Groups:\s*$/m);
-      expect(result.stdout).toMatch(/^core=0$/m);
-      expect(result.stdout).toMatch(
-        new RegExp(
-          `^ids=${config.sandboxUid}:${config.sandboxGid}:${config.sandboxGid}$`,
-          "m",
-        ),
+    });
+
+    it("runs with no capabilities, no_new_privs, no extra groups and no core dumps", async () => {
+      const script = [
+        "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Groups):' /proc/self/status",
+        'echo "core=$(ulimit -c)"',
+        'echo "ids=$(id -u):$(id -g):$(id -G)"',
+      ].join("\n");
+      for (let run = 0; run < 3; run++) {
+        const result = await hostile(`privs${run}.sh`, script);
+        expect(result.status).toBe("OK");
+        for (const field of [
+          "CapInh",
+          "CapPrm",
+          "CapEff",
+          "CapBnd",
+          "CapAmb",
+        ]) {
+          expect(result.stdout).toMatch(new RegExp(`^${field}:\\s+0+$`, "m"));
+        }
+        expect(result.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
+        expect(result.stdout).toMatch(/^Groups:\s*$/m);
+        expect(result.stdout).toMatch(/^core=0$/m);
+        expect(result.stdout).toMatch(
+          new RegExp(
+            `^ids=${config.sandboxUid}:${config.sandboxGid}:${config.sandboxGid}$`,
+            "m",
+          ),
+        );
+      }
+    });
+
+    it("each run's cgroup accounts that run alone, with that run's limits", async () => {
+      // Alternating limits in consecutive runs: a recycled or shared cgroup would carry the previous ones.
+      const burn =
+        "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\nprint('done')";
+      const first = await hostile("burn.py", burn, {
+        memoryBytes: 64 * 1024 * 1024,
+      });
+      expect(first.status).toBe("OK");
+      expect(first.cpuMs).toBeGreaterThanOrEqual(250);
+      const small = await hostile("true.sh", "true", {
+        memoryBytes: 64 * 1024 * 1024,
+      });
+      expect(small.status).toBe("OK");
+      expect(small.cpuMs).toBeLessThan(first.cpuMs);
+      const bomb = await hostile(
+        "mem.py",
+        "x = bytearray(96 * 1024 * 1024)\nprint(len(x))",
+        { memoryBytes: 64 * 1024 * 1024 },
       );
-    }
-  });
-
-  it("each run's cgroup accounts that run alone, with that run's limits", async () => {
-    // Alternating limits in consecutive runs: a recycled or shared cgroup would carry the previous ones.
-    const burn =
-      "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\nprint('done')";
-    const first = await hostile("burn.py", burn, {
-      memoryBytes: 64 * 1024 * 1024,
+      expect(bomb.status).toBe("ML");
+      const roomy = await hostile(
+        "mem.py",
+        "x = bytearray(96 * 1024 * 1024)\nprint(len(x))",
+        { memoryBytes: 256 * 1024 * 1024 },
+      );
+      expect(roomy.status).toBe("OK");
+      expect(roomy.memoryBytes).toBeGreaterThan(96 * 1024 * 1024);
     });
-    expect(first.status).toBe("OK");
-    expect(first.cpuMs).toBeGreaterThanOrEqual(250);
-    const small = await hostile("true.sh", "true", {
-      memoryBytes: 64 * 1024 * 1024,
+
+    it("/tmp and /dev/shm are not shared between two runs", async () => {
+      const first = await hostile(
+        "tmp1.sh",
+        "echo one > /tmp/shared && echo one > /dev/shm/shared && cat /tmp/shared /dev/shm/shared",
+      );
+      expect(first.stdout).toBe("one\none\n");
+      const second = await hostile(
+        "tmp2.sh",
+        "ls -A /tmp /dev/shm; cat /tmp/shared /dev/shm/shared 2>&1 || true",
+      );
+      expect(second.stdout).not.toMatch(/^one$/m);
+      expect(second.stdout).toMatch(/No such file/);
     });
-    expect(small.status).toBe("OK");
-    expect(small.cpuMs).toBeLessThan(first.cpuMs);
-    const bomb = await hostile(
-      "mem.py",
-      "x = bytearray(96 * 1024 * 1024)\nprint(len(x))",
-      { memoryBytes: 64 * 1024 * 1024 },
-    );
-    expect(bomb.status).toBe("ML");
-    const roomy = await hostile(
-      "mem.py",
-      "x = bytearray(96 * 1024 * 1024)\nprint(len(x))",
-      { memoryBytes: 256 * 1024 * 1024 },
-    );
-    expect(roomy.status).toBe("OK");
-    expect(roomy.memoryBytes).toBeGreaterThan(96 * 1024 * 1024);
-  });
 
-  it("/tmp and /dev/shm are not shared between two runs", async () => {
-    const first = await hostile(
-      "tmp1.sh",
-      "echo one > /tmp/shared && echo one > /dev/shm/shared && cat /tmp/shared /dev/shm/shared",
-    );
-    expect(first.stdout).toBe("one\none\n");
-    const second = await hostile(
-      "tmp2.sh",
-      "ls -A /tmp /dev/shm; cat /tmp/shared /dev/shm/shared 2>&1 || true",
-    );
-    expect(second.stdout).not.toMatch(/^one$/m);
-    expect(second.stdout).toMatch(/No such file/);
-  });
-
-  it("TIOCSTI cannot inject input into a terminal", async () => {
-    const code = `
+    it("TIOCSTI cannot inject input into a terminal", async () => {
+      const code = `
 import fcntl, os, termios
 def attempt(label, fd):
     try:
@@ -489,9 +559,10 @@ try:
 except OSError as error:
     print("tty refused", error.errno)
 `;
-    const result = await hostile("tiocsti.py", code);
-    expect(result.status).toBe("OK");
-    expect(result.stdout).not.toMatch(/INJECTED/);
-    expect(result.stdout.match(/refused/g)).toHaveLength(4);
-  });
-});
+      const result = await hostile("tiocsti.py", code);
+      expect(result.status).toBe("OK");
+      expect(result.stdout).not.toMatch(/INJECTED/);
+      expect(result.stdout.match(/refused/g)).toHaveLength(4);
+    });
+  },
+);

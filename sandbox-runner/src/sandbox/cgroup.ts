@@ -432,12 +432,16 @@ export class SandboxCgroup {
   }
 }
 
-/** Warm cgroups (warm-pool.ts) waiting for a run: they exist on purpose, so they are not leaks. */
+/** Warm cgroups (warm-pool.ts, ready-pool.ts) waiting for a run: they exist on purpose, so they are not leaks. */
 const idleWarmCgroups = new Set<string>();
 
 export function markCgroupIdle(name: string, idle: boolean): void {
   if (idle) idleWarmCgroups.add(name);
   else idleWarmCgroups.delete(name);
+}
+
+export function isIdleCgroup(name: string): boolean {
+  return idleWarmCgroups.has(name);
 }
 
 /** Per-run cgroups created by this process that still exist (should be empty between runs). */

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { getRunnerConfig, type RunnerConfig } from "../config.js";
-import type { Limits } from "../limits.js";
+import { MAX_LIMITS, type Limits } from "../limits.js";
 import { launcherPath } from "./launcher.js";
 import { sandboxEtcDir } from "./sandbox-etc.js";
 
@@ -128,36 +128,17 @@ export const DEFAULT_SANDBOX_ENV: Readonly<Record<string, string>> =
 /** What the launcher needs besides identity and cgroups: the rlimits, then bubblewrap's command line. */
 export type SandboxRunSpec = Omit<SandboxCommandSpec, "cgroup">;
 
-/**
- * The launcher arguments that describe one run: `--cpu S:H --fsize N --nofile N -- bwrap … -- program…`.
- * A warm launcher (warm-pool.ts) receives exactly these over its request pipe.
- */
-export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
-  const config = spec.config ?? getRunnerConfig();
-  if (spec.argv.length === 0 || !path.isAbsolute(spec.argv[0])) {
+function checkProgram(argv: string[]): void {
+  if (argv.length === 0 || !path.isAbsolute(argv[0])) {
     throw new Error(
       "sandboxCommand: argv[0] must be an absolute path inside the sandbox",
     );
   }
-  const { limits } = spec;
+}
+
+/** The launcher's (and the exec helper's) rlimit options: `--cpu S:H --fsize N --nofile N`. */
+function rlimitArgs(limits: Limits): string[] {
   const cpuSoftSeconds = Math.ceil(limits.cpuMs / 1000) + 1;
-  const bwrapArgs = [
-    ...staticBwrapArgs(config, spec.interactive ?? false),
-    "--bind",
-    spec.workspace,
-    SANDBOX_WORKSPACE,
-  ];
-  for (const bind of spec.readOnlyBinds ?? [])
-    bwrapArgs.push("--ro-bind", bind.source, bind.dest);
-  bwrapArgs.push("--remount-ro", "/", "--chdir", spec.cwd ?? SANDBOX_WORKSPACE);
-  for (const [key, value] of Object.entries({
-    ...DEFAULT_SANDBOX_ENV,
-    ...spec.env,
-  })) {
-    bwrapArgs.push("--setenv", key, value);
-  }
-  if (spec.statusFd !== undefined)
-    bwrapArgs.push("--json-status-fd", String(spec.statusFd));
   return [
     "--cpu",
     `${cpuSoftSeconds}:${cpuSoftSeconds + 1}`,
@@ -165,12 +146,123 @@ export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
     String(limits.fileSizeBytes),
     "--nofile",
     String(limits.nofile),
+  ];
+}
+
+/** bubblewrap's namespaces and mounts: the system, the workspace, extra read-only binds, then / read-only. */
+function mountArgs(
+  config: RunnerConfig,
+  interactive: boolean,
+  workspace: string,
+  readOnlyBinds: ReadOnlyBind[],
+): string[] {
+  const args = [
+    ...staticBwrapArgs(config, interactive),
+    "--bind",
+    workspace,
+    SANDBOX_WORKSPACE,
+  ];
+  for (const bind of readOnlyBinds)
+    args.push("--ro-bind", bind.source, bind.dest);
+  args.push("--remount-ro", "/");
+  return args;
+}
+
+function sandboxEnv(
+  env: Record<string, string> | undefined,
+): [string, string][] {
+  return Object.entries({ ...DEFAULT_SANDBOX_ENV, ...env });
+}
+
+/**
+ * The launcher arguments that describe one run: `--cpu S:H --fsize N --nofile N -- bwrap … -- program…`.
+ * A warm launcher (warm-pool.ts) receives exactly these over its request pipe.
+ */
+export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
+  const config = spec.config ?? getRunnerConfig();
+  checkProgram(spec.argv);
+  const bwrapArgs = mountArgs(
+    config,
+    spec.interactive ?? false,
+    spec.workspace,
+    spec.readOnlyBinds ?? [],
+  );
+  bwrapArgs.push("--chdir", spec.cwd ?? SANDBOX_WORKSPACE);
+  for (const [key, value] of sandboxEnv(spec.env))
+    bwrapArgs.push("--setenv", key, value);
+  if (spec.statusFd !== undefined)
+    bwrapArgs.push("--json-status-fd", String(spec.statusFd));
+  return [
+    ...rlimitArgs(spec.limits),
     "--",
     config.bwrapPath,
     ...bwrapArgs,
     "--",
     ...spec.argv,
   ];
+}
+
+/** Where a ready sandbox's exec helper (launcher/sandbox-exec.c) is bound, read-only. */
+export const EXEC_HELPER_IN_SANDBOX = "/.sandbox-exec";
+
+export interface ReadySandboxSpec {
+  workspace: string;
+  /** Host path of sandbox-exec. */
+  helper: string;
+  statusFd: number;
+  readyFd: number;
+  requestFd: number;
+  config?: RunnerConfig;
+}
+
+/**
+ * The launcher arguments of a ready sandbox (ready-pool.ts): the same sandbox as sandboxRunArgs
+ * builds for a non-interactive run without extra binds, whose program is the exec helper. The
+ * rlimits are the most a request may ask for; the helper lowers them to the run's before it execs.
+ */
+export function readySandboxArgs(spec: ReadySandboxSpec): string[] {
+  const config = spec.config ?? getRunnerConfig();
+  return [
+    ...rlimitArgs(MAX_LIMITS),
+    "--",
+    config.bwrapPath,
+    ...mountArgs(config, false, spec.workspace, [
+      { source: spec.helper, dest: EXEC_HELPER_IN_SANDBOX },
+    ]),
+    "--chdir",
+    SANDBOX_WORKSPACE,
+    "--json-status-fd",
+    String(spec.statusFd),
+    "--",
+    EXEC_HELPER_IN_SANDBOX,
+    String(spec.readyFd),
+    String(spec.requestFd),
+  ];
+}
+
+/** What a ready sandbox's exec helper receives: the run's rlimits, directory, environment and program. */
+export function execRequestArgs(
+  spec: Pick<SandboxRunSpec, "argv" | "cwd" | "env" | "limits">,
+): string[] {
+  checkProgram(spec.argv);
+  const env = sandboxEnv(spec.env);
+  // bubblewrap's --setenv refuses these too (setenv(3)); NUL cannot cross an argv or the request.
+  for (const [key] of env)
+    if (key === "" || key.includes("="))
+      throw new Error(`invalid environment variable name "${key}"`);
+  const args = [
+    ...rlimitArgs(spec.limits),
+    "--chdir",
+    spec.cwd ?? SANDBOX_WORKSPACE,
+    ...env.flatMap(([key, value]) => ["--env", `${key}=${value}`]),
+    "--",
+    ...spec.argv,
+  ];
+  if (args.some((arg) => arg.includes("\0")))
+    throw new Error(
+      "the program, its arguments and environment must not contain NUL bytes",
+    );
+  return args;
 }
 
 /** The launcher's own options: who to become and which cgroup.procs files to join first. */

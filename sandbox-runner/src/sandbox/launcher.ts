@@ -26,6 +26,14 @@ export function launcherPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(PACKAGE_ROOT, "build", "sandbox-launch");
 }
 
+/**
+ * sandbox-exec (launcher/sandbox-exec.c), built next to the launcher: the first program of a ready
+ * sandbox (ready-pool.ts), which execs the run's program once the runner sends it.
+ */
+export function execHelperPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(launcherPath(env)), "sandbox-exec");
+}
+
 export const LAUNCHER_BUILD_HINT =
   "build it with `sh sandbox-runner/src/sandbox/launcher/build.sh` (run by scripts/setup.sh)";
 
@@ -33,22 +41,32 @@ export const LAUNCHER_BUILD_HINT =
  * Why the launcher cannot be trusted to start sandboxes, or null if it can. It runs as root, so it
  * must be a root-owned executable that nobody else can replace.
  */
-export function launcherProblem(file: string = launcherPath()): string | null {
+export function launcherProblem(
+  file: string = launcherPath(),
+  what = "sandbox launcher",
+): string | null {
   let stat;
   try {
     stat = statSync(file);
   } catch {
-    return `the sandbox launcher is missing at ${file}; ${LAUNCHER_BUILD_HINT}`;
+    return `the ${what} is missing at ${file}; ${LAUNCHER_BUILD_HINT}`;
   }
-  if (!stat.isFile()) return `the sandbox launcher at ${file} is not a file`;
+  if (!stat.isFile()) return `the ${what} at ${file} is not a file`;
   try {
     accessSync(file, constants.X_OK);
   } catch {
-    return `the sandbox launcher at ${file} is not executable`;
+    return `the ${what} at ${file} is not executable`;
   }
-  if (stat.uid !== 0)
-    return `the sandbox launcher at ${file} must be owned by root`;
+  if (stat.uid !== 0) return `the ${what} at ${file} must be owned by root`;
   if ((stat.mode & 0o022) !== 0)
-    return `the sandbox launcher at ${file} must not be writable by group or others`;
+    return `the ${what} at ${file} must not be writable by group or others`;
   return null;
+}
+
+/** Why the launcher or the exec helper (bound into ready sandboxes) cannot be trusted, or null. */
+export function launcherFilesProblem(): string | null {
+  return (
+    launcherProblem() ??
+    launcherProblem(execHelperPath(), "sandbox exec helper")
+  );
 }

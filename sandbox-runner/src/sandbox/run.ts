@@ -6,10 +6,12 @@ import type { Limits } from "../limits.js";
 import { SandboxCgroup } from "./cgroup.js";
 import { getRunnerConfig } from "../config.js";
 import {
+  execRequestArgs,
   sandboxCommand,
   sandboxRunArgs,
   type ReadOnlyBind,
 } from "./command.js";
+import type { ReadySandbox } from "./ready-pool.js";
 import {
   takeWarmLauncher,
   WARM_STATUS_FD,
@@ -32,7 +34,17 @@ export interface RunSpec {
   config?: RunnerConfig;
   /** Called with the cgroup once created (tests use it to check that nothing is left behind). */
   onCgroup?: (cgroup: SandboxCgroup) => void;
+  /**
+   * A ready sandbox (ready-pool.ts) to run in, whose workspace must be `workspace`; the run owns it
+   * from now on. If it cannot be used the run starts as without it.
+   */
+  ready?: ReadySandbox;
 }
+
+/** A process started ahead of the run: a ready sandbox, or a warm launcher. */
+type Prestarted =
+  | { kind: "sandbox"; sandbox: ReadySandbox }
+  | { kind: "launcher"; launcher: WarmLauncher };
 
 const STATUS_FD = WARM_STATUS_FD;
 const CPU_POLL_MS = 100;
@@ -65,10 +77,13 @@ export async function runInSandbox(spec: RunSpec): Promise<RunResult> {
   const { limits } = spec;
   const started = process.hrtime.bigint();
   const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
-  const warm = await takeReadyWarmLauncher(spec);
+  const prestarted = await takePrestarted(spec);
   let cgroup: SandboxCgroup;
-  if (warm) {
-    cgroup = warm.cgroup;
+  if (prestarted) {
+    cgroup =
+      prestarted.kind === "sandbox"
+        ? prestarted.sandbox.cgroup
+        : prestarted.launcher.cgroup;
   } else {
     try {
       cgroup = SandboxCgroup.create(limits, spec.config?.cgroupParent);
@@ -81,31 +96,58 @@ export async function runInSandbox(spec: RunSpec): Promise<RunResult> {
   }
   spec.onCgroup?.(cgroup);
   try {
-    return await runInCgroup(spec, cgroup, elapsedMs, warm);
+    return await runInCgroup(spec, cgroup, elapsedMs, prestarted);
   } finally {
     await cgroup.remove();
   }
 }
 
 /**
- * A warm launcher (warm-pool.ts) whose fresh cgroup now carries this run's limits and fresh
- * accounting, or undefined (then the run starts cold). One that cannot be prepared is discarded.
+ * The run's ready sandbox, else a warm launcher (warm-pool.ts), whose fresh cgroup now carries this
+ * run's limits and fresh accounting; or undefined (then the run starts cold). One that cannot be
+ * prepared is discarded.
  */
-async function takeReadyWarmLauncher(
-  spec: RunSpec,
-): Promise<WarmLauncher | undefined> {
-  const warm = takeWarmLauncher(spec.config ?? getRunnerConfig());
-  if (!warm) return undefined;
-  try {
-    warm.cgroup.setLimits(spec.limits);
-    warm.cgroup.resetAccounting();
-    if (warm.cgroup.oomKilled()) throw new Error("warm cgroup saw an OOM kill");
-    return warm;
-  } catch {
-    warm.child.kill("SIGKILL");
-    await warm.cgroup.remove().catch(() => undefined);
-    return undefined;
+async function takePrestarted(spec: RunSpec): Promise<Prestarted | undefined> {
+  const { ready } = spec;
+  if (ready) {
+    // A sandbox that died after it was taken (its helper can no longer exec anything) is replaced.
+    const fits =
+      ready.workspace.dir === spec.workspace &&
+      !spec.readOnlyBinds?.length &&
+      ready.child.exitCode === null &&
+      ready.child.signalCode === null;
+    if (fits && (await prepareCgroup(ready, spec)))
+      return { kind: "sandbox", sandbox: ready };
+    if (!fits) await discard(ready);
   }
+  const warm = takeWarmLauncher(spec.config ?? getRunnerConfig());
+  if (warm && (await prepareCgroup(warm, spec)))
+    return { kind: "launcher", launcher: warm };
+  return undefined;
+}
+
+async function prepareCgroup(
+  prestarted: { child: ChildProcess; cgroup: SandboxCgroup },
+  spec: RunSpec,
+): Promise<boolean> {
+  try {
+    prestarted.cgroup.setLimits(spec.limits);
+    prestarted.cgroup.resetAccounting();
+    if (prestarted.cgroup.oomKilled())
+      throw new Error("prestarted cgroup saw an OOM kill");
+    return true;
+  } catch {
+    await discard(prestarted);
+    return false;
+  }
+}
+
+async function discard(prestarted: {
+  child: ChildProcess;
+  cgroup: SandboxCgroup;
+}): Promise<void> {
+  prestarted.child.kill("SIGKILL");
+  await prestarted.cgroup.remove().catch(() => undefined);
 }
 
 function internalError(
@@ -130,8 +172,12 @@ function internalError(
 function startChild(
   spec: RunSpec,
   cgroup: SandboxCgroup,
-  warm: WarmLauncher | undefined,
+  prestarted: Prestarted | undefined,
 ): ChildProcess {
+  if (prestarted?.kind === "sandbox") {
+    prestarted.sandbox.start(execRequestArgs(spec));
+    return prestarted.sandbox.child;
+  }
   const runSpec = {
     argv: spec.argv,
     workspace: spec.workspace,
@@ -142,9 +188,9 @@ function startChild(
     statusFd: STATUS_FD,
     config: spec.config,
   };
-  if (warm) {
-    warm.start(sandboxRunArgs(runSpec));
-    return warm.child;
+  if (prestarted) {
+    prestarted.launcher.start(sandboxRunArgs(runSpec));
+    return prestarted.launcher.child;
   }
   const command = sandboxCommand({ ...runSpec, cgroup });
   return spawn(command.file, command.args, {
@@ -157,13 +203,13 @@ function runInCgroup(
   spec: RunSpec,
   cgroup: SandboxCgroup,
   elapsedMs: () => number,
-  warm: WarmLauncher | undefined,
+  prestarted: Prestarted | undefined,
 ): Promise<RunResult> {
   const { limits } = spec;
   return new Promise<RunResult>((resolve) => {
     let child: ChildProcess;
     try {
-      child = startChild(spec, cgroup, warm);
+      child = startChild(spec, cgroup, prestarted);
     } catch (error) {
       resolve(
         internalError(
@@ -177,7 +223,10 @@ function runInCgroup(
     const stderr: Buffer[] = [];
     let outputBytes = 0;
     let truncated = false;
-    let status: string = "";
+    let ownStatus = "";
+    // A ready sandbox's status (bubblewrap's child-pid) was collected by its pool before the run.
+    const status = () =>
+      prestarted?.kind === "sandbox" ? prestarted.sandbox.status() : ownStatus;
     let stopReason: { status: "TO" | "OL"; message: string } | null = null;
     let spawnError: Error | null = null;
 
@@ -206,9 +255,11 @@ function runInCgroup(
     };
     child.stdout!.on("data", collect(stdout));
     child.stderr!.on("data", collect(stderr));
-    (child.stdio[STATUS_FD] as Readable).on("data", (chunk: Buffer) => {
-      status += chunk.toString("utf8");
-    });
+    if (prestarted?.kind !== "sandbox") {
+      (child.stdio[STATUS_FD] as Readable).on("data", (chunk: Buffer) => {
+        ownStatus += chunk.toString("utf8");
+      });
+    }
     child.stdin!.on("error", () => {
       // The program may exit or close stdin without reading it all (EPIPE): not an error of the run.
     });
@@ -250,7 +301,7 @@ function runInCgroup(
       clearTimeout(cpuStart);
       clearInterval(cpuPoll);
       const wallMs = elapsedMs();
-      const sandboxStarted = status.includes('"child-pid"');
+      const sandboxStarted = status().includes('"child-pid"');
       const stderrText = Buffer.concat(stderr).toString("utf8");
       if (spawnError) {
         resolve(

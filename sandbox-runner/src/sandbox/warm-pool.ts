@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { getRunnerConfig, type RunnerConfig } from "../config.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { markCgroupIdle, removeStaleCgroups, SandboxCgroup } from "./cgroup.js";
 import { LAUNCHER_ENV, launcherIdentityArgs } from "./command.js";
 import { launcherPath } from "./launcher.js";
+import { setHandlesReferenced } from "./child-handles.js";
+import { closeReadyPools } from "./ready-pool.js";
 
 /**
  * A few launchers started ahead of demand, each already in its own fresh cgroup and blocked on a
@@ -35,19 +37,6 @@ interface Idle {
   child: ChildProcess;
   cgroup: SandboxCgroup;
   exited: boolean;
-}
-
-function setHandlesReferenced(child: ChildProcess, referenced: boolean): void {
-  if (referenced) child.ref();
-  else child.unref();
-  for (const stream of child.stdio) {
-    const handle = stream as (Readable | Writable) & {
-      ref?: () => void;
-      unref?: () => void;
-    };
-    if (referenced) handle?.ref?.();
-    else handle?.unref?.();
-  }
 }
 
 class WarmPool {
@@ -220,9 +209,9 @@ export async function warmLauncherReady(
   return poolFor(config).ready(timeoutMs);
 }
 
-/** Stops every warm pool (tests, shutdown). */
+/** Stops every warm pool and ready pool (ready-pool.ts) (tests, shutdown). */
 export async function closeWarmPools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.all(all.map((pool) => pool.close()));
+  await Promise.all([...all.map((pool) => pool.close()), closeReadyPools()]);
 }

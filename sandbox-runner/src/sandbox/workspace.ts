@@ -8,6 +8,7 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   rmSync,
   writeSync,
@@ -69,12 +70,14 @@ function workspacesRoot(config: RunnerConfig): string {
   return root;
 }
 
+/** `prefix` names the owner of a workspace kept ahead of its run (ready-pool.ts). */
 export function createWorkspace(
   config: RunnerConfig = getRunnerConfig(),
+  prefix = "",
 ): Workspace {
   const dir = path.join(
     workspacesRoot(config),
-    randomBytes(12).toString("hex"),
+    `${prefix}${randomBytes(12).toString("hex")}`,
   );
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, config.sandboxUid, config.sandboxGid);
@@ -84,6 +87,14 @@ export function createWorkspace(
 export function removeWorkspace(workspace: Workspace): void {
   // rm does not follow symlinks inside the tree; it removes the links themselves.
   rmSync(workspace.dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Every workspace under the workspaces root. */
+export function listWorkspaces(
+  config: RunnerConfig = getRunnerConfig(),
+): Workspace[] {
+  const root = workspacesRoot(config);
+  return readdirSync(root).map((name) => ({ dir: path.join(root, name) }));
 }
 
 const O_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;

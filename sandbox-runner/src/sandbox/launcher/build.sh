@@ -1,5 +1,6 @@
 #!/usr/bin/env sh
-# Builds sandbox-launch (see sandbox-launch.c) into sandbox-runner/build/, or into $1.
+# Builds sandbox-launch (see sandbox-launch.c) into sandbox-runner/build/, or into $1, and
+# sandbox-exec (see sandbox-exec.c) next to it.
 # Static when the C library allows it (starts faster), else dynamic. Needs a C compiler.
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -9,9 +10,13 @@ cc="${CC:-cc}"
 flags="-O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong"
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
-if ! $cc $flags -static -o "$tmp" "$here/sandbox-launch.c" 2>/dev/null; then
-  $cc $flags -o "$tmp" "$here/sandbox-launch.c"
-fi
-chmod 0755 "$tmp"
-mv -f "$tmp" "$out"
-echo "built $(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
+build() {
+  if ! $cc $flags -static -o "$tmp" "$here/$1" 2>/dev/null; then
+    $cc $flags -o "$tmp" "$here/$1"
+  fi
+  chmod 0755 "$tmp"
+  mv -f "$tmp" "$2"
+  echo "built $(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+}
+build sandbox-launch.c "$out"
+build sandbox-exec.c "$(dirname "$out")/sandbox-exec"
