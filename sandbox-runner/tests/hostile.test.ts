@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import {
+  closeSync,
   existsSync,
+  openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -49,6 +52,112 @@ const config = loadRunnerConfig({
 const PYTHON = "/usr/bin/python3";
 const BASH = "/usr/bin/bash";
 const runnerSource = fileURLToPath(import.meta.url);
+const PACKAGE_ROOT = path.resolve(path.dirname(runnerSource), "..");
+
+/**
+ * Lists the program's open descriptors as `fd N TARGET` lines, and tries to write to and read from
+ * every one above stderr (which must fail: there must be none). Also tells whether it runs in a
+ * ready sandbox (its exec helper is bound there).
+ */
+const LIST_FDS_PY = `
+import os, resource
+found = []
+for fd in range(min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536)):
+    try:
+        os.fstat(fd)
+    except OSError:
+        continue
+    found.append(fd)
+for fd in found:
+    try:
+        target = os.readlink("/proc/self/fd/%d" % fd)
+    except OSError:
+        target = "?"
+    print("fd", fd, target)
+    if fd > 2:
+        for label, attempt in (("wrote", lambda: os.write(fd, b"SANDBOX-WAS-HERE\\n")), ("read", lambda: os.pread(fd, 100, 0))):
+            try:
+                print(label, fd, attempt())
+            except OSError as error:
+                print(label, fd, "failed", error.errno)
+print("ready-helper", os.path.exists("/.sandbox-exec"))
+`;
+
+/** The descriptors a LIST_FDS_PY run saw open. */
+function openFds(stdout: string): number[] {
+  return [...stdout.matchAll(/^fd (\d+) /gm)].map((match) => Number(match[1]));
+}
+
+/**
+ * Runs LIST_FDS_PY in a runner process of its own (tests/fixtures/inherited-fd-runner.ts) that
+ * inherited, not close-on-exec, a host file opened read-write at fd 100 and a host pipe at fd 101,
+ * as a runner started from a shell or supervisor may. (Above 16 and a gap: Node marks the
+ * contiguous descriptors from 0 up close-on-exec when it starts, not those beyond.)
+ */
+async function runWithInheritedFds(mode: "cold" | "warm" | "ready"): Promise<{
+  result: RunResult;
+  hostFile: string;
+  hostPipe: string;
+}> {
+  const secretFile = path.join(
+    os.tmpdir(),
+    `autocrea-inherited-${process.pid}`,
+  );
+  writeFileSync(secretFile, "host-secret-0123456789\n", { mode: 0o600 });
+  const fd = openSync(secretFile, "r+");
+  try {
+    const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
+    while (stdio.length < 100) stdio.push("ignore");
+    stdio.push(fd, "pipe");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(PACKAGE_ROOT, "tests/fixtures/inherited-fd-runner.ts"),
+        mode,
+        LIST_FDS_PY,
+      ],
+      {
+        cwd: PACKAGE_ROOT,
+        stdio,
+        env: {
+          ...process.env,
+          RUNNER_SANDBOX_UID: String(config.sandboxUid),
+          RUNNER_SANDBOX_GID: String(config.sandboxGid),
+          RUNNER_CGROUP_PARENT: config.cgroupParent,
+          RUNNER_STATE_DIR: config.stateDir,
+          RUNNER_BWRAP_PATH: config.bwrapPath,
+          RUNNER_WARM_SANDBOXES: mode === "warm" ? "1" : "0",
+          RUNNER_READY_SANDBOXES: mode === "ready" ? "1" : "0",
+        },
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    let hostPipe = "";
+    child.stdout!.on("data", (chunk) => (stdout += chunk));
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    (child.stdio as unknown as NodeJS.ReadableStream[])[101].on(
+      "data",
+      (chunk) => (hostPipe += chunk),
+    );
+    const code = await new Promise<number | null>((resolve) =>
+      child.on("close", resolve),
+    );
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const { result, leakedCgroups: leaked } = JSON.parse(stdout) as {
+      result: RunResult;
+      leakedCgroups: string[];
+    };
+    expect(leaked).toEqual([]);
+    expect(await sandboxProcessesAfterExit()).toEqual([]);
+    return { result, hostFile: readFileSync(secretFile, "utf8"), hostPipe };
+  } finally {
+    closeSync(fd);
+    rmSync(secretFile, { force: true });
+  }
+}
 
 /** Whether a process is one of the idle ready sandboxes the pool keeps (they run as the sandbox uid). */
 function inIdleReadySandbox(pid: string): boolean {
@@ -377,6 +486,33 @@ except OSError as error:
       const [count, error] = result.stdout.trim().split(" ");
       expect(Number(count)).toBeLessThan(64);
       expect(error).toBe("OSError");
+    });
+
+    it("the program has only stdin, stdout and stderr open", async () => {
+      const result = await hostile("listfds.py", LIST_FDS_PY);
+      expect(result.status).toBe("OK");
+      expect(openFds(result.stdout)).toEqual([0, 1, 2]);
+      expect(result.stdout).toContain(
+        `ready-helper ${how === "ready sandbox" ? "True" : "False"}`,
+      );
+    });
+
+    it("descriptors the runner inherited do not reach the sandbox", async () => {
+      const modes =
+        how === "ready sandbox"
+          ? (["ready"] as const)
+          : (["cold", "warm"] as const);
+      for (const mode of modes) {
+        const { result, hostFile, hostPipe } = await runWithInheritedFds(mode);
+        expect(result.status).toBe("OK");
+        expect(result.stdout).toContain(
+          `ready-helper ${mode === "ready" ? "True" : "False"}`,
+        );
+        expect(openFds(result.stdout)).toEqual([0, 1, 2]);
+        expect(result.stdout).not.toMatch(/host-secret|secret-file|inherited/);
+        expect(hostFile).toBe("host-secret-0123456789\n");
+        expect(hostPipe).toBe("");
+      }
     });
 
     it("nested user namespaces and mounts fail", async () => {

@@ -1,5 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -196,9 +203,103 @@ describe("sandbox launcher", () => {
     );
   });
 
+  /** The descriptors among 3..9 and 200 a program sees open, as the shell lines `sh -c SCRIPT` prints. */
+  const LIST_FDS = [
+    "/usr/bin/sh",
+    "-c",
+    "for fd in 3 4 5 6 7 8 9 200; do if [ -e /proc/self/fd/$fd ]; then echo $fd; fi; done",
+  ];
+
+  /** Runs `body` with a host file opened read-write (not close-on-exec once handed to a child). */
+  function withHostFile<T>(body: (fd: number) => Promise<T>): Promise<T> {
+    const file = path.join(os.tmpdir(), `autocrea-launcher-fds-${process.pid}`);
+    writeFileSync(file, "host\n", { mode: 0o600 });
+    const fd = openSync(file, "r+");
+    return body(fd).finally(() => {
+      closeSync(fd);
+      rmSync(file, { force: true });
+    });
+  }
+
+  it("passes on stdin, stdout, stderr and the --keep-fd descriptors only", async () => {
+    await withHostFile(async (fd) => {
+      const cgroup = SandboxCgroup.create(DEFAULT_LIMITS);
+      try {
+        const stdio: ("ignore" | "pipe" | number)[] = [
+          "ignore",
+          "pipe",
+          "pipe",
+          fd,
+          fd,
+          fd,
+        ];
+        while (stdio.length < 200) stdio.push("ignore");
+        stdio.push(fd);
+        const child = spawn(
+          launcher,
+          [
+            "--uid",
+            "64000",
+            "--gid",
+            "64000",
+            ...cgroup.procsFiles.flatMap((f) => ["--cgroup", f]),
+            "--cpu",
+            "2:3",
+            "--fsize",
+            "1024",
+            "--nofile",
+            "16",
+            "--keep-fd",
+            "4",
+            "--",
+            ...LIST_FDS,
+          ],
+          { stdio },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (chunk) => (stdout += chunk));
+        child.stderr!.on("data", (chunk) => (stderr += chunk));
+        const status = await new Promise<number | null>((resolve) =>
+          child.on("close", resolve),
+        );
+        expect({ status, stdout, stderr }).toEqual({
+          status: 0,
+          stdout: "4\n",
+          stderr: "",
+        });
+      } finally {
+        await cgroup.remove();
+      }
+    });
+  });
+
+  it("refuses --keep-fd for stdio", () => {
+    const result = spawnSync(
+      launcher,
+      [
+        ...cgroupArgs,
+        "--keep-fd",
+        "2",
+        "--cpu",
+        "1:2",
+        "--fsize",
+        "1",
+        "--nofile",
+        "8",
+        "--",
+        "/usr/bin/true",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(result.status).toBe(125);
+    expect(result.stderr).toMatch(/--keep-fd must be a descriptor above 2/);
+  });
+
   /** Starts the launcher in warm mode in a fresh cgroup, sends `request`, returns what happened. */
   async function warmLaunch(
     request: string[],
+    extraStdio: number[] = [],
   ): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const cgroup = SandboxCgroup.create(DEFAULT_LIMITS);
     try {
@@ -214,7 +315,7 @@ describe("sandbox launcher", () => {
           "3",
         ],
         {
-          stdio: ["ignore", "pipe", "pipe", "pipe"],
+          stdio: ["ignore", "pipe", "pipe", "pipe", ...extraStdio],
         },
       );
       let stdout = "";
@@ -247,6 +348,35 @@ describe("sandbox launcher", () => {
       "id -u; ulimit -n",
     ]);
     expect(result).toEqual({ status: 0, stdout: "64000\n16\n", stderr: "" });
+  });
+
+  it("in warm mode passes on only the --keep-fd descriptors of the request, never the request pipe", async () => {
+    await withHostFile(async (fd) => {
+      const limits = ["--cpu", "2:3", "--fsize", "1024", "--nofile", "16"];
+      expect(
+        await warmLaunch(
+          [...limits, "--keep-fd", "5", "--", ...LIST_FDS],
+          [fd, fd, fd],
+        ),
+      ).toEqual({ status: 0, stdout: "5\n", stderr: "" });
+      expect(
+        await warmLaunch([...limits, "--", ...LIST_FDS], [fd, fd, fd]),
+      ).toEqual({
+        status: 0,
+        stdout: "",
+        stderr: "",
+      });
+      const result = await warmLaunch([
+        ...limits,
+        "--keep-fd",
+        "3",
+        "--",
+        ...LIST_FDS,
+      ]);
+      expect(result.status).toBe(125);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/cannot pass on the request descriptor/);
+    });
   });
 
   it("in warm mode refuses identity options or a missing program in the request", async () => {

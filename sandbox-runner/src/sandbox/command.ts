@@ -149,6 +149,15 @@ function rlimitArgs(limits: Limits): string[] {
   ];
 }
 
+/**
+ * The launcher's `--keep-fd` options: the descriptors above stderr that it passes on to bubblewrap.
+ * It marks every other one close-on-exec (whatever the runner itself inherited), so each descriptor
+ * the runner wires up for bubblewrap or the program must be named here.
+ */
+function keepFdArgs(fds: number[]): string[] {
+  return fds.flatMap((fd) => ["--keep-fd", String(fd)]);
+}
+
 /** bubblewrap's namespaces and mounts: the system, the workspace, extra read-only binds, then / read-only. */
 function mountArgs(
   config: RunnerConfig,
@@ -175,7 +184,8 @@ function sandboxEnv(
 }
 
 /**
- * The launcher arguments that describe one run: `--cpu S:H --fsize N --nofile N -- bwrap … -- program…`.
+ * The launcher arguments that describe one run:
+ * `--cpu S:H --fsize N --nofile N [--keep-fd STATUS_FD] -- bwrap … -- program…`.
  * A warm launcher (warm-pool.ts) receives exactly these over its request pipe.
  */
 export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
@@ -194,6 +204,7 @@ export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
     bwrapArgs.push("--json-status-fd", String(spec.statusFd));
   return [
     ...rlimitArgs(spec.limits),
+    ...keepFdArgs(spec.statusFd === undefined ? [] : [spec.statusFd]),
     "--",
     config.bwrapPath,
     ...bwrapArgs,
@@ -224,6 +235,7 @@ export function readySandboxArgs(spec: ReadySandboxSpec): string[] {
   const config = spec.config ?? getRunnerConfig();
   return [
     ...rlimitArgs(MAX_LIMITS),
+    ...keepFdArgs([spec.statusFd, spec.readyFd, spec.requestFd]),
     "--",
     config.bwrapPath,
     ...mountArgs(config, false, spec.workspace, [

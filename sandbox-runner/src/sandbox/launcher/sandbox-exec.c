@@ -5,9 +5,11 @@
  *   1. writes one byte to READY_FD (the sandbox is built) and closes it,
  *   2. blocks reading REQUEST_FD until EOF; the request is NUL-terminated strings
  *        --cpu SOFT:HARD --fsize BYTES --nofile N --chdir DIR [--env K=V]... -- PROGRAM [ARG]...
- *   3. lowers the rlimits to the run's, its own and those of bubblewrap's pid 1 (the launcher set
+ *   3. closes REQUEST_FD and marks every other descriptor >= 3 close-on-exec (the launcher passes
+ *      bubblewrap nothing else, but the program is meant to get stdin, stdout and stderr only),
+ *      lowers the rlimits to the run's, its own and those of bubblewrap's pid 1 (the launcher set
  *      the maxima a request may ask for; lowering is always allowed, raising never), sets core 0,
- *      changes directory, closes REQUEST_FD,
+ *      changes directory,
  *   4. execs PROGRAM with exactly the given environment, so that the program keeps this process's
  *      pid, cgroup and session: it is then where bubblewrap would have exec'd it directly.
  * Nothing here is privileged. Any failure exits with 127 and a message on stderr. EOF without a
@@ -23,6 +25,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "cloexec-fds.h"
 
 #define EXIT_FAILED 127
 #define EXIT_UNUSED 125
@@ -152,6 +156,9 @@ int main(int argc, char **argv) {
   errno = 0;
   if (!have_cpu || !have_fsize || !have_nofile || dir == NULL) die("--cpu, --fsize, --nofile and --chdir are required");
   if (program >= count) die("no program given after --");
+
+  /* Before the limits: without close_range and /proc it walks up to RLIMIT_NOFILE, which they lower. */
+  if (cloexec_fds_except(NULL, 0) != 0) die("cannot mark descriptors close-on-exec");
 
   /* bubblewrap's pid 1 (our parent) runs as the same uid and the program could reach it (ptrace):
    * it gets the run's limits too, as when bubblewrap starts with them. */

@@ -9,15 +9,22 @@
  *   4. drops supplementary groups, gid and uid (real, effective, saved),
  *   5. clears every remaining capability (inheritable too) and sets no_new_privs,
  *   6. checks that root cannot be regained, then execs the program (bubblewrap).
+ * Before step 2 it marks every descriptor >= 3 close-on-exec except those named by --keep-fd, so
+ * that bubblewrap, and the sandboxed program after it, get stdin, stdout, stderr and only the
+ * descriptors the runner wires up for them (bubblewrap's --json-status-fd, a ready sandbox's pipes),
+ * never one the runner itself happened to inherit (see cloexec-fds.h). The keep-list is explicit
+ * rather than read from bubblewrap's command line: the runner knows which descriptors it passes,
+ * and anything not named is closed, so a bubblewrap option this file does not know cannot open a hole.
  * Any failure exits with 125 and a message on stderr; nothing is exec'd then.
  *
  * Usage (the runner builds it, see ../command.ts):
- *   sandbox-launch --uid U --gid G --cpu SOFT:HARD --fsize BYTES --nofile N
+ *   sandbox-launch --uid U --gid G --cpu SOFT:HARD --fsize BYTES --nofile N [--keep-fd FD]...
  *                  --cgroup PROCS_FILE [--cgroup PROCS_FILE]... -- PROGRAM [ARG]...
  *
  * Warm mode (../warm-pool.ts): `--uid U --gid G --cgroup F... --wait-fd FD`. Step 1 runs at once;
  * then the launcher (still root, running nothing else) blocks reading FD until EOF. What it reads is
- * `--cpu SOFT:HARD --fsize BYTES --nofile N -- PROGRAM [ARG]...` as NUL-terminated strings, after
+ * `--cpu SOFT:HARD --fsize BYTES --nofile N [--keep-fd FD]... -- PROGRAM [ARG]...` as NUL-terminated
+ * strings (FD is never the request pipe, which is closed once read), after
  * which steps 2-6 run exactly as above. This takes process start-up and the cgroup migration (an
  * RCU grace period on cgroup v1, ~5 ms) off the critical path of a run without sharing anything
  * between runs: a warm launcher serves exactly one run, in its own fresh cgroup, and starts its
@@ -39,6 +46,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include "cloexec-fds.h"
 
 #define EXIT_LAUNCH_FAILED 125
 #define MAX_CGROUPS 16
@@ -131,6 +140,8 @@ struct options {
   const char *cgroups[MAX_CGROUPS];
   int cgroup_count;
   int wait_fd;
+  int keep_fds[CLOEXEC_MAX_KEEP];
+  int keep_fd_count;
 };
 
 /* Parses options up to "--"; returns the index of the program (argc if none). */
@@ -165,6 +176,11 @@ static int parse_options(int argc, char **argv, struct options *o, int privilege
       o->cpu_hard = parse_number(option, colon + 1);
       if (o->cpu_soft > o->cpu_hard) die("--cpu: soft limit above hard limit");
       o->have_cpu = 1;
+    } else if (strcmp(option, "--keep-fd") == 0) {
+      unsigned long long fd = parse_number(option, value);
+      if (fd < 3 || fd > 1024) die("--keep-fd must be a descriptor above 2");
+      if (o->keep_fd_count == CLOEXEC_MAX_KEEP) die("too many --keep-fd options");
+      o->keep_fds[o->keep_fd_count++] = (int)fd;
     } else if (strcmp(option, "--fsize") == 0) {
       o->fsize = parse_number(option, value);
       o->have_fsize = 1;
@@ -257,8 +273,12 @@ int main(int argc, char **argv) {
     if (!o.have_cpu || !o.have_fsize || !o.have_nofile) die("--cpu, --fsize and --nofile are required");
     if (program >= count) die("no program given after --");
     argv = request;
+    for (int k = 0; k < o.keep_fd_count; k++)
+      if (o.keep_fds[k] == o.wait_fd) die("--keep-fd cannot pass on the request descriptor");
   }
 
+  /* Before the limits: without close_range and /proc it walks up to RLIMIT_NOFILE, which they lower. */
+  if (cloexec_fds_except(o.keep_fds, o.keep_fd_count) != 0) die("cannot mark inherited descriptors close-on-exec");
   apply_limits(&o);
   drop_bounding_and_ambient_caps();
   if (setgroups(0, NULL) != 0) die("cannot clear supplementary groups");
