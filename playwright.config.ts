@@ -29,6 +29,12 @@ const DEPLOY_API_URLS = {
   NETLIFY_API_URL: `http://127.0.0.1:${DEPLOY_PORTS.netlify}`,
   RAILWAY_API_URL: `http://127.0.0.1:${DEPLOY_PORTS.railway}`,
 };
+// The Git smart-HTTP server (tests/fixtures/git-server/main.ts): accepts only E2E_GIT_TOKEN, and
+// its bare repositories appear under E2E_GIT_ROOT (a symlink) for git.spec.ts to read with git.
+const GIT_PORT = 4130;
+const GIT_URL = (process.env.E2E_GIT_URL = `http://127.0.0.1:${GIT_PORT}`);
+const GIT_ROOT = (process.env.E2E_GIT_ROOT = "/tmp/autocrea-e2e-git-repos");
+process.env.E2E_GIT_TOKEN ??= `ghp_e2e${randomBytes(12).toString("hex")}`;
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -96,6 +102,16 @@ export default defineConfig({
       stderr: "pipe",
     },
     {
+      command: `node --import tsx tests/fixtures/git-server/main.ts --port ${GIT_PORT} --token ${process.env.E2E_GIT_TOKEN} --root ${GIT_ROOT}`,
+      url: `${GIT_URL}/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      // SIGTERM (not the default SIGKILL) so it removes its temp repositories.
+      gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
       command: `rm -rf ${DATA_DIR} && npx next build && npx next start -p ${PORT}`,
       url: `${BASE_URL}/api/health`,
       reuseExistingServer: false,
@@ -116,6 +132,7 @@ export default defineConfig({
         VERCEL_TEAM_ID: "",
         NETLIFY_AUTH_TOKEN: "",
         RAILWAY_TOKEN: "",
+        GIT_ALLOWED_HOSTS: `github.com,gitlab.com,127.0.0.1:${GIT_PORT}`,
       },
     },
   ],
