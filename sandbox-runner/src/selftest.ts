@@ -34,6 +34,10 @@ const PROBE = [
   'echo "interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" ",")"',
   "if [ -e /root ] || [ -e /home ]; then echo home_visible=yes; else echo home_visible=no; fi",
   'echo "env_count=$(env | grep -c -v -E "^(PATH|HOME|TMPDIR|LANG|USER|PWD|SHLVL|_)=")"',
+  // The seccomp filter (sandbox/seccomp.ts): in force, and a denied call (unshare) fails with EPERM
+  // (without it, bubblewrap's --disable-userns makes it fail with ENOSPC instead).
+  'echo "seccomp=$(sed -n "s/^Seccomp:[[:space:]]*//p" /proc/self/status)"',
+  'case "$(unshare --user true 2>&1)" in *"Operation not permitted"*) echo seccomp_denies=yes ;; *) echo seccomp_denies=no ;; esac',
 ].join("\n");
 
 function check(condition: boolean, reason: string): void {
@@ -158,6 +162,10 @@ async function probe(
   check(
     seen.env_count === "0",
     "the runner's environment leaks into the sandbox",
+  );
+  check(
+    seen.seccomp === "2" && seen.seccomp_denies === "yes",
+    `the seccomp filter is not applied inside the sandbox (${how}; Seccomp: ${seen.seccomp ?? "?"}, a denied call ${seen.seccomp_denies === "yes" ? "failed with EPERM" : "did not fail with EPERM"})`,
   );
   check(
     result.cpuMs > 0,

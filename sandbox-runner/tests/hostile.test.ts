@@ -700,5 +700,167 @@ except OSError as error:
       expect(result.stdout).not.toMatch(/INJECTED/);
       expect(result.stdout.match(/refused/g)).toHaveLength(4);
     });
+
+    it("the seccomp filter is in force: dangerous system calls fail with EPERM, clone3 with ENOSYS", async () => {
+      // Arguments are chosen so that each call fails differently without the filter (EFAULT, EINVAL,
+      // ENOENT, EBADF, ENOTTY, ENOSPC, ENOTSUP): only the filter answers EPERM (ENOSYS for clone3).
+      const code = `
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def ptr(data):
+    return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+def call(name, nr, *args):
+    ctypes.set_errno(0)
+    result = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(arg) for arg in args])
+    error = ctypes.get_errno()
+    print(name, "ok" if result >= 0 else errno.errorcode.get(error, error))
+devnull = os.open("/dev/null", os.O_RDWR)
+call("keyctl", 250, 9999, 0, 0)
+call("add_key", 248, 0, 0, 0, 0, 0)
+call("request_key", 249, 0, 0, 0, 0)
+call("bpf", 321, 9999, 0, 0)
+call("perf_event_open", 298, 0, 0, -1, -1, 0)
+call("userfaultfd", 323, 1 | 0x100000)
+call("io_uring_setup", 425, 1, 0)
+call("unshare", 272, 0x10000000)
+call("setns", 308, -1, 0)
+call("mount", 165, 0, ptr(b"/no-such-dir"), 0, 0, 0)
+call("fsopen", 430, 0, 0)
+call("clone", 56, 0x20000 | 0x200, 0, 0, 0, 0)
+call("clone3", 435, 0, 0)
+call("ioctl_TIOCSTI", 16, devnull, 0x5412, ptr(b"x"))
+call("ioctl_TIOCSTI_high_bits", 16, devnull, 0x100005412, ptr(b"x"))
+call("ioctl_TIOCLINUX", 16, devnull, 0x541C, ptr(b"x"))
+call("ioctl_TIOCGWINSZ", 16, devnull, 0x5413, ptr(b"12345678"))
+call("getpid", 39)
+status = open("/proc/self/status").read()
+print("Seccomp", [line.split()[1] for line in status.splitlines() if line.startswith("Seccomp:")][0])
+`;
+      const result = await hostile("seccomp.py", code);
+      expect(result.status).toBe("OK");
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toBe(
+        [
+          "keyctl EPERM",
+          "add_key EPERM",
+          "request_key EPERM",
+          "bpf EPERM",
+          "perf_event_open EPERM",
+          "userfaultfd EPERM",
+          "io_uring_setup EPERM",
+          "unshare EPERM",
+          "setns EPERM",
+          "mount EPERM",
+          "fsopen EPERM",
+          "clone EPERM",
+          "clone3 ENOSYS",
+          "ioctl_TIOCSTI EPERM",
+          "ioctl_TIOCSTI_high_bits EPERM",
+          "ioctl_TIOCLINUX EPERM",
+          // Other ioctls reach the kernel (/dev/null is no terminal).
+          "ioctl_TIOCGWINSZ ENOTTY",
+          "getpid ok",
+          "Seccomp 2",
+          "",
+        ].join("\n"),
+      );
+      // The tools report it too.
+      const tools = await hostile(
+        "seccomp.sh",
+        "unshare -U true 2>&1; mount -t tmpfs none /no-such-dir 2>&1; echo done",
+      );
+      expect(tools.stdout).toMatch(/unshare failed: Operation not permitted/);
+      expect(tools.stdout).toMatch(/done\n$/);
+    });
+
+    it("the seccomp filter refuses other system call ABIs: i386 (int 0x80) kills the process, x32 fails", async () => {
+      // mov eax, 20 (i386 getpid); int 0x80; ret — called in a forked child.
+      const code = `
+import ctypes, errno, mmap, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+ctypes.set_errno(0)
+result = libc.syscall(ctypes.c_long(0x40000000 | 39))
+print("x32_getpid", "ok" if result >= 0 else errno.errorcode.get(ctypes.get_errno()))
+pid = os.fork()
+if pid == 0:
+    page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    page.write(bytes([0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0xC3]))
+    address = ctypes.addressof(ctypes.c_char.from_buffer(page))
+    i386_getpid = ctypes.CFUNCTYPE(ctypes.c_int)(address)
+    print("int80", "returned", i386_getpid(), flush=True)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+if os.WIFSIGNALED(status):
+    print("int80", "killed by", signal.Signals(os.WTERMSIG(status)).name)
+else:
+    print("int80", "exited", os.WEXITSTATUS(status))
+`;
+      const result = await hostile("abi.py", code);
+      expect(result.status).toBe("OK");
+      expect(result.stdout).toBe(
+        "x32_getpid EPERM\nint80 killed by SIGSYS\n",
+      );
+    });
+
+    it("ordinary programs still work under the seccomp filter", async () => {
+      const python = `
+import os, shutil, socket, subprocess, tempfile, threading
+with open("/workspace/data.txt", "w") as f:
+    f.write("hello")
+with open("/workspace/data.txt") as f:
+    assert f.read() == "hello"
+with tempfile.TemporaryDirectory() as tmp:
+    shutil.move("/workspace/data.txt", os.path.join(tmp, "moved"))
+    assert open(os.path.join(tmp, "moved")).read() == "hello"
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+assert os.WEXITSTATUS(os.waitpid(pid, 0)[1]) == 7
+results = []
+threads = [threading.Thread(target=lambda i=i: results.append(i * i)) for i in range(8)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+assert sorted(results) == [i * i for i in range(8)]
+print(subprocess.run(["/bin/echo", "subprocess"], capture_output=True, text=True).stdout.strip())
+a, b = socket.socketpair()
+a.sendall(b"pair"); assert b.recv(4) == b"pair"
+server = socket.socket(socket.AF_UNIX); server.bind("\\0autocrea-test"); server.listen()
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=1)
+    print("network REACHED")
+except OSError as error:
+    print("network blocked", error.errno != 1)
+print("python ok")
+`;
+      const node = `
+const fs = require("fs"), cp = require("child_process"), { Worker } = require("worker_threads");
+fs.writeFileSync("/tmp/n.txt", "x".repeat(100000));
+fs.promises.readFile("/tmp/n.txt", "utf8").then(async (text) => {
+  await fs.promises.writeFile("/workspace/n2.txt", text);
+  const echoed = cp.execFileSync("/bin/echo", ["child"]).toString().trim();
+  const worker = new Worker("require('worker_threads').parentPort.postMessage(6 * 7)", { eval: true });
+  worker.on("message", (value) => console.log("node ok", text.length, echoed, value));
+});
+`;
+      const result = await hostile(
+        "ordinary.sh",
+        [
+          `cat > ordinary.py <<'PY'\n${python}\nPY`,
+          `cat > ordinary.js <<'JS'\n${node}\nJS`,
+          "python3 ordinary.py",
+          "node ordinary.js",
+          // libuv may try io_uring for file operations; it must fall back cleanly when refused.
+          "UV_USE_IO_URING=1 node ordinary.js",
+          "java -version > /dev/null 2>&1 && echo java ok",
+        ].join("\n"),
+      );
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe("OK");
+      expect(result.stdout).toBe(
+        "subprocess\nnetwork blocked True\npython ok\nnode ok 100000 child 42\nnode ok 100000 child 42\njava ok\n",
+      );
+    });
   },
 );

@@ -3,8 +3,10 @@ import {
   chmodSync,
   closeSync,
   copyFileSync,
+  mkdirSync,
   openSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import os from "node:os";
@@ -69,6 +71,35 @@ describe("selfTest", () => {
     await expect(selfTest(config)).rejects.toThrow(
       /did not run in the sandbox/,
     );
+  });
+
+  it("refuses when the seccomp filter is not applied inside the sandbox", async () => {
+    // A bubblewrap that drops --seccomp (e.g. a wrapper, or a build that ignored it).
+    const fake = path.join(os.tmpdir(), `autocrea-bwrap-noseccomp-${process.pid}`);
+    writeFileSync(
+      fake,
+      [
+        "#!/bin/sh",
+        "skip=0",
+        "for arg do",
+        "  shift",
+        '  if [ "$skip" = 1 ]; then skip=0; continue; fi',
+        '  if [ "$arg" = --seccomp ]; then skip=1; continue; fi',
+        '  set -- "$@" "$arg"',
+        "done",
+        'exec /usr/bin/bwrap "$@"',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    try {
+      const config = loadRunnerConfig({ ...process.env, RUNNER_BWRAP_PATH: fake });
+      await expect(selfTest(config)).rejects.toThrow(
+        /seccomp filter is not applied inside the sandbox \(cold start; Seccomp: 0/,
+      );
+    } finally {
+      rmSync(fake, { force: true });
+    }
   });
 
   it("refuses a root sandbox uid in the configuration", () => {
@@ -272,6 +303,72 @@ describe("sandbox launcher", () => {
         await cgroup.remove();
       }
     });
+  });
+
+  it("--open-fd opens a regular file read-only at that descriptor, as the sandbox uid", async () => {
+    const dir = path.join(os.tmpdir(), `autocrea-open-fd-${process.pid}`);
+    mkdirSync(dir, { mode: 0o755 });
+    const readable = path.join(dir, "readable");
+    const rootOnly = path.join(dir, "root-only");
+    writeFileSync(readable, "filter-bytes");
+    writeFileSync(rootOnly, "secret", { mode: 0o600 });
+    symlinkSync(readable, path.join(dir, "link"));
+    const cgroup = SandboxCgroup.create(DEFAULT_LIMITS);
+    const launch = (extra: string[], script: string) =>
+      spawnSync(
+        launcher,
+        [
+          "--uid",
+          "64000",
+          "--gid",
+          "64000",
+          ...cgroup.procsFiles.flatMap((f) => ["--cgroup", f]),
+          "--cpu",
+          "2:3",
+          "--fsize",
+          "1024",
+          "--nofile",
+          "16",
+          ...extra,
+          "--",
+          "/usr/bin/sh",
+          "-c",
+          script,
+        ],
+        { encoding: "utf8" },
+      );
+    try {
+      const ok = launch(
+        ["--open-fd", `6:${readable}`],
+        "cat <&6; echo; if echo x >&6; then echo WROTE; fi 2>/dev/null; " +
+          "for fd in 3 4 5 7; do [ -e /proc/self/fd/$fd ] && echo open $fd; done; true",
+      );
+      expect({ status: ok.status, stdout: ok.stdout }).toEqual({
+        status: 0,
+        stdout: "filter-bytes\n",
+      });
+      // Not as root: a file only root can read is refused, and nothing runs.
+      const denied = launch(["--open-fd", `6:${rootOnly}`], "echo RAN");
+      expect(denied.status).toBe(125);
+      expect(denied.stdout).toBe("");
+      expect(denied.stderr).toMatch(/cannot open .*root-only: Permission denied/);
+      for (const [extra, message] of [
+        [["--open-fd", `6:${path.join(dir, "link")}`], /cannot open .*link/],
+        [["--open-fd", `6:${dir}`], /is not a regular file/],
+        [["--open-fd", `2:${readable}`], /descriptor above 2/],
+        [["--open-fd", "6:relative"], /N:\/ABSOLUTE\/PATH/],
+        [["--keep-fd", "6", "--open-fd", `6:${readable}`], /also a --keep-fd/],
+        [["--open-fd", `20:${readable}`], /cannot open .* at descriptor 20/],
+      ] as const) {
+        const result = launch([...extra], "echo RAN");
+        expect(result.status).toBe(125);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toMatch(message);
+      }
+    } finally {
+      await cgroup.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses --keep-fd for stdio", () => {

@@ -38,6 +38,21 @@ describe("terminal", () => {
     await runner.call("DELETE", `/v1/sessions/${id}`);
   });
 
+  it("runs the shell, and session commands, under the seccomp filter", async () => {
+    const id = await newSession();
+    const term = await connect(id);
+    await term.waitFor(PROMPT);
+    term.clear();
+    term.type("grep Seccomp: /proc/self/status; unshare -U true\r");
+    await term.waitFor(/Seccomp:\s+2[\s\S]*unshare failed: Operation not permitted/);
+    await term.close();
+    const command = await runner.call("POST", `/v1/sessions/${id}/commands`, {
+      command: "grep Seccomp: /proc/self/status; unshare -U true 2>&1",
+    });
+    expect(command.json.stdout).toMatch(/^Seccomp:\s+2\n.*unshare failed: Operation not permitted/);
+    await runner.call("DELETE", `/v1/sessions/${id}`);
+  });
+
   it("resizes the terminal", async () => {
     const id = await newSession();
     const term = await connect(id);

@@ -4,6 +4,7 @@ import { getRunnerConfig, type RunnerConfig } from "../config.js";
 import { MAX_LIMITS, type Limits } from "../limits.js";
 import { launcherPath } from "./launcher.js";
 import { sandboxEtcDir } from "./sandbox-etc.js";
+import { seccompFilterPath } from "./seccomp.js";
 
 /** Where the workspace appears inside every sandbox. */
 export const SANDBOX_WORKSPACE = "/workspace";
@@ -158,6 +159,21 @@ function keepFdArgs(fds: number[]): string[] {
   return fds.flatMap((fd) => ["--keep-fd", String(fd)]);
 }
 
+/**
+ * The descriptor at which the launcher opens the seccomp filter (seccomp.ts) for bubblewrap's
+ * `--seccomp`: above every descriptor the runner wires up (status 3, a warm launcher's request 4, a
+ * ready sandbox's pipes 4 and 5) and below the smallest RLIMIT_NOFILE a run may have (MIN_LIMITS).
+ */
+export const SECCOMP_FD = 6;
+
+/** The launcher's `--open-fd` for the filter; bubblewrap reads it to its end and closes it. */
+function seccompLauncherArgs(config: RunnerConfig): string[] {
+  return ["--open-fd", `${SECCOMP_FD}:${seccompFilterPath(config)}`];
+}
+
+/** bubblewrap's seccomp option: every process of the sandbox runs under the filter. */
+const SECCOMP_BWRAP_ARGS = ["--seccomp", String(SECCOMP_FD)];
+
 /** bubblewrap's namespaces and mounts: the system, the workspace, extra read-only binds, then / read-only. */
 function mountArgs(
   config: RunnerConfig,
@@ -185,7 +201,7 @@ function sandboxEnv(
 
 /**
  * The launcher arguments that describe one run:
- * `--cpu S:H --fsize N --nofile N [--keep-fd STATUS_FD] -- bwrap … -- program…`.
+ * `--cpu S:H --fsize N --nofile N [--keep-fd STATUS_FD] --open-fd 6:FILTER -- bwrap --seccomp 6 … -- program…`.
  * A warm launcher (warm-pool.ts) receives exactly these over its request pipe.
  */
 export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
@@ -205,8 +221,10 @@ export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
   return [
     ...rlimitArgs(spec.limits),
     ...keepFdArgs(spec.statusFd === undefined ? [] : [spec.statusFd]),
+    ...seccompLauncherArgs(config),
     "--",
     config.bwrapPath,
+    ...SECCOMP_BWRAP_ARGS,
     ...bwrapArgs,
     "--",
     ...spec.argv,
@@ -236,8 +254,10 @@ export function readySandboxArgs(spec: ReadySandboxSpec): string[] {
   return [
     ...rlimitArgs(MAX_LIMITS),
     ...keepFdArgs([spec.statusFd, spec.readyFd, spec.requestFd]),
+    ...seccompLauncherArgs(config),
     "--",
     config.bwrapPath,
+    ...SECCOMP_BWRAP_ARGS,
     ...mountArgs(config, false, spec.workspace, [
       { source: spec.helper, dest: EXEC_HELPER_IN_SANDBOX },
     ]),
@@ -307,8 +327,8 @@ export const LAUNCHER_ENV: Readonly<Record<string, string>> = Object.freeze({
 /**
  * The full argv that starts a sandboxed process:
  * sandbox-launch (joins the cgroups, sets rlimits cpu/fsize/nofile/core, drops to the unprivileged
- * uid/gid with no groups, no capabilities and no_new_privs) → bwrap (namespaces, read-only system,
- * rw workspace) → program.
+ * uid/gid with no groups, no capabilities and no_new_privs, opens the seccomp filter) → bwrap
+ * (namespaces, read-only system, rw workspace, the seccomp filter) → program.
  * Hand `file`/`args`/`env` to child_process.spawn or node-pty unchanged.
  */
 export function sandboxCommand(spec: SandboxCommandSpec): SandboxCommand {

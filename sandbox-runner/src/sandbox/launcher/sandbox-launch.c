@@ -17,13 +17,22 @@
  * and anything not named is closed, so a bubblewrap option this file does not know cannot open a hole.
  * Any failure exits with 125 and a message on stderr; nothing is exec'd then.
  *
+ * `--open-fd N:PATH` (repeatable) opens PATH read-only at descriptor N for the program, like a
+ * --keep-fd descriptor: the runner names the sandbox's seccomp filter this way, which bubblewrap reads
+ * from N (`--seccomp N`). The file is opened last, after the privileges are dropped, as the sandbox
+ * uid (so it can be nothing that uid could not open itself), without following a symlink, and it must
+ * be a regular file. The launcher opens it rather than the runner so that every way a sandbox starts
+ * (a PTY's shell too, which node-pty starts with stdio only) gets a fresh descriptor of its own:
+ * bubblewrap reads the filter to its end and closes it.
+ *
  * Usage (the runner builds it, see ../command.ts):
  *   sandbox-launch --uid U --gid G --cpu SOFT:HARD --fsize BYTES --nofile N [--keep-fd FD]...
- *                  --cgroup PROCS_FILE [--cgroup PROCS_FILE]... -- PROGRAM [ARG]...
+ *                  [--open-fd N:PATH]... --cgroup PROCS_FILE [--cgroup PROCS_FILE]... -- PROGRAM [ARG]...
  *
  * Warm mode (../warm-pool.ts): `--uid U --gid G --cgroup F... --wait-fd FD`. Step 1 runs at once;
  * then the launcher (still root, running nothing else) blocks reading FD until EOF. What it reads is
- * `--cpu SOFT:HARD --fsize BYTES --nofile N [--keep-fd FD]... -- PROGRAM [ARG]...` as NUL-terminated
+ * `--cpu SOFT:HARD --fsize BYTES --nofile N [--keep-fd FD]... [--open-fd N:PATH]... -- PROGRAM [ARG]...`
+ * as NUL-terminated
  * strings (FD is never the request pipe, which is closed once read), after
  * which steps 2-6 run exactly as above. This takes process start-up and the cgroup migration (an
  * RCU grace period on cgroup v1, ~5 ms) off the critical path of a run without sharing anything
@@ -43,6 +52,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -51,6 +61,7 @@
 
 #define EXIT_LAUNCH_FAILED 125
 #define MAX_CGROUPS 16
+#define MAX_OPEN_FDS 4
 
 static void die(const char *format, ...) {
   va_list ap;
@@ -142,6 +153,9 @@ struct options {
   int wait_fd;
   int keep_fds[CLOEXEC_MAX_KEEP];
   int keep_fd_count;
+  int open_fds[MAX_OPEN_FDS];
+  const char *open_paths[MAX_OPEN_FDS];
+  int open_fd_count;
 };
 
 /* Parses options up to "--"; returns the index of the program (argc if none). */
@@ -181,6 +195,18 @@ static int parse_options(int argc, char **argv, struct options *o, int privilege
       if (fd < 3 || fd > 1024) die("--keep-fd must be a descriptor above 2");
       if (o->keep_fd_count == CLOEXEC_MAX_KEEP) die("too many --keep-fd options");
       o->keep_fds[o->keep_fd_count++] = (int)fd;
+    } else if (strcmp(option, "--open-fd") == 0) {
+      const char *colon = strchr(value, ':');
+      char number[16];
+      size_t length = colon == NULL ? 0 : (size_t)(colon - value);
+      if (length == 0 || length >= sizeof number || colon[1] != '/') die("--open-fd needs N:/ABSOLUTE/PATH");
+      memcpy(number, value, length);
+      number[length] = '\0';
+      unsigned long long fd = parse_number(option, number);
+      if (fd < 3 || fd > 1024) die("--open-fd must name a descriptor above 2");
+      if (o->open_fd_count == MAX_OPEN_FDS) die("too many --open-fd options");
+      o->open_fds[o->open_fd_count] = (int)fd;
+      o->open_paths[o->open_fd_count++] = colon + 1;
     } else if (strcmp(option, "--fsize") == 0) {
       o->fsize = parse_number(option, value);
       o->have_fsize = 1;
@@ -202,6 +228,38 @@ static void apply_limits(const struct options *o) {
   set_limit(RLIMIT_FSIZE, "fsize", (rlim_t)o->fsize, (rlim_t)o->fsize);
   set_limit(RLIMIT_NOFILE, "nofile", (rlim_t)o->nofile, (rlim_t)o->nofile);
   set_limit(RLIMIT_CORE, "core", 0, 0);
+}
+
+/* Each --open-fd descriptor must differ from the others, from the kept ones and from the request pipe. */
+static void check_open_fds(const struct options *o) {
+  errno = 0;
+  for (int k = 0; k < o->open_fd_count; k++) {
+    int fd = o->open_fds[k];
+    if (fd == o->wait_fd) die("--open-fd cannot use the request descriptor");
+    if (cloexec_fd_kept(fd, o->keep_fds, o->keep_fd_count)) die("--open-fd %d is also a --keep-fd", fd);
+    for (int j = 0; j < k; j++)
+      if (o->open_fds[j] == fd) die("--open-fd %d given twice", fd);
+  }
+}
+
+/* Opens each --open-fd file read-only at its descriptor, not close-on-exec (after the privileges are dropped). */
+static void open_fds(const struct options *o) {
+  for (int k = 0; k < o->open_fd_count; k++) {
+    const char *file = o->open_paths[k];
+    int target = o->open_fds[k];
+    int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) die("cannot open %s", file);
+    struct stat st;
+    if (fstat(fd, &st) != 0) die("cannot stat %s", file);
+    errno = 0;
+    if (!S_ISREG(st.st_mode)) die("%s is not a regular file", file);
+    if (fd == target) {
+      if (fcntl(fd, F_SETFD, 0) != 0) die("cannot pass on %s", file);
+    } else {
+      if (dup2(fd, target) != target) die("cannot open %s at descriptor %d", file, target);
+      close(fd);
+    }
+  }
 }
 
 #define MAX_REQUEST_BYTES (4 * 1024 * 1024)
@@ -277,6 +335,8 @@ int main(int argc, char **argv) {
       if (o.keep_fds[k] == o.wait_fd) die("--keep-fd cannot pass on the request descriptor");
   }
 
+  check_open_fds(&o);
+
   /* Before the limits: without close_range and /proc it walks up to RLIMIT_NOFILE, which they lower. */
   if (cloexec_fds_except(o.keep_fds, o.keep_fd_count) != 0) die("cannot mark inherited descriptors close-on-exec");
   apply_limits(&o);
@@ -287,6 +347,7 @@ int main(int argc, char **argv) {
   clear_all_caps();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("cannot set no_new_privs");
   verify_dropped((uid_t)o.uid, (gid_t)o.gid);
+  open_fds(&o);
 
   execv(argv[program], &argv[program]);
   die("cannot run %s", argv[program]);
