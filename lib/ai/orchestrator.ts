@@ -88,17 +88,18 @@ export async function runDag(ctx: RunContext, options: DagOptions): Promise<DagO
   } catch (err) {
     if (err instanceof StepFailed) {
       const stopped = ctx.signal.aborted;
-      return { status: stopped && !isCap(ctx) ? "canceled" : "failed", error: stopped ? ctx.stopReason() : err.message };
+      return { status: stopped && isUserCancel(ctx) ? "canceled" : "failed", error: stopped ? ctx.stopReason() : err.message };
     }
     throw err;
   }
 }
 
-function isCap(ctx: RunContext): boolean {
-  return ctx.meter.isExhausted || ctx.signal.reason === "cap";
+/** A stop by the user ends the run `canceled`; reaching the cap or the run's deadline ends it `failed`. */
+function isUserCancel(ctx: RunContext): boolean {
+  return !ctx.meter.isExhausted && ctx.signal.reason !== "cap" && ctx.signal.reason !== "deadline";
 }
 
-/** Between steps: stop once canceled or at the cap. */
+/** Between steps: stop once canceled, at the cap or past the run's deadline. */
 function guard(ctx: RunContext, role: RoleName): void {
   if (ctx.signal.aborted) throw new StepFailed(role, "canceled", ctx.stopReason());
 }
@@ -180,7 +181,7 @@ async function runCommandsWithFixer(
     let synced = new Map<string, string>();
     const sync = async () => {
       const { files, deletes } = ctx.tree.diff(synced);
-      if (files.length || deletes.length) await runner.writeFiles(session.id, files, deletes);
+      if (files.length || deletes.length) await runner.writeFiles(session.id, files, deletes, { signal: ctx.signal });
       synced = ctx.tree.snapshot();
     };
 
@@ -188,7 +189,7 @@ async function runCommandsWithFixer(
       guard(ctx, "tester");
       await sync();
       const failure = await runCommands(ctx, runner, session.id, commands);
-      // A command cannot be interrupted: a cancel that came while it ran takes effect now.
+      // A stop while a command ran aborts it (runCommand rejects; the runner kills it); one just after takes effect here.
       guard(ctx, "tester");
       if (!failure) {
         await ctx.emit({ type: "log", role: "tester", level: "info", message: "Every check passed." });
@@ -223,7 +224,7 @@ async function runCommands(
 ): Promise<CommandFailure | null> {
   for (const command of commands) {
     guard(ctx, "tester");
-    const result = await runner.runCommand(sessionId, { command });
+    const result = await runner.runCommand(sessionId, { command }, { signal: ctx.signal });
     const ok = result.status === "OK" && result.exitCode === 0;
     await ctx.emit({
       type: "log",

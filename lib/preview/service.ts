@@ -104,8 +104,11 @@ const MISSING_PACKAGES =
 
 const BUILD_LIMITS = { wallMs: 60_000, cpuMs: 30_000, memoryBytes: 1024 * 1024 * 1024, pids: 256 };
 
-/** Runs `npm run build` in the project's session with its saved files, and finds the output folder. */
-export async function buildPreview(userId: Id, projectId: string): Promise<BuildResult> {
+/**
+ * Runs `npm run build` in the project's session with its saved files, and finds the output folder.
+ * `signal` (the request's, say) aborts the build: the runner kills it at once (RunnerAbortedError).
+ */
+export async function buildPreview(userId: Id, projectId: string, options: { signal?: AbortSignal } = {}): Promise<BuildResult> {
   const project = await getProject(userId, projectId);
   const files = await projectFiles(userId, project.id);
   if (!buildScriptOf(files)) {
@@ -114,7 +117,11 @@ export async function buildPreview(userId: Id, projectId: string): Promise<Build
   return withProjectSession(userId, project.id, async (session, client) => {
     session.buildOutput = null;
     await syncProjectFiles(session, client, userId, project.id);
-    const run = await client.runCommand(session.sessionId, { command: "npm run build", limits: BUILD_LIMITS });
+    const run = await client.runCommand(
+      session.sessionId,
+      { command: "npm run build", limits: BUILD_LIMITS },
+      { signal: options.signal },
+    );
     const base = { status: run.status, exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr };
     if (run.status !== "OK" || run.exitCode !== 0) {
       const output = `${run.stdout}\n${run.stderr}`;

@@ -44,6 +44,18 @@ export class RunnerRequestError extends HttpError {
   }
 }
 
+/**
+ * The caller aborted the request (its `signal`): not a runner failure. The runner sees its client go
+ * away and kills the request's run (its whole cgroup) at once; a session stays usable. `reason` is the
+ * signal's reason, e.g. why a generation run was stopped.
+ */
+export class RunnerAbortedError extends Error {
+  constructor(readonly reason: unknown) {
+    super("The code runner request was aborted.");
+    this.name = "RunnerAbortedError";
+  }
+}
+
 function passThrough(status: number): boolean {
   return [400, 404, 409, 413, 422, 429].includes(status);
 }
@@ -59,16 +71,24 @@ export interface RunnerClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * Per call: `signal` aborts the request (combined with the client's timeout); the call then rejects
+ * with RunnerAbortedError, and the runner kills the run the request started (execute, a command).
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export interface RunnerClient {
-  health(): Promise<RunnerHealth>;
-  runtimes(): Promise<Runtime[]>;
-  execute(request: ExecuteRequest): Promise<ExecuteResult>;
-  createSession(options: { userId: string }): Promise<{ id: string }>;
-  writeFiles(sessionId: string, files: FileInput[], deletes?: string[]): Promise<void>;
-  runCommand(sessionId: string, request: CommandRequest): Promise<RunResult>;
+  health(options?: CallOptions): Promise<RunnerHealth>;
+  runtimes(options?: CallOptions): Promise<Runtime[]>;
+  execute(request: ExecuteRequest, options?: CallOptions): Promise<ExecuteResult>;
+  createSession(request: { userId: string }, options?: CallOptions): Promise<{ id: string }>;
+  writeFiles(sessionId: string, files: FileInput[], deletes?: string[], options?: CallOptions): Promise<void>;
+  runCommand(sessionId: string, request: CommandRequest, options?: CallOptions): Promise<RunResult>;
   /** One file's bytes from the session's workspace (e.g. a build's output); RunnerRequestError 404 when missing. */
-  readFile(sessionId: string, path: string): Promise<Uint8Array>;
-  deleteSession(sessionId: string): Promise<void>;
+  readFile(sessionId: string, path: string, options?: CallOptions): Promise<Uint8Array>;
+  deleteSession(sessionId: string, options?: CallOptions): Promise<void>;
   /** A single-use ticket that lets `userId`'s browser open the terminal of `sessionId` for ~60 s. */
   issuePtyTicket(sessionId: string, userId: string): PtyTicket;
 }
@@ -84,7 +104,9 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 120_000;
 
-  async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  async function call<T>(method: string, path: string, payload?: unknown, callOptions: CallOptions = {}): Promise<T> {
+    const { signal } = callOptions;
+    if (signal?.aborted) throw new RunnerAbortedError(signal.reason);
     const url = new URL(path, base);
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     const headers: Record<string, string> = {
@@ -92,19 +114,27 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     };
     if (body !== undefined) headers["content-type"] = "application/json";
 
-    let response: Response;
-    try {
-      response = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-      throw new RunnerUnavailableError(
+    const timeout = AbortSignal.timeout(timeoutMs);
+    // The caller's abort closes the connection, which is what tells the runner to kill the run.
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const failed = (err: unknown): Error => {
+      if (signal?.aborted) return new RunnerAbortedError(signal.reason);
+      const timedOut = timeout.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"));
+      return new RunnerUnavailableError(
         "unreachable",
         timedOut
           ? `The code runner did not answer within ${Math.round(timeoutMs / 1000)} s.`
           : "The code runner is not reachable right now. Try again in a moment.",
       );
+    };
+    let response: Response;
+    let text: string;
+    try {
+      response = await doFetch(url, { method, headers, body, signal: combined });
+      text = await response.text();
+    } catch (err) {
+      throw failed(err);
     }
-    const text = await response.text();
     let data: unknown = undefined;
     try {
       data = text ? JSON.parse(text) : undefined;
@@ -125,19 +155,21 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   const session = (id: string) => `/v1/sessions/${encodeURIComponent(id)}`;
 
   return {
-    health: () => call<RunnerHealth>("GET", "/v1/health"),
-    runtimes: () => call<Runtime[]>("GET", "/v1/runtimes"),
-    execute: (request) => call<ExecuteResult>("POST", "/v1/execute", request),
-    createSession: ({ userId }) => call<{ id: string }>("POST", "/v1/sessions", { userId }),
-    writeFiles: async (sessionId, files, deletes) => {
-      await call("PUT", `${session(sessionId)}/files`, deletes?.length ? { files, deletes } : { files });
+    health: (opts) => call<RunnerHealth>("GET", "/v1/health", undefined, opts),
+    runtimes: (opts) => call<Runtime[]>("GET", "/v1/runtimes", undefined, opts),
+    execute: (request, opts) => call<ExecuteResult>("POST", "/v1/execute", request, opts),
+    createSession: ({ userId }, opts) => call<{ id: string }>("POST", "/v1/sessions", { userId }, opts),
+    writeFiles: async (sessionId, files, deletes, opts) => {
+      await call("PUT", `${session(sessionId)}/files`, deletes?.length ? { files, deletes } : { files }, opts);
     },
-    runCommand: (sessionId, request) => call<RunResult>("POST", `${session(sessionId)}/commands`, request),
-    readFile: async (sessionId, path) => {
+    runCommand: (sessionId, request, opts) => call<RunResult>("POST", `${session(sessionId)}/commands`, request, opts),
+    readFile: async (sessionId, path, opts) => {
       try {
         const file = await call<{ contentBase64: string }>(
           "GET",
           `${session(sessionId)}/files?path=${encodeURIComponent(path)}`,
+          undefined,
+          opts,
         );
         return new Uint8Array(Buffer.from(file.contentBase64, "base64"));
       } catch (err) {
@@ -151,8 +183,8 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
         throw err;
       }
     },
-    deleteSession: async (sessionId) => {
-      await call("DELETE", session(sessionId));
+    deleteSession: async (sessionId, opts) => {
+      await call("DELETE", session(sessionId), undefined, opts);
     },
     issuePtyTicket(sessionId, userId) {
       const now = Math.floor(Date.now() / 1000);

@@ -133,6 +133,7 @@ function runStage(
   limits: Limits,
   stdin: string,
   ready?: ReadySandbox,
+  signal?: AbortSignal,
 ): Promise<RunResult> {
   for (const dir of plan.directories ?? []) createWorkspaceDir(workspace, dir);
   return runInSandbox({
@@ -143,6 +144,7 @@ function runStage(
     stdin,
     limits,
     ready,
+    signal,
   });
 }
 
@@ -151,8 +153,11 @@ function runStage(
  * failure), run stage, and everything removed afterwards. The first stage runs in a ready sandbox
  * (sandbox/ready-pool.ts) when one is ready and the stage needs no extra binds; the workspace is
  * then that sandbox's own, still empty, one.
+ *
+ * Aborting `signal` (the server does when the client goes away) kills the running stage's cgroup as
+ * its wall time limit would, and no further stage starts; the workspace is removed as always.
  */
-export async function execute(input: unknown): Promise<ExecuteResult> {
+export async function execute(input: unknown, signal?: AbortSignal): Promise<ExecuteResult> {
   const request = await prepareRequest(input);
   const { runtime } = request;
   const job: StageJob = {
@@ -171,10 +176,10 @@ export async function execute(input: unknown): Promise<ExecuteResult> {
     for (const file of request.files) writeWorkspaceFile(workspace, file.path, file.data);
     const result: ExecuteResult = { language: runtime.language, version: runtime.version };
     if (compilePlan) {
-      result.compile = await runStage(workspace, compilePlan, request.compileLimits, "", ready);
-      if (result.compile.status !== "OK") return result;
+      result.compile = await runStage(workspace, compilePlan, request.compileLimits, "", ready, signal);
+      if (result.compile.status !== "OK" || signal?.aborted) return result;
     }
-    result.run = await runStage(workspace, runPlan, request.limits, request.stdin, compilePlan ? undefined : ready);
+    result.run = await runStage(workspace, runPlan, request.limits, request.stdin, compilePlan ? undefined : ready, signal);
     return result;
   } finally {
     removeWorkspace(workspace);

@@ -45,7 +45,10 @@ export interface TestRunner extends RunningRunner {
   ptyUrl(sessionId: string, ticket: string): string;
 }
 
-export async function startTestRunner(overrides: Partial<ServerConfig> = {}): Promise<TestRunner> {
+export async function startTestRunner(
+  overrides: Partial<ServerConfig> = {},
+  log: (message: string) => void = () => {},
+): Promise<TestRunner> {
   const secret = randomBytes(32).toString("hex");
   const runner = await startRunner(
     {
@@ -58,7 +61,7 @@ export async function startTestRunner(overrides: Partial<ServerConfig> = {}): Pr
       ...overrides,
     },
     undefined,
-    () => {},
+    log,
   );
   const signed = (method: string, pathWithQuery: string, body?: string) =>
     signRequest({ secret, method, pathWithQuery, body });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createRunnerClient, RunnerRequestError, RunnerUnavailableError } from "@/lib/sandbox/client";
+import { createRunnerClient, RunnerAbortedError, RunnerRequestError, RunnerUnavailableError } from "@/lib/sandbox/client";
 import { runnerClient } from "@/lib/sandbox";
 import { loadEnv } from "@/lib/env";
 import { RequestAuthenticator } from "../../sandbox-runner/src/auth/request-auth";
@@ -139,5 +139,99 @@ describe("runner client errors", () => {
     expect(authFailure).toBeInstanceOf(RunnerRequestError);
     expect(authFailure).toMatchObject({ status: 502, code: "runner_error", runnerStatus: 401 });
     await expect(client.execute(request)).rejects.toMatchObject({ status: 502, runnerStatus: 500 });
+  });
+});
+
+describe("runner client abort", () => {
+  /** A fetch that never answers: it rejects (as fetch does) once the signal it was given aborts. */
+  function hangingFetch() {
+    const signals: AbortSignal[] = [];
+    const fetchImpl = vi.fn(
+      (_input: string | URL | Request, init?: RequestInit) =>
+        new Promise<Response>((_resolve, reject) => {
+          const signal = init!.signal!;
+          signals.push(signal);
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+    );
+    return { signals, fetch: fetchImpl as unknown as typeof fetch, calls: fetchImpl };
+  }
+
+  it("rejects with RunnerAbortedError (carrying the reason) when the caller's signal aborts, and aborts the fetch", async () => {
+    const { signals, fetch } = hangingFetch();
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch });
+    const controller = new AbortController();
+    const pending = client.runCommand("s1", { command: "sleep 30" }, { signal: controller.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(signals).toHaveLength(1));
+    expect(signals[0]!.aborted).toBe(false);
+    controller.abort("canceled");
+    const failure = await pending;
+    expect(failure).toBeInstanceOf(RunnerAbortedError);
+    expect(failure).not.toBeInstanceOf(RunnerUnavailableError);
+    expect(failure).toMatchObject({ name: "RunnerAbortedError", reason: "canceled" });
+    // The fetch's own signal aborted too: that is what closes the connection the runner watches.
+    expect(signals[0]!.aborted).toBe(true);
+  });
+
+  it("every call takes a signal", async () => {
+    const { fetch } = hangingFetch();
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch });
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const calls = [
+      client.health({ signal }),
+      client.runtimes({ signal }),
+      client.execute({ language: "bash", files: [{ path: "a.sh", content: "sleep 30" }] }, { signal }),
+      client.createSession({ userId: "u" }, { signal }),
+      client.writeFiles("s1", [{ path: "a", content: "" }], [], { signal }),
+      client.runCommand("s1", { command: "true" }, { signal }),
+      client.readFile("s1", "dist/index.html", { signal }),
+      client.deleteSession("s1", { signal }),
+    ].map((p) => p.catch((e: unknown) => e));
+    controller.abort();
+    for (const failure of await Promise.all(calls)) expect(failure).toBeInstanceOf(RunnerAbortedError);
+  });
+
+  it("does not even send a request when the signal is already aborted", async () => {
+    const { fetch, calls } = hangingFetch();
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch });
+    const failure = await client.execute({ language: "bash", files: [{ path: "a.sh", content: "" }] }, { signal: AbortSignal.abort("gone") }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ name: "RunnerAbortedError", reason: "gone" });
+    expect(calls).not.toHaveBeenCalled();
+  });
+
+  it("a timeout is still 'did not answer' (503), with or without a signal", async () => {
+    const { fetch } = hangingFetch();
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch, timeoutMs: 20 });
+    for (const options of [undefined, { signal: new AbortController().signal }]) {
+      const failure = await client.runCommand("s1", { command: "sleep 30" }, options).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(RunnerUnavailableError);
+      expect(failure).toMatchObject({ status: 503, reason: "unreachable", message: expect.stringMatching(/did not answer/) });
+    }
+  });
+
+  it("an abort while the answer's body is still arriving is an abort too", async () => {
+    const controller = new AbortController();
+    const fetchImpl = (async (_input: string | URL | Request, init?: RequestInit) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(stream) {
+          stream.enqueue(new TextEncoder().encode('{"stdout":'));
+          init!.signal!.addEventListener("abort", () => stream.error(init!.signal!.reason), { once: true });
+        },
+      });
+      return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+    }) as typeof fetch;
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch: fetchImpl });
+    const pending = client.runCommand("s1", { command: "true" }, { signal: controller.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort("canceled");
+    expect(await pending).toBeInstanceOf(RunnerAbortedError);
+  });
+
+  it("a runner that cannot be reached is still 'unreachable', not an abort, when a signal was given", async () => {
+    const client = createRunnerClient({ url: "http://127.0.0.1:1", secret: SECRET });
+    const failure = await client.health({ signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(RunnerUnavailableError);
+    expect(failure).toMatchObject({ reason: "unreachable" });
   });
 });

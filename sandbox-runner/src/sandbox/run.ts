@@ -39,6 +39,12 @@ export interface RunSpec {
    * from now on. If it cannot be used the run starts as without it.
    */
   ready?: ReadySandbox;
+  /**
+   * Aborting it ends the run at once, as the wall time limit does: the whole cgroup is killed and the
+   * run resolves (status XX, "aborted") once the cgroup is removed. An already aborted signal still
+   * takes the run's sandbox (ready or warm) and kills it straight away, so the pools stay consistent.
+   */
+  signal?: AbortSignal;
 }
 
 /** A process started ahead of the run: a ready sandbox, or a warm launcher. */
@@ -227,10 +233,10 @@ function runInCgroup(
     // A ready sandbox's status (bubblewrap's child-pid) was collected by its pool before the run.
     const status = () =>
       prestarted?.kind === "sandbox" ? prestarted.sandbox.status() : ownStatus;
-    let stopReason: { status: "TO" | "OL"; message: string } | null = null;
+    let stopReason: { status: "TO" | "OL" | "XX"; message: string } | null = null;
     let spawnError: Error | null = null;
 
-    const stop = (reason: { status: "TO" | "OL"; message: string }) => {
+    const stop = (reason: { status: "TO" | "OL" | "XX"; message: string }) => {
       stopReason ??= reason;
       void cgroup.killAll();
       // The launcher joins the cgroup before anything else, but kill the direct child in case it has not yet.
@@ -273,6 +279,10 @@ function runInCgroup(
         }),
       limits.wallMs,
     );
+    const abort = () =>
+      stop({ status: "XX", message: "the run was aborted (its client went away or its session ended)" });
+    if (spec.signal?.aborted) abort();
+    else spec.signal?.addEventListener("abort", abort, { once: true });
     // CPU is checked against the whole tree's usage; RLIMIT_CPU alone would only bound each process.
     let cpuPoll: NodeJS.Timeout | undefined;
     const cpuStart = setTimeout(
@@ -297,6 +307,7 @@ function runInCgroup(
       void cgroup.killAll();
     });
     child.on("close", (code, signal) => {
+      spec.signal?.removeEventListener("abort", abort);
       clearTimeout(wallTimer);
       clearTimeout(cpuStart);
       clearInterval(cpuPoll);

@@ -18,8 +18,11 @@ import {
 export interface RunnerServerOptions {
   secret: string;
   sessions: SessionManager;
-  /** POST /v1/execute: validates its own request (RequestError → 400) and runs it. */
-  execute: (request: unknown) => Promise<unknown>;
+  /**
+   * POST /v1/execute: validates its own request (RequestError → 400) and runs it. `signal` aborts
+   * when the client goes away before the response is sent; the run is then killed.
+   */
+  execute: (request: unknown, signal?: AbortSignal) => Promise<unknown>;
   runtimes: () => Promise<unknown>;
   /** Largest request body accepted; larger ones get 413 without being read. */
   maxBodyBytes?: number;
@@ -34,6 +37,8 @@ interface RouteContext {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** Aborted when the client goes away before the response is sent (nothing is written then). */
+  signal: AbortSignal;
 }
 
 /** GET /v1/sessions/:id/files reads back one file (a build's output, say) up to this size. */
@@ -78,7 +83,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       method: "POST",
       pattern: /^\/v1\/execute$/,
       schema: true,
-      handle: async ({ body }) => ({ status: 200, body: await options.execute(body) }),
+      handle: async ({ body, signal }) => ({ status: 200, body: await options.execute(body, signal) }),
     },
     {
       method: "POST",
@@ -113,13 +118,13 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       method: "POST",
       pattern: new RegExp(`^${SESSION}/commands$`),
       schema: RunCommandSchema,
-      handle: async ({ params, body }) => {
+      handle: async ({ params, body, signal }) => {
         const request = body as z.infer<typeof RunCommandSchema>;
-        const result = await sessions.runCommand(params[0]!, {
-          argv: commandArgv(request),
-          stdin: request.stdin,
-          limits: request.limits,
-        });
+        const result = await sessions.runCommand(
+          params[0]!,
+          { argv: commandArgv(request), stdin: request.stdin, limits: request.limits },
+          signal,
+        );
         return { status: 200, body: result };
       },
     },
@@ -133,7 +138,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
     },
   ];
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const pathWithQuery = req.url ?? "/";
     const pathname = pathWithQuery.split("?")[0]!;
     const candidates = routes.filter((r) => r.pattern.test(pathname));
@@ -184,12 +189,22 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
 
     const params = route.pattern.exec(pathname)!.slice(1).map((p) => safeDecode(p));
     const query = new URLSearchParams(pathWithQuery.includes("?") ? pathWithQuery.slice(pathWithQuery.indexOf("?") + 1) : "");
-    const result = await route.handle({ params, query, body });
+    const result = await route.handle({ params, query, body, signal });
+    // The client went away meanwhile: its run was killed, and there is nobody to answer.
+    if (signal.aborted) return;
     sendJson(res, result.status, result.body);
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((caught: unknown) => {
+    // A client that goes away before its response is sent (fetch aborted, socket closed) aborts the
+    // request: execute and session commands kill their run's cgroup, as their wall time limit would.
+    // A close after the response was written (keep-alive ending, say) changes nothing.
+    const disconnected = new AbortController();
+    res.once("close", () => {
+      if (!res.writableEnded) disconnected.abort();
+    });
+    handle(req, res, disconnected.signal).catch((caught: unknown) => {
+      if (disconnected.signal.aborted) return;
       const err = caught instanceof RequestError ? new HttpError(caught.status, caught.code, caught.message) : caught;
       if (err instanceof HttpError) {
         // Stop receiving a body we refused (413, or a 401 before it was read).

@@ -106,11 +106,13 @@ export class SessionManager {
     return this.options.sandbox.readFile(session.workspace, relPath, maxBytes);
   }
 
-  async runCommand(id: string, command: SessionCommand): Promise<SessionRunResult> {
+  /** Runs one command; it ends early when the session ends or `signal` (the request's client went away) aborts. */
+  async runCommand(id: string, command: SessionCommand, signal?: AbortSignal): Promise<SessionRunResult> {
     const session = this.get(id);
     session.running++;
     try {
-      return await this.options.sandbox.runCommand(session.workspace, command, session.ended.signal);
+      const stop = signal ? AbortSignal.any([session.ended.signal, signal]) : session.ended.signal;
+      return await this.options.sandbox.runCommand(session.workspace, command, stop);
     } finally {
       session.running--;
       session.lastUsedAt = this.clock();

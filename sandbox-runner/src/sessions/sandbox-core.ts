@@ -80,25 +80,17 @@ export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): 
     },
 
     async runCommand(dir, command, signal): Promise<RunResult> {
-      let cgroup: SandboxCgroup | undefined;
-      const stop = () => void cgroup?.killAll();
-      signal.addEventListener("abort", stop, { once: true });
-      try {
-        return await runInSandbox({
-          // A bare program name is looked up on the sandbox's PATH.
-          argv: path.isAbsolute(command.argv[0]!) ? command.argv : ["/usr/bin/env", "--", ...command.argv],
-          workspace: dir,
-          stdin: command.stdin,
-          limits: resolveLimits(command.limits),
-          config,
-          onCgroup: (created) => {
-            cgroup = created;
-            if (signal.aborted) stop();
-          },
-        });
-      } finally {
-        signal.removeEventListener("abort", stop);
-      }
+      // The signal (session ended, or the request's client went away) kills the run's whole cgroup
+      // through the same path as its wall time limit (run.ts).
+      return runInSandbox({
+        // A bare program name is looked up on the sandbox's PATH.
+        argv: path.isAbsolute(command.argv[0]!) ? command.argv : ["/usr/bin/env", "--", ...command.argv],
+        workspace: dir,
+        stdin: command.stdin,
+        limits: resolveLimits(command.limits),
+        config,
+        signal,
+      });
     },
 
     terminalCommand(dir) {

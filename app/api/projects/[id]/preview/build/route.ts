@@ -17,6 +17,6 @@ export const POST = route<Context>(async (request, { params }) => {
   await enforceLimit(`preview:build:${user.id}`, PREVIEW_BUILD_LIMIT, "Too many builds; wait a moment.");
   await enforceIpLimit(request, "preview:build", EXECUTION_PER_IP_LIMIT, "Too many builds; wait a moment.");
   const { id } = await params;
-  const result = await buildPreview(user.id, id);
+  const result = await buildPreview(user.id, id, { signal: request.signal });
   return NextResponse.json(result);
 });
