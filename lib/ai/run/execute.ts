@@ -2,6 +2,7 @@ import type { RunnerClient } from "@/lib/sandbox/client";
 import type { Id, Run, Store } from "@/lib/store/types";
 import { runDag, type DagOutcome } from "../orchestrator";
 import type { ProviderCandidate, RunEvent } from "../types";
+import { deadlineMessage, RUN_MAX_DURATION_MS, STOP_UNWIND_MS, type AbortReason } from "./deadline";
 import { Meter } from "./meter";
 import { createEmitter, registerRun, unregisterRun, type LiveRun } from "./registry";
 import type { RunContext, StreamFn } from "./run-context";
@@ -12,6 +13,13 @@ import { WorkingTree } from "./working-tree";
  * saves what was produced as a version, settles the reservation (refunding
  * the rest), records the run's final status and emits its last event —
  * whether it completed, failed or was canceled.
+ *
+ * The run's AbortController stops it early: a cancel ("canceled"), the
+ * reservation's cap ("cap") or its overall deadline ("deadline", after
+ * `maxDurationMs`, default RUN_MAX_DURATION_MS). Only a cancel ends it as
+ * `canceled`; the cap and the deadline end it as `failed`. Whatever stopped
+ * it, it ends through the same finalize (spent stays charged, the rest is
+ * refunded).
  */
 
 export interface LaunchRunInput {
@@ -24,6 +32,8 @@ export interface LaunchRunInput {
   runner: RunnerClient | null;
   timeoutMs?: number;
   maxFixerPasses?: number;
+  /** The run's overall deadline (default RUN_MAX_DURATION_MS). */
+  maxDurationMs?: number;
 }
 
 export const CANCELED_MESSAGE = "The run was canceled.";
@@ -41,9 +51,11 @@ export function launchRun(input: LaunchRunInput): LiveRun {
     { runId: input.run.id, userId: input.userId, projectId: input.run.projectId, controller },
     finished,
   );
+  const deadline = setTimeout(() => abort(controller, "deadline"), input.maxDurationMs ?? RUN_MAX_DURATION_MS);
   void executeRun(input, live)
     .catch((err) => console.error("[autocrea] run", input.run.id, "could not finish cleanly:", messageOf(err)))
     .finally(() => {
+      clearTimeout(deadline);
       unregisterRun(input.run.id);
       resolveFinished();
     });
@@ -54,7 +66,12 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
   const { store, userId, run } = input;
   const emit = createEmitter(store, userId, run.id, () => live.subscribers);
   const controller = live.controller;
-  const stopReason = () => (controller.signal.reason === "cap" ? capMessage(run.cap) : CANCELED_MESSAGE);
+  const stopReason = () => {
+    const reason = controller.signal.reason as AbortReason;
+    if (reason === "cap") return capMessage(run.cap);
+    if (reason === "deadline") return deadlineMessage(input.maxDurationMs ?? RUN_MAX_DURATION_MS);
+    return CANCELED_MESSAGE;
+  };
 
   let tree = new WorkingTree();
   let meter: Meter | undefined;
@@ -78,14 +95,60 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
       runner: input.runner,
       timeoutMs: input.timeoutMs,
     };
-    outcome = await runDag(ctx, { prompt: input.prompt, maxFixerPasses: input.maxFixerPasses });
+    outcome = await unwoundWithin(runDag(ctx, { prompt: input.prompt, maxFixerPasses: input.maxFixerPasses }), controller.signal, () => ({
+      status: stoppedStatus(controller.signal),
+      error: stopReason(),
+    }));
   } catch (err) {
     console.error("[autocrea] run", run.id, "failed:", messageOf(err));
     outcome = controller.signal.aborted
-      ? { status: controller.signal.reason === "cap" ? "failed" : "canceled", error: stopReason() }
+      ? { status: stoppedStatus(controller.signal), error: stopReason() }
       : { status: "failed", error: "The run stopped on an internal error; what it had produced is saved." };
   }
   await finalize(input, emit, tree, outcome);
+}
+
+/** Aborts the run's controller once, with the reason its stop message and status are derived from. */
+function abort(controller: AbortController, reason: AbortReason): void {
+  if (!controller.signal.aborted) controller.abort(reason);
+}
+
+/** A run stopped by the user ends `canceled`; one stopped by its cap or its deadline ends `failed`. */
+function stoppedStatus(signal: AbortSignal): "failed" | "canceled" {
+  const reason = signal.reason as AbortReason;
+  return reason === "cap" || reason === "deadline" ? "failed" : "canceled";
+}
+
+/**
+ * The DAG's outcome — but once the run is stopped, the DAG gets STOP_UNWIND_MS
+ * to wind down (model calls and runner commands abort at once; a runner that
+ * stops answering would otherwise hold the run until its HTTP timeout); after
+ * that the run is finalized with `stopped()` anyway, so the deadline bounds
+ * the run's whole life. What the DAG still does afterwards is not saved,
+ * cannot charge the settled reservation, and emits nothing (the emitter drops
+ * events after the last one).
+ */
+async function unwoundWithin(dag: Promise<DagOutcome>, signal: AbortSignal, stopped: () => DagOutcome): Promise<DagOutcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const forced = new Promise<DagOutcome>((resolve) => {
+    const arm = () => {
+      timer = setTimeout(() => resolve(stopped()), STOP_UNWIND_MS);
+    };
+    if (signal.aborted) arm();
+    else {
+      onAbort = arm;
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([dag, forced]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+    // A DAG abandoned by the race must not surface as an unhandled rejection.
+    dag.catch(() => {});
+  }
 }
 
 /** Each part runs even when an earlier one throws: the reservation is settled whatever happens. */

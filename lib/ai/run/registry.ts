@@ -63,7 +63,12 @@ export function liveRuns(): LiveRun[] {
  */
 export function createEmitter(store: Store, userId: Id, runId: Id, subscribers: () => Iterable<Subscriber>) {
   let tail: Promise<unknown> = Promise.resolve();
+  let ended = false;
   return (event: RunEvent): Promise<void> => {
+    // The run's last event ("done" or "failed") closes the stream: a step still
+    // unwinding after a forced finalize must not append events after it.
+    if (ended) return Promise.resolve();
+    if (event.type === "done" || event.type === "failed") ended = true;
     const next = tail.then(async () => {
       const seq = await store.appendRunEvent(userId, runId, event);
       for (const subscriber of subscribers()) {

@@ -19,7 +19,7 @@ export interface RunContext {
   stream: StreamFn;
   /** Persists the event, then pushes it to live subscribers. */
   emit: (event: RunEvent) => Promise<void>;
-  /** Aborted on cancel and on reaching the cap; `stopReason()` says which. */
+  /** Aborted on cancel, on reaching the cap and at the run's deadline (reason: an AbortReason); `stopReason()` says which. */
   signal: AbortSignal;
   stopReason: () => string;
   tree: WorkingTree;

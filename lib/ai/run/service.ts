@@ -1,9 +1,13 @@
 import { notFound } from "@/lib/http/errors";
 import { getStore, type GenerationStep, type Id, type Run } from "@/lib/store";
+import { closeAbandonedRun, closeIfOrphaned } from "./abandoned";
 import { CANCELED_MESSAGE } from "./execute";
 import { getLiveRun } from "./registry";
 
-/** Reading and canceling runs for the signed-in user; another user's run is a 404. */
+/**
+ * Reading and canceling runs for the signed-in user; another user's run is a
+ * 404. Every read closes a run orphaned by a restart first (closeIfOrphaned).
+ */
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -11,7 +15,7 @@ export async function getOwnedRun(userId: Id, runId: string): Promise<Run> {
   const store = await getStore();
   const run = RUN_ID_PATTERN.test(runId) ? await store.getRun(userId, runId) : null;
   if (!run) throw notFound("Run");
-  return run;
+  return closeIfOrphaned(store, userId, run);
 }
 
 export async function getRunWithSteps(userId: Id, runId: string): Promise<{ run: Run; steps: GenerationStep[] }> {
@@ -34,16 +38,5 @@ export async function cancelRun(userId: Id, runId: string): Promise<Run> {
     await live.finished;
     return getOwnedRun(userId, run.id);
   }
-  const store = await getStore();
-  const settled = await store.settleReservation(run.reservationId);
-  const finished = await store.finishRun(userId, run.id, { status: "canceled", error: CANCELED_MESSAGE });
-  await store.updateProject(userId, run.projectId, { status: "failed" });
-  await store.appendRunEvent(userId, run.id, {
-    type: "failed",
-    status: "canceled",
-    spent: settled.reservation.spent,
-    refunded: settled.refunded,
-    error: CANCELED_MESSAGE,
-  });
-  return finished;
+  return closeAbandonedRun(await getStore(), userId, run, { status: "canceled", error: CANCELED_MESSAGE });
 }

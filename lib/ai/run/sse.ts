@@ -1,4 +1,5 @@
 import type { Id, Store, StoredRunEvent } from "@/lib/store/types";
+import { closeIfOrphaned } from "./abandoned";
 import { getLiveRun } from "./registry";
 
 /**
@@ -107,13 +108,22 @@ export function runEventStream(options: RunEventStreamOptions): ReadableStream<U
         for (const cleanup of cleanups) cleanup();
       }
 
-      /** The run is not executing here: follow the store until it ends. */
+      /**
+       * The run is not executing here: follow the store until it ends. A run
+       * orphaned by a restart is closed once it passes its bound, so this ends.
+       */
       async function pollUntilDone(): Promise<void> {
+        let sawFinished = false;
         while (!closed) {
-          const run = await store.getRun(userId, runId);
+          const found = await store.getRun(userId, runId);
+          const run = found && (await closeIfOrphaned(store, userId, found));
           for (const stored of await store.listRunEvents(userId, runId, lastSeq)) if (send(stored)) return;
-          // Finished without a last event (a crashed process): nothing more will come.
-          if (!run || run.status !== "running") return close(controller);
+          if (!run || run.status !== "running") {
+            // The last event is appended just after the status is set: look once more, then
+            // accept that it finished without one (a crashed process) — nothing more will come.
+            if (!run || sawFinished) return close(controller);
+            sawFinished = true;
+          }
           await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? POLL_MS));
         }
       }

@@ -10,6 +10,7 @@ import { plannedRoles } from "../orchestrator";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
 import type { ProviderCandidate } from "../types";
+import { RUN_MAX_DURATION_MS } from "./deadline";
 import { launchRun } from "./execute";
 import { liveRunOfProject } from "./registry";
 import type { StreamFn } from "./run-context";
@@ -39,6 +40,10 @@ export interface GenerationDependencies {
   runner: () => RunnerClient | null;
   timeoutMs?: number;
   maxFixerPasses?: number;
+  /** A run's overall deadline (default RUN_MAX_DURATION_MS); also sets when an unfinished run counts as orphaned. */
+  runMaxDurationMs?: number;
+  /** The clock that decides whether a run is orphaned (default Date.now). */
+  now?: () => number;
 }
 
 const production: GenerationDependencies = {
@@ -54,6 +59,11 @@ let dependencies: GenerationDependencies = production;
 /** Tests only: replace the seams (undefined restores production). */
 export function setGenerationDependenciesForTests(overrides?: Partial<GenerationDependencies>): void {
   dependencies = overrides ? { ...production, ...overrides } : production;
+}
+
+/** What decides a run's deadline and whether an unfinished run is orphaned (lib/ai/run/abandoned.ts). */
+export function runLimits(): { maxDurationMs: number; now: () => number } {
+  return { maxDurationMs: dependencies.runMaxDurationMs ?? RUN_MAX_DURATION_MS, now: dependencies.now ?? Date.now };
 }
 
 /** Credits a run reserves: the plan's roles priced at the dearest platform candidate, at least 1. */
@@ -118,6 +128,7 @@ export async function startGeneration(userId: Id, input: StartGenerationInput): 
     runner,
     timeoutMs: dependencies.timeoutMs,
     maxFixerPasses: dependencies.maxFixerPasses,
+    maxDurationMs: runLimits().maxDurationMs,
   });
   return { runId: run.id, estimate, reserved: amount };
 }
