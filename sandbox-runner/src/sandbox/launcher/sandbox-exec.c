@@ -30,31 +30,11 @@
 
 #define EXIT_FAILED 127
 #define EXIT_UNUSED 125
+
+#define FAIL_PREFIX "sandbox-exec: "
+#define FAIL_EXIT_CODE EXIT_FAILED
+#include "fail.h"
 #define MAX_REQUEST_BYTES (4 * 1024 * 1024)
-
-static void die(const char *format, ...) {
-  va_list ap;
-  int saved = errno;
-  fputs("sandbox-exec: ", stderr);
-  va_start(ap, format);
-  vfprintf(stderr, format, ap);
-  va_end(ap);
-  if (saved) fprintf(stderr, ": %s", strerror(saved));
-  fputc('\n', stderr);
-  _exit(EXIT_FAILED);
-}
-
-static unsigned long long parse_number(const char *option, const char *text) {
-  char *end;
-  errno = 0;
-  if (text == NULL || *text < '0' || *text > '9') die("%s needs a number", option);
-  unsigned long long value = strtoull(text, &end, 10);
-  if (errno || *end != '\0') {
-    errno = 0;
-    die("%s: bad number \"%s\"", option, text);
-  }
-  return value;
-}
 
 static int parse_fd(const char *text) {
   unsigned long long fd = parse_number("descriptor", text);

@@ -60,32 +60,12 @@
 #include "cloexec-fds.h"
 
 #define EXIT_LAUNCH_FAILED 125
+
+#define FAIL_PREFIX "sandbox-launch: "
+#define FAIL_EXIT_CODE EXIT_LAUNCH_FAILED
+#include "fail.h"
 #define MAX_CGROUPS 16
 #define MAX_OPEN_FDS 4
-
-static void die(const char *format, ...) {
-  va_list ap;
-  int saved = errno;
-  fputs("sandbox-launch: ", stderr);
-  va_start(ap, format);
-  vfprintf(stderr, format, ap);
-  va_end(ap);
-  if (saved) fprintf(stderr, ": %s", strerror(saved));
-  fputc('\n', stderr);
-  _exit(EXIT_LAUNCH_FAILED);
-}
-
-static unsigned long long parse_number(const char *option, const char *text) {
-  char *end;
-  errno = 0;
-  if (text == NULL || *text < '0' || *text > '9') die("%s needs a number", option);
-  unsigned long long value = strtoull(text, &end, 10);
-  if (errno || *end != '\0') {
-    errno = 0;
-    die("%s: bad number \"%s\"", option, text);
-  }
-  return value;
-}
 
 static void join_cgroup(const char *procs_file) {
   char pid[32];
