@@ -130,12 +130,23 @@ export async function getDeployment(userId: Id, projectId: Id, deploymentId: str
   return ensurePolling(await findDeployment(userId, projectId, deploymentId));
 }
 
-/** The project's deployments, newest first (resuming any unfollowed running ones). */
+/** How many deployments the project's history shows, and how much of an older one's log it carries. */
+export const DEPLOYMENT_HISTORY_LIMIT = 50;
+export const HISTORY_LOG_TAIL_CHARS = 2_000;
+
+/**
+ * The project's newest deployments, newest first (resuming any unfollowed
+ * running ones). The browser polls this while a build runs, so only the
+ * newest carries its whole log; older ones carry the tail (GET one for all of it).
+ */
 export async function listProjectDeployments(userId: Id, projectId: Id): Promise<Deployment[]> {
   await getProject(userId, projectId);
   const store = await getStore();
-  const deployments = await store.listDeployments(userId, projectId);
-  return Promise.all(deployments.map((d) => ensurePolling(d)));
+  const deployments = (await store.listDeployments(userId, projectId)).slice(0, DEPLOYMENT_HISTORY_LIMIT);
+  const followed = await Promise.all(deployments.map((d) => ensurePolling(d)));
+  return followed.map((d, i) =>
+    i === 0 || d.logs.length <= HISTORY_LOG_TAIL_CHARS ? d : { ...d, logs: `…${d.logs.slice(-HISTORY_LOG_TAIL_CHARS)}` },
+  );
 }
 
 const alreadyFinished = (d: Deployment) =>

@@ -427,6 +427,27 @@ describe("deployments, across providers", () => {
     expect(onVercel.settled.logs).not.toContain("Publishing");
   });
 
+  it("lists the newest 50 deployments, with the whole log only on the newest", async () => {
+    const user = await signUp();
+    const projectId = await newProject(user);
+    const store = await getStore();
+    const longLog = Array.from({ length: 400 }, (_, i) => `build line ${i}`).join("\n");
+    for (let i = 0; i < 52; i++) {
+      const d = await store.createDeployment(user.userId, projectId, "vercel");
+      await store.updateDeployment(user.userId, d.id, { status: "failed", logs: `${longLog}\nattempt ${i}` });
+    }
+    const listed = await list(user, projectId);
+    expect(listed.status).toBe(200);
+    const [newest, ...older] = listed.body.deployments;
+    expect(listed.body.deployments).toHaveLength(50);
+    expect(newest.logs).toBe(`${longLog}\nattempt 51`);
+    expect(older[0].logs.startsWith("…")).toBe(true);
+    expect(older[0].logs.endsWith("attempt 50")).toBe(true);
+    expect(older[0].logs.length).toBe(2_001);
+    const one = await getOne(user, projectId, older[0].id);
+    expect(one.body.deployment.logs).toBe(`${longLog}\nattempt 50`);
+  });
+
   it("deploys into the platform's Vercel team only with the platform's token", async () => {
     setEnv("VERCEL_TEAM_ID", "team_platform");
     const own = await startFakeVercel({ token: USER_TOKENS.vercel });
