@@ -34,6 +34,8 @@ export interface LaunchRunInput {
   maxFixerPasses?: number;
   /** The run's overall deadline (default RUN_MAX_DURATION_MS). */
   maxDurationMs?: number;
+  /** Once stopped, how long the steps may unwind before the run is finalized anyway (default STOP_UNWIND_MS). */
+  stopUnwindMs?: number;
 }
 
 export const CANCELED_MESSAGE = "The run was canceled.";
@@ -95,7 +97,8 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
       runner: input.runner,
       timeoutMs: input.timeoutMs,
     };
-    outcome = await unwoundWithin(runDag(ctx, { prompt: input.prompt, maxFixerPasses: input.maxFixerPasses }), controller.signal, () => ({
+    const dag = runDag(ctx, { prompt: input.prompt, maxFixerPasses: input.maxFixerPasses });
+    outcome = await unwoundWithin(dag, controller.signal, input.stopUnwindMs ?? STOP_UNWIND_MS, () => ({
       status: stoppedStatus(controller.signal),
       error: stopReason(),
     }));
@@ -128,12 +131,17 @@ function stoppedStatus(signal: AbortSignal): "failed" | "canceled" {
  * cannot charge the settled reservation, and emits nothing (the emitter drops
  * events after the last one).
  */
-async function unwoundWithin(dag: Promise<DagOutcome>, signal: AbortSignal, stopped: () => DagOutcome): Promise<DagOutcome> {
+async function unwoundWithin(
+  dag: Promise<DagOutcome>,
+  signal: AbortSignal,
+  unwindMs: number,
+  stopped: () => DagOutcome,
+): Promise<DagOutcome> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const forced = new Promise<DagOutcome>((resolve) => {
     const arm = () => {
-      timer = setTimeout(() => resolve(stopped()), STOP_UNWIND_MS);
+      timer = setTimeout(() => resolve(stopped()), unwindMs);
     };
     if (signal.aborted) arm();
     else {
