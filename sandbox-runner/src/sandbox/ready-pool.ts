@@ -6,6 +6,7 @@ import { getRunnerConfig, type RunnerConfig } from "../config.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { markCgroupIdle, removeStaleCgroups, SandboxCgroup } from "./cgroup.js";
 import { setHandlesReferenced } from "./child-handles.js";
+import { PoolRegistry, PrestartedPool, sendRequest } from "./prestarted-pool.js";
 import {
   LAUNCHER_ENV,
   launcherIdentityArgs,
@@ -42,7 +43,6 @@ const POOL_SIZE = Math.max(
   Math.min(16, Number(process.env.RUNNER_READY_SANDBOXES ?? 2) || 0),
 );
 /** Pool stops refilling after this many sandboxes in a row die before their run (runs then start as before). */
-const MAX_FAILURES = 3;
 
 export interface ReadySandbox {
   child: ChildProcess;
@@ -64,43 +64,19 @@ interface Slot {
   exited: boolean;
 }
 
-function usable(slot: Slot): boolean {
-  return (
-    slot.ready &&
-    !slot.exited &&
-    slot.child.exitCode === null &&
-    slot.child.signalCode === null
-  );
-}
-
-class ReadyPool {
-  private readonly idle: Slot[] = [];
-  private starting = 0;
-  private failures = 0;
-  private closed = false;
-
+class ReadyPool extends PrestartedPool<Slot> {
   constructor(private readonly config: RunnerConfig) {
+    super(POOL_SIZE);
     removeStaleCgroups(config.cgroupParent);
     removeStaleWorkspaces(config);
   }
 
-  /** Resolves once a sandbox is ready, the pool gave up starting them, or `timeoutMs` passed. */
-  async ready(timeoutMs: number): Promise<boolean> {
-    this.refillSoon();
-    const deadline = Date.now() + timeoutMs;
-    while (
-      Date.now() < deadline &&
-      !this.closed &&
-      this.failures < MAX_FAILURES
-    ) {
-      if (this.idle.some(usable)) return true;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    return this.idle.some(usable);
+  protected usable(slot: Slot): boolean {
+    return slot.ready && !slot.exited && slot.child.exitCode === null && slot.child.signalCode === null;
   }
 
   take(): ReadySandbox | undefined {
-    const index = this.idle.findIndex(usable);
+    const index = this.idle.findIndex((slot) => this.usable(slot));
     this.refillSoon();
     if (index < 0) return undefined;
     const [slot] = this.idle.splice(index, 1);
@@ -112,32 +88,12 @@ class ReadyPool {
       cgroup,
       workspace,
       status: () => slot.status,
-      start(requestArgs) {
-        const request = (child.stdio as (Readable | Writable)[])[
-          REQUEST_FD
-        ] as Writable;
-        request.on("error", () => {
-          // The sandbox died before reading: the run reports what bubblewrap said.
-        });
-        request.end(
-          Buffer.from(requestArgs.map((arg) => `${arg}\0`).join(""), "utf8"),
-        );
-      },
+      start: (requestArgs) =>
+        sendRequest((child.stdio as (Readable | Writable)[])[REQUEST_FD] as Writable, requestArgs),
     };
   }
 
-  private refillSoon(): void {
-    if (this.closed || this.failures >= MAX_FAILURES) return;
-    while (this.idle.length + this.starting < POOL_SIZE) {
-      this.starting++;
-      setImmediate(() => {
-        this.starting--;
-        this.startOne();
-      });
-    }
-  }
-
-  private startOne(): void {
+  protected startOne(): void {
     if (this.closed) return;
     let cgroup: SandboxCgroup | undefined;
     let workspace: Workspace | undefined;
@@ -253,23 +209,10 @@ function removeStaleWorkspaces(config: RunnerConfig): void {
   }
 }
 
-const pools = new Map<string, ReadyPool>();
-
-function poolFor(config: RunnerConfig): ReadyPool {
-  const key = JSON.stringify([
-    config.sandboxUid,
-    config.sandboxGid,
-    config.cgroupParent,
-    config.stateDir,
-    config.bwrapPath,
-  ]);
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new ReadyPool(config);
-    pools.set(key, pool);
-  }
-  return pool;
-}
+const pools = new PoolRegistry(
+  (config) => [config.sandboxUid, config.sandboxGid, config.cgroupParent, config.stateDir, config.bwrapPath],
+  (config) => new ReadyPool(config),
+);
 
 /**
  * A ready sandbox for this configuration, or undefined (none ready yet, or disabled with
@@ -280,7 +223,7 @@ export function takeReadySandbox(
   config: RunnerConfig = getRunnerConfig(),
 ): ReadySandbox | undefined {
   if (POOL_SIZE === 0) return undefined;
-  return poolFor(config).take();
+  return pools.get(config).take();
 }
 
 /**
@@ -292,12 +235,10 @@ export async function readySandboxReady(
   timeoutMs = 2_000,
 ): Promise<boolean> {
   if (POOL_SIZE === 0) return false;
-  return poolFor(config).ready(timeoutMs);
+  return pools.get(config).ready(timeoutMs);
 }
 
 /** Stops every ready pool (tests, shutdown). */
 export async function closeReadyPools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map((pool) => pool.close()));
+  await pools.closeAll();
 }

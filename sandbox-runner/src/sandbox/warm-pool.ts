@@ -6,6 +6,7 @@ import { markCgroupIdle, removeStaleCgroups, SandboxCgroup } from "./cgroup.js";
 import { LAUNCHER_ENV, launcherIdentityArgs } from "./command.js";
 import { launcherPath } from "./launcher.js";
 import { setHandlesReferenced } from "./child-handles.js";
+import { PoolRegistry, PrestartedPool, sendRequest } from "./prestarted-pool.js";
 import { closeReadyPools } from "./ready-pool.js";
 
 /**
@@ -39,36 +40,20 @@ interface Idle {
   exited: boolean;
 }
 
-class WarmPool {
-  private readonly idle: Idle[] = [];
-  private starting = 0;
-  private failures = 0;
-  private closed = false;
-
+class WarmPool extends PrestartedPool<Idle> {
   constructor(private readonly config: RunnerConfig) {
+    super(POOL_SIZE);
     removeStaleCgroups(config.cgroupParent);
   }
 
-  /** Resolves once a launcher is idle, the pool gave up starting them, or `timeoutMs` passed. */
-  async ready(timeoutMs: number): Promise<boolean> {
-    this.refillSoon();
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !this.closed && this.failures < 3) {
-      if (this.idle.some((slot) => !slot.exited)) return true;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    return this.idle.some((slot) => !slot.exited);
+  protected usable(slot: Idle): boolean {
+    return !slot.exited && slot.child.exitCode === null && slot.child.signalCode === null;
   }
 
   take(): WarmLauncher | undefined {
     let slot: Idle | undefined;
     while ((slot = this.idle.shift())) {
-      if (
-        !slot.exited &&
-        slot.child.exitCode === null &&
-        slot.child.signalCode === null
-      )
-        break;
+      if (this.usable(slot)) break;
     }
     this.refillSoon();
     if (!slot) return undefined;
@@ -78,30 +63,11 @@ class WarmPool {
     return {
       child,
       cgroup,
-      start(runArgs) {
-        const request = child.stdio[REQUEST_FD] as Writable;
-        request.on("error", () => {
-          // The launcher died before reading: the run reports that it failed to start.
-        });
-        request.end(
-          Buffer.from(runArgs.map((arg) => `${arg}\0`).join(""), "utf8"),
-        );
-      },
+      start: (runArgs) => sendRequest(child.stdio[REQUEST_FD] as Writable, runArgs),
     };
   }
 
-  private refillSoon(): void {
-    if (this.closed || this.failures >= 3) return;
-    while (this.idle.length + this.starting < POOL_SIZE) {
-      this.starting++;
-      setImmediate(() => {
-        this.starting--;
-        this.startOne();
-      });
-    }
-  }
-
-  private startOne(): void {
+  protected startOne(): void {
     if (this.closed) return;
     let cgroup: SandboxCgroup;
     try {
@@ -166,15 +132,10 @@ class WarmPool {
   }
 }
 
-const pools = new Map<string, WarmPool>();
-
-function poolKey(config: RunnerConfig): string {
-  return JSON.stringify([
-    config.sandboxUid,
-    config.sandboxGid,
-    config.cgroupParent,
-  ]);
-}
+const pools = new PoolRegistry(
+  (config) => [config.sandboxUid, config.sandboxGid, config.cgroupParent],
+  (config) => new WarmPool(config),
+);
 
 /**
  * A warm launcher for this configuration, or undefined (pool empty or disabled with
@@ -184,17 +145,7 @@ export function takeWarmLauncher(
   config: RunnerConfig = getRunnerConfig(),
 ): WarmLauncher | undefined {
   if (POOL_SIZE === 0) return undefined;
-  return poolFor(config).take();
-}
-
-function poolFor(config: RunnerConfig): WarmPool {
-  const key = poolKey(config);
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new WarmPool(config);
-    pools.set(key, pool);
-  }
-  return pool;
+  return pools.get(config).take();
 }
 
 /**
@@ -206,12 +157,10 @@ export async function warmLauncherReady(
   timeoutMs = 2_000,
 ): Promise<boolean> {
   if (POOL_SIZE === 0) return false;
-  return poolFor(config).ready(timeoutMs);
+  return pools.get(config).ready(timeoutMs);
 }
 
 /** Stops every warm pool and ready pool (ready-pool.ts) (tests, shutdown). */
 export async function closeWarmPools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all([...all.map((pool) => pool.close()), closeReadyPools()]);
+  await Promise.all([pools.closeAll(), closeReadyPools()]);
 }

@@ -34,7 +34,8 @@
 #define FAIL_PREFIX "sandbox-exec: "
 #define FAIL_EXIT_CODE EXIT_FAILED
 #include "fail.h"
-#define MAX_REQUEST_BYTES (4 * 1024 * 1024)
+#define UNUSED_EXIT_CODE EXIT_UNUSED
+#include "request.h"
 
 static int parse_fd(const char *text) {
   unsigned long long fd = parse_number("descriptor", text);
@@ -47,41 +48,6 @@ static void set_limit(pid_t pid, int resource, const char *name, rlim_t soft, rl
   if (prlimit(pid, resource, &limit, NULL) != 0) die("cannot set %s limit", name);
 }
 
-/* Reads NUL-terminated strings from fd until EOF; returns them as a NULL-terminated array. */
-static char **read_request(int fd, int *count) {
-  size_t capacity = 16 * 1024, length = 0;
-  char *buffer = malloc(capacity);
-  if (buffer == NULL) die("out of memory");
-  for (;;) {
-    if (length == capacity) {
-      errno = 0;
-      if (capacity >= MAX_REQUEST_BYTES) die("request too large");
-      capacity *= 2;
-      buffer = realloc(buffer, capacity);
-      if (buffer == NULL) die("out of memory");
-    }
-    ssize_t got = read(fd, buffer + length, capacity - length);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) die("cannot read the request");
-    if (got == 0) break;
-    length += (size_t)got;
-  }
-  errno = 0;
-  if (length == 0) _exit(EXIT_UNUSED);
-  if (buffer[length - 1] != '\0') die("malformed request");
-  int n = 0;
-  for (size_t k = 0; k < length; k++) n += buffer[k] == '\0';
-  char **args = calloc((size_t)n + 1, sizeof *args);
-  if (args == NULL) die("out of memory");
-  char *cursor = buffer;
-  for (int k = 0; k < n; k++) {
-    args[k] = cursor;
-    cursor += strlen(cursor) + 1;
-  }
-  *count = n;
-  return args;
-}
-
 int main(int argc, char **argv) {
   errno = 0;
   if (argc != 3) die("usage: sandbox-exec READY_FD REQUEST_FD");
@@ -92,7 +58,7 @@ int main(int argc, char **argv) {
   close(ready_fd);
 
   int count;
-  char **request = read_request(request_fd, &count);
+  char **request = read_request(request_fd, 0, &count);
   close(request_fd);
 
   unsigned long long cpu_soft = 0, cpu_hard = 0, fsize = 0, nofile = 0;

@@ -64,6 +64,9 @@
 #define FAIL_PREFIX "sandbox-launch: "
 #define FAIL_EXIT_CODE EXIT_LAUNCH_FAILED
 #include "fail.h"
+/* An unused warm launcher exits like a failed launch: the runner never waits for it. */
+#define UNUSED_EXIT_CODE EXIT_LAUNCH_FAILED
+#include "request.h"
 #define MAX_CGROUPS 16
 #define MAX_OPEN_FDS 4
 
@@ -242,49 +245,6 @@ static void open_fds(const struct options *o) {
   }
 }
 
-#define MAX_REQUEST_BYTES (4 * 1024 * 1024)
-#define MAX_REQUEST_ARGS 65536
-
-/* Warm mode: reads the run's `--cpu … -- PROGRAM ARGS` (NUL-terminated strings) from fd until EOF. */
-static char **read_request(int fd, int *count) {
-  size_t capacity = 64 * 1024, length = 0;
-  char *buffer = malloc(capacity);
-  if (buffer == NULL) die("out of memory");
-  for (;;) {
-    if (length == capacity) {
-      if (capacity >= MAX_REQUEST_BYTES) {
-        errno = 0;
-        die("request too large");
-      }
-      capacity *= 2;
-      buffer = realloc(buffer, capacity);
-      if (buffer == NULL) die("out of memory");
-    }
-    ssize_t got = read(fd, buffer + length, capacity - length);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) die("cannot read the request");
-    if (got == 0) break;
-    length += (size_t)got;
-  }
-  close(fd);
-  errno = 0;
-  if (length == 0) _exit(EXIT_LAUNCH_FAILED); /* the runner let this warm launcher go unused */
-  if (buffer[length - 1] != '\0') die("malformed request");
-  int n = 0;
-  for (size_t k = 0; k < length; k++) n += buffer[k] == '\0';
-  if (n > MAX_REQUEST_ARGS) die("request has too many arguments");
-  char **args = calloc((size_t)n + 2, sizeof *args);
-  if (args == NULL) die("out of memory");
-  args[0] = "sandbox-launch";
-  char *cursor = buffer;
-  for (int k = 1; k <= n; k++) {
-    args[k] = cursor;
-    cursor += strlen(cursor) + 1;
-  }
-  *count = n + 1;
-  return args;
-}
-
 int main(int argc, char **argv) {
   struct options o = {.uid = -1, .gid = -1, .wait_fd = -1};
   int program = parse_options(argc, argv, &o, 1);
@@ -305,7 +265,10 @@ int main(int argc, char **argv) {
   if (o.wait_fd >= 0) {
     /* Warm: still root, in the cgroups, nothing else done yet. The run arrives from the runner. */
     int count;
-    char **request = read_request(o.wait_fd, &count);
+    /* The run's `--cpu … -- PROGRAM ARGS`, after an argv[0] for parse_options. */
+    char **request = read_request(o.wait_fd, 1, &count);
+    close(o.wait_fd);
+    request[0] = "sandbox-launch";
     program = parse_options(count, request, &o, 0);
     errno = 0;
     if (!o.have_cpu || !o.have_fsize || !o.have_nofile) die("--cpu, --fsize and --nofile are required");
