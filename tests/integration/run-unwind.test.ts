@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { launchRun } from "@/lib/ai/run/execute";
-import type { StreamFn } from "@/lib/ai/run/run-context";
-import type { CallEvent, ProviderCandidate, RunEvent } from "@/lib/ai/types";
+import type { RunEvent } from "@/lib/ai/types";
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { RunResult } from "@/lib/sandbox/types";
 import { createSqliteStore } from "@/lib/store/sqlite";
 import type { Store } from "@/lib/store/types";
+import { SCRIPT_CANDIDATES, scriptedRoles } from "./support/scripted-roles";
 
 /**
  * A stopped run whose step does not unwind (here: a runner command that
@@ -13,33 +13,6 @@ import type { Store } from "@/lib/store/types";
  * event, the reservation settled, and whatever the stuck step does later
  * neither appends events nor changes what was charged.
  */
-
-const CANDIDATES: ProviderCandidate[] = [{ provider: "joxcoder", model: "joxcoder", source: "platform" }];
-const PLAN = {
-  name: "Stuck",
-  summary: "Never finishes its tests.",
-  stack: ["node"],
-  files: [{ path: "index.js", purpose: "entry", role: "backend" }],
-  dataModel: [],
-  api: [],
-  components: [],
-};
-
-const answers: Record<string, string> = {
-  architect: JSON.stringify(PLAN),
-  backend: '<file path="index.js">console.log(1);\n</file>',
-  frontend: "Nothing for the frontend.",
-  devops: '<file path="package.json">{"scripts":{"test":"node index.js"}}\n</file>',
-  security: "Nothing to fix.",
-  tester: "<command>npm test</command>",
-  fixer: "No idea.",
-};
-
-const scripted: StreamFn = async function* (options): AsyncGenerator<CallEvent> {
-  const role = /^ROLE: (\w+)/.exec(options.messages[0]!.content)![1]!;
-  yield { type: "text", text: answers[role] ?? "" };
-  yield { type: "finish", attempt: { ...CANDIDATES[0]!, ok: true, usage: { inputTokens: 100, outputTokens: 100 } } };
-};
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -100,8 +73,8 @@ describe("a stopped run whose step does not unwind", () => {
       userId: user.id,
       run,
       prompt: "Build it",
-      candidates: CANDIDATES,
-      stream: scripted,
+      candidates: SCRIPT_CANDIDATES,
+      stream: scriptedRoles("Stuck", "npm test"),
       runner: stuck.runner,
       maxFixerPasses: 0,
       stopUnwindMs: 20,

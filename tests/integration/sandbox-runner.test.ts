@@ -7,10 +7,10 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchRun } from "@/lib/ai/run/execute";
-import type { StreamFn } from "@/lib/ai/run/run-context";
-import type { CallEvent, ProviderCandidate, RunEvent } from "@/lib/ai/types";
+import type { RunEvent } from "@/lib/ai/types";
 import { createRunnerClient, RunnerAbortedError, type RunnerClient } from "@/lib/sandbox/client";
 import { createSqliteStore } from "@/lib/store/sqlite";
+import { SCRIPT_CANDIDATES, scriptedRoles } from "./support/scripted-roles";
 
 // The app's client against the real runner: `sandbox-runner/src/main.ts` as its own process
 // (self-test, real sandbox), spoken to over HTTP exactly as in production.
@@ -205,35 +205,6 @@ describe("app ↔ sandbox-runner: aborting a request", () => {
 });
 
 describe("canceling a generation run whose tester runs a long command", () => {
-  const CANDIDATES: ProviderCandidate[] = [{ provider: "joxcoder", model: "joxcoder", source: "platform" }];
-  const PLAN = {
-    name: "Sleeper",
-    summary: "Waits.",
-    stack: ["node"],
-    files: [{ path: "index.js", purpose: "entry", role: "backend" }],
-    dataModel: [],
-    api: [],
-    components: [],
-  };
-
-  /** Each role answers with a fixed text; the tester asks to run `command`. */
-  function scripted(command: string): StreamFn {
-    const answers: Record<string, string> = {
-      architect: JSON.stringify(PLAN),
-      backend: '<file path="index.js">console.log(1);\n</file>',
-      frontend: "Nothing for the frontend.",
-      devops: '<file path="package.json">{"scripts":{"test":"node index.js"}}\n</file>',
-      security: "Nothing to fix.",
-      tester: `<command>${command}</command>`,
-      fixer: "No idea.",
-    };
-    return async function* (options): AsyncGenerator<CallEvent> {
-      const role = /^ROLE: (\w+)/.exec(options.messages[0]!.content)![1]!;
-      yield { type: "text", text: answers[role] ?? "" };
-      yield { type: "finish", attempt: { ...CANDIDATES[0]!, ok: true, usage: { inputTokens: 100, outputTokens: 100 } } };
-    };
-  }
-
   it("ends canceled through the aborted command (not its result), and the command's sandbox and session are gone", async () => {
     const store = await createSqliteStore(":memory:");
     try {
@@ -254,7 +225,7 @@ describe("canceling a generation run whose tester runs a long command", () => {
       };
       const marker = `abort-run-${process.pid}`;
       const command = `sleep 45 # ${marker}`;
-      const live = launchRun({ store, userId: user.id, run, prompt: "Wait", candidates: CANDIDATES, stream: scripted(command), runner: recording, maxFixerPasses: 0 });
+      const live = launchRun({ store, userId: user.id, run, prompt: "Wait", candidates: SCRIPT_CANDIDATES, stream: scriptedRoles("Sleeper", command), runner: recording, maxFixerPasses: 0 });
       const cgroupDirs = await running(marker);
       live.controller.abort("canceled");
       await live.finished;
