@@ -4,7 +4,7 @@ import { HttpError } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";
 import { readUserKey } from "@/lib/secrets/user-keys";
 import type { Id } from "@/lib/store";
-import { pushRepository, type GitProvider } from "./push";
+import { GIT_PROVIDER_LABELS, pushRepository, type GitProvider } from "./push";
 import { branchNameProblem, MAX_BRANCH_NAME_LENGTH } from "./ref-name";
 import { MAX_REMOTE_URL_LENGTH, parseAllowedHosts, RemoteUrlError, validateRemoteUrl } from "./remote-url";
 import { withProjectRepository } from "./repository";
@@ -27,7 +27,6 @@ export interface PushOutcome {
   remoteUrl: string;
 }
 
-const PROVIDER_LABEL: Record<GitProvider, string> = { github: "GitHub", gitlab: "GitLab" };
 
 export async function pushProject(userId: Id, projectId: string, body: PushBody): Promise<PushOutcome> {
   const project = await getProject(userId, projectId);
@@ -47,7 +46,7 @@ export async function pushProject(userId: Id, projectId: string, body: PushBody)
     throw new HttpError(
       400,
       "no_token",
-      `No ${PROVIDER_LABEL[body.provider]} token is stored. Add one under "Deploy and Git tokens" in Settings, then push again.`,
+      `No ${GIT_PROVIDER_LABELS[body.provider]} token is stored. Add one under "Deploy and Git tokens" in Settings, then push again.`,
       { settingsUrl: "/settings" },
     );
   }

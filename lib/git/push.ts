@@ -15,7 +15,7 @@ export type GitProvider = "github" | "gitlab";
 
 /** The Basic-auth user name each host expects alongside a token. */
 const TOKEN_USERNAME: Record<GitProvider, string> = { github: "x-access-token", gitlab: "oauth2" };
-const PROVIDER_LABEL: Record<GitProvider, string> = { github: "GitHub", gitlab: "GitLab" };
+export const GIT_PROVIDER_LABELS: Record<GitProvider, string> = { github: "GitHub", gitlab: "GitLab" };
 
 const PUSH_TIMEOUT_MS = 120_000;
 const UNREACHABLE_CODES = new Set([
@@ -90,7 +90,7 @@ function pushFailure(err: unknown, { provider, token, username, remoteHost }: Fa
   const scrub = (text: string) => scrubSecret(text, token, username);
   const code = (err as { code?: unknown })?.code;
   const name = err instanceof Error ? err.name : "";
-  const label = PROVIDER_LABEL[provider];
+  const label = GIT_PROVIDER_LABELS[provider];
 
   if (code === Errors.PushRejectedError.code) {
     return new HttpError(409, "non_fast_forward", NOT_FAST_FORWARD);

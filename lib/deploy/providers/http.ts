@@ -1,4 +1,5 @@
 import { redactSecrets } from "@/lib/deploy/logs";
+import { PROVIDER_LABELS } from "@/lib/deploy/labels";
 import { DeployProviderError, type DeploymentProvider } from "@/lib/deploy/types";
 
 /**
@@ -20,12 +21,6 @@ export interface ProviderHttpOptions {
 
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [300, 1000, 3000];
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-export const PROVIDER_LABEL: Record<DeploymentProvider, string> = {
-  vercel: "Vercel",
-  netlify: "Netlify",
-  railway: "Railway",
-};
 
 export interface ProviderCall {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -75,7 +70,7 @@ export function providerErrorText(body: unknown, fallback: string): string {
 
 /** Maps an HTTP failure onto DeployProviderError; the message never contains the token. */
 export function httpError(provider: DeploymentProvider, status: number, body: unknown, token: string): DeployProviderError {
-  const label = PROVIDER_LABEL[provider];
+  const label = PROVIDER_LABELS[provider];
   const detail = redactSecrets(providerErrorText(body, `HTTP ${status}`), [token]);
   if (status === 401 || status === 403) {
     return new DeployProviderError(provider, `${label} rejected the token (HTTP ${status}): ${detail}`, {
@@ -150,7 +145,7 @@ async function attempt(provider: DeploymentProvider, http: ProviderHttpOptions, 
   } catch (err) {
     if (call.signal?.aborted) throw call.signal.reason;
     const reason = timeout.aborted ? "timed out" : err instanceof Error ? err.message : String(err);
-    throw scrubbedError(provider, `${PROVIDER_LABEL[provider]} could not be reached: ${reason}`, call.token, {
+    throw scrubbedError(provider, `${PROVIDER_LABELS[provider]} could not be reached: ${reason}`, call.token, {
       retryable: true,
       code: "unavailable",
     });
@@ -190,7 +185,7 @@ export function str(value: unknown, key: string): string | undefined {
 
 /** Fails with a non-retryable error when a success body lacks what the client needs. */
 export function unexpected(provider: DeploymentProvider, what: string): DeployProviderError {
-  return new DeployProviderError(provider, `${PROVIDER_LABEL[provider]} answered without ${what}`, { retryable: false, code: "bad_request" });
+  return new DeployProviderError(provider, `${PROVIDER_LABELS[provider]} answered without ${what}`, { retryable: false, code: "bad_request" });
 }
 
 export function httpsUrl(hostOrUrl: string | undefined | null): string | null {
