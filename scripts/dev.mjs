@@ -7,10 +7,13 @@
  *   random RUNNER_SECRET, and the app gets the same secret and RUNNER_URL.
  * - If the runner cannot start (no bubblewrap because setup wasn't run, no
  *   cgroups…), the app keeps running and reports the runner as unavailable.
+ * - AUTOCREA_ENCRYPTION_KEY unset → a local key kept in DATA_DIR/encryption-key
+ *   (created once, mode 0600), so users can save their API keys and deploy/Git
+ *   tokens on the embedded defaults and still read them after a restart.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,6 +52,19 @@ function runnerEnv(appEnv, port) {
 }
 
 const env = { ...process.env };
+
+/** The local encryption key of this data folder: read, or created on first use. */
+function localEncryptionKey(dataDir) {
+  const file = path.join(dataDir, "encryption-key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString("hex");
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: "wx" });
+  console.log(`[dev] created a local encryption key for saved keys and tokens: ${file}`);
+  return key;
+}
+env.AUTOCREA_ENCRYPTION_KEY ||= localEncryptionKey(path.resolve(root, env.DATA_DIR || ".data"));
+
 if (!env.RUNNER_URL) {
   const port = env.RUNNER_PORT || "4100";
   env.RUNNER_SECRET ||= randomBytes(32).toString("hex");

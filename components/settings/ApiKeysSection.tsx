@@ -25,7 +25,7 @@ const PROVIDER_NAMES: Record<string, string> = {
 const providerName = (p: string) => PROVIDER_NAMES[p] ?? p;
 
 const ENCRYPTION_MESSAGE =
-  "Saving API keys is disabled on this server: the administrator has not set AUTOCREA_ENCRYPTION_KEY, so keys cannot be stored encrypted.";
+  "Saving keys and tokens is disabled on this server: the administrator has not set AUTOCREA_ENCRYPTION_KEY, so they cannot be stored encrypted.";
 
 async function fetchKeys(): Promise<{ keys: StoredKey[] } | { error: string }> {
   try {

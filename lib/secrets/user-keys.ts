@@ -41,7 +41,7 @@ export const encryptionUnavailable = () =>
   new HttpError(
     503,
     "encryption_unavailable",
-    "Saving API keys is disabled on this server: AUTOCREA_ENCRYPTION_KEY is missing or invalid.",
+    "Saving keys and tokens is disabled on this server: AUTOCREA_ENCRYPTION_KEY is missing or invalid.",
   );
 
 export async function listUserKeys(userId: Id): Promise<PublicApiKey[]> {
