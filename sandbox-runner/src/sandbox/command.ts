@@ -2,7 +2,9 @@ import { existsSync, lstatSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { getRunnerConfig, type RunnerConfig } from "../config.js";
 import { MAX_LIMITS, type Limits } from "../limits.js";
-import { launcherPath } from "./launcher.js";
+import { GATEWAY_PORT_IN_SANDBOX, GATEWAY_SOCKET_IN_SANDBOX } from "../gateway/config.js";
+import { GATEWAY_SANDBOX_ENV } from "../gateway/gateway.js";
+import { gatewayLinkPath, launcherPath } from "./launcher.js";
 import { sandboxEtcDir } from "./sandbox-etc.js";
 import { seccompFilterPath } from "./seccomp.js";
 
@@ -35,6 +37,12 @@ export interface SandboxCommandSpec {
   interactive?: boolean;
   /** If set, bubblewrap reports `{"child-pid": …}` then `{"exit-code": …}` as JSON on this fd. */
   statusFd?: number;
+  /**
+   * Host path of the session's door to the package gateway (gateway/door.ts). The sandbox then
+   * starts with gateway-link, which forwards 127.0.0.1:4873 inside it to this socket, and package
+   * managers are pointed there (GATEWAY_SANDBOX_ENV). Without it the sandbox reaches nothing.
+   */
+  gatewaySocket?: string;
   config?: RunnerConfig;
 }
 
@@ -207,14 +215,15 @@ function sandboxEnv(
 export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
   const config = spec.config ?? getRunnerConfig();
   checkProgram(spec.argv);
+  const gateway = spec.gatewaySocket === undefined ? undefined : gatewayParts(spec.gatewaySocket);
   const bwrapArgs = mountArgs(
     config,
     spec.interactive ?? false,
     spec.workspace,
-    spec.readOnlyBinds ?? [],
+    [...(spec.readOnlyBinds ?? []), ...(gateway?.binds ?? [])],
   );
   bwrapArgs.push("--chdir", spec.cwd ?? SANDBOX_WORKSPACE);
-  for (const [key, value] of sandboxEnv(spec.env))
+  for (const [key, value] of sandboxEnv({ ...gateway?.env, ...spec.env }))
     bwrapArgs.push("--setenv", key, value);
   if (spec.statusFd !== undefined)
     bwrapArgs.push("--json-status-fd", String(spec.statusFd));
@@ -227,8 +236,25 @@ export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
     ...SECCOMP_BWRAP_ARGS,
     ...bwrapArgs,
     "--",
+    ...(gateway?.argvPrefix ?? []),
     ...spec.argv,
   ];
+}
+
+/** Where gateway-link is bound, read-only, in a sandbox that reaches the package gateway. */
+export const GATEWAY_LINK_IN_SANDBOX = "/.gateway-link";
+
+/** What a door to the package gateway adds to a sandbox: two read-only binds, a first program, the registry settings. */
+function gatewayParts(socket: string): { binds: ReadOnlyBind[]; argvPrefix: string[]; env: Record<string, string> } {
+  if (!path.isAbsolute(socket)) throw new Error("sandboxCommand: the gateway socket must be an absolute host path");
+  return {
+    binds: [
+      { source: socket, dest: GATEWAY_SOCKET_IN_SANDBOX },
+      { source: gatewayLinkPath(), dest: GATEWAY_LINK_IN_SANDBOX },
+    ],
+    argvPrefix: [GATEWAY_LINK_IN_SANDBOX, String(GATEWAY_PORT_IN_SANDBOX), GATEWAY_SOCKET_IN_SANDBOX, "--"],
+    env: { ...GATEWAY_SANDBOX_ENV },
+  };
 }
 
 /** Where a ready sandbox's exec helper (launcher/sandbox-exec.c) is bound, read-only. */

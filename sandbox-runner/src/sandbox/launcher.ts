@@ -34,6 +34,14 @@ export function execHelperPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(path.dirname(launcherPath(env)), "sandbox-exec");
 }
 
+/**
+ * gateway-link (launcher/gateway-link.c), built next to the launcher: the first program of a sandbox
+ * that reaches the package gateway; it forwards 127.0.0.1:4873 inside the sandbox to the session's door.
+ */
+export function gatewayLinkPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(launcherPath(env)), "gateway-link");
+}
+
 export const LAUNCHER_BUILD_HINT =
   "build it with `sh sandbox-runner/src/sandbox/launcher/build.sh` (run by scripts/setup.sh)";
 
@@ -63,10 +71,11 @@ export function launcherProblem(
   return null;
 }
 
-/** Why the launcher or the exec helper (bound into ready sandboxes) cannot be trusted, or null. */
+/** Why the launcher or a helper bound into sandboxes (exec helper, gateway link) cannot be trusted, or null. */
 export function launcherFilesProblem(): string | null {
   return (
     launcherProblem() ??
-    launcherProblem(execHelperPath(), "sandbox exec helper")
+    launcherProblem(execHelperPath(), "sandbox exec helper") ??
+    launcherProblem(gatewayLinkPath(), "package gateway link")
   );
 }

@@ -31,6 +31,8 @@ export interface RunSpec {
   stdin?: string | Buffer;
   limits: Limits;
   readOnlyBinds?: ReadOnlyBind[];
+  /** The session's door to the package gateway (see SandboxCommandSpec.gatewaySocket). */
+  gatewaySocket?: string;
   config?: RunnerConfig;
   /** Called with the cgroup once created (tests use it to check that nothing is left behind). */
   onCgroup?: (cgroup: SandboxCgroup) => void;
@@ -120,6 +122,7 @@ async function takePrestarted(spec: RunSpec): Promise<Prestarted | undefined> {
     const fits =
       ready.workspace.dir === spec.workspace &&
       !spec.readOnlyBinds?.length &&
+      spec.gatewaySocket === undefined &&
       ready.child.exitCode === null &&
       ready.child.signalCode === null;
     if (fits && (await prepareCgroup(ready, spec)))
@@ -191,6 +194,7 @@ function startChild(
     env: spec.env,
     limits: spec.limits,
     readOnlyBinds: spec.readOnlyBinds,
+    gatewaySocket: spec.gatewaySocket,
     statusFd: STATUS_FD,
     config: spec.config,
   };

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { chownSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { GatewayConfig } from "./config";
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const ENTRY = path.join(PACKAGE_ROOT, "src/gateway/registry-main.ts");
+const READY_TIMEOUT_MS = 60_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * Runs the registry server (registry-main.ts) as its own unprivileged uid and keeps it running:
+ * a crash is logged and followed by a restart after 1, 2, 4 … 30 s. Its socket is in a directory
+ * only that uid can enter (the runner, root, connects for the doors).
+ */
+export class RegistryProcess {
+  readonly socket: string;
+  private child: ChildProcess | null = null;
+  private closed = false;
+  private restartDelayMs = 1000;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly log: (message: string) => void,
+  ) {
+    this.socket = path.join(config.socketDir, "registry", "registry.sock");
+  }
+
+  /** Starts the server; resolves once it listens, rejects if it cannot start. */
+  async start(): Promise<void> {
+    const { config } = this;
+    mkdirSync(config.socketDir, { recursive: true, mode: 0o711 });
+    for (const dir of [path.dirname(this.socket), config.cacheDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chownSync(dir, config.uid, config.gid);
+    }
+    await this.spawnOnce();
+  }
+
+  private spawnOnce(): Promise<void> {
+    const { config } = this;
+    const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
+      cwd: PACKAGE_ROOT,
+      uid: config.uid,
+      gid: config.gid,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: config.cacheDir,
+        NODE_ENV: "production",
+        ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+        REGISTRY_SETTINGS: JSON.stringify({
+          upstreams: config.npmUpstreams,
+          storage: path.join(config.cacheDir, "npm"),
+          socket: this.socket,
+        }),
+      },
+    });
+    this.child = child;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`the registry server did not start within ${READY_TIMEOUT_MS / 1000} s`));
+      }, READY_TIMEOUT_MS);
+      const lastLines: string[] = [];
+      const remember = (line: string) => {
+        lastLines.push(line);
+        if (lastLines.length > 20) lastLines.shift();
+      };
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        if (!ready && line === "ready") {
+          ready = true;
+          this.restartDelayMs = 1000;
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        remember(line);
+        this.log(`gateway: ${line.slice(0, 2000)}`);
+      });
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        remember(line);
+        this.log(`gateway: ${line.slice(0, 2000)}`);
+      });
+      child.on("error", (error) => {
+        clearTimeout(timer);
+        if (!ready) reject(new Error(`cannot start the registry server: ${error.message}`));
+      });
+      child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        if (this.child === child) this.child = null;
+        if (!ready) {
+          reject(new Error(`the registry server exited (${signal ?? code}) before it was ready: ${lastLines.slice(-5).join(" | ")}`));
+          return;
+        }
+        if (this.closed) return;
+        this.log(`gateway: the registry server exited (${signal ?? code}); restarting in ${this.restartDelayMs / 1000} s`);
+        this.restartTimer = setTimeout(() => {
+          this.spawnOnce().catch((error: Error) => this.log(`gateway: restart failed: ${error.message}`));
+        }, this.restartDelayMs);
+        this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+    });
+  }
+}
