@@ -42,6 +42,15 @@ export function gatewayLinkPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(path.dirname(launcherPath(env)), "gateway-link");
 }
 
+/**
+ * app-link (launcher/app-link.c), built next to the launcher: started by the runner as root, it joins
+ * a session app's network namespace, drops to the session's uid and forwards a host Unix socket to
+ * the app's port there.
+ */
+export function appLinkPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(launcherPath(env)), "app-link");
+}
+
 export const LAUNCHER_BUILD_HINT =
   "build it with `sh sandbox-runner/src/sandbox/launcher/build.sh` (run by scripts/setup.sh)";
 
@@ -76,6 +85,7 @@ export function launcherFilesProblem(): string | null {
   return (
     launcherProblem() ??
     launcherProblem(execHelperPath(), "sandbox exec helper") ??
-    launcherProblem(gatewayLinkPath(), "package gateway link")
+    launcherProblem(gatewayLinkPath(), "package gateway link") ??
+    launcherProblem(appLinkPath(), "app link")
   );
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # Builds sandbox-launch (see sandbox-launch.c) into sandbox-runner/build/, or into $1, and
-# sandbox-exec (see sandbox-exec.c) and gateway-link (see gateway-link.c) next to it.
+# sandbox-exec, gateway-link and app-link (see their .c files) next to it.
 # Static when the C library allows it (starts faster), else dynamic. Needs a C compiler.
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,3 +21,4 @@ build() {
 build sandbox-launch.c "$out"
 build sandbox-exec.c "$(dirname "$out")/sandbox-exec"
 build gateway-link.c "$(dirname "$out")/gateway-link"
+build app-link.c "$(dirname "$out")/app-link"

@@ -35,26 +35,11 @@
 #define FAIL_EXIT_CODE 127
 #include "fail.h"
 
-#define BUFFER_BYTES (64 * 1024)
-#define MAX_PAIRS 128
+#include "forward.h"
 
-/* One direction of a forwarded connection: bytes read from `from`, not yet written to `to`. */
-struct half {
-  char buf[BUFFER_BYTES];
-  size_t len, off;
-  int eof;
-};
-
-struct pair {
-  int used;
-  int client, upstream;
-  struct half up;   /* client → upstream */
-  struct half down; /* upstream → client */
-};
-
-static struct pair pairs[MAX_PAIRS];
-static int max_pairs = MAX_PAIRS;
 static int child_pipe[2];
+static pid_t child_pid;
+static int child_status;
 
 static void on_child(int signo) {
   (void)signo;
@@ -64,13 +49,8 @@ static void on_child(int signo) {
   errno = saved;
 }
 
-static void close_pair(struct pair *p) {
-  close(p->client);
-  close(p->upstream);
-  p->used = 0;
-}
-
-static int connect_upstream(const struct sockaddr_un *address) {
+static int connect_door(void *ctx) {
+  const struct sockaddr_un *address = ctx;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   if (connect(fd, (const struct sockaddr *)address, sizeof *address) != 0) {
@@ -80,53 +60,22 @@ static int connect_upstream(const struct sockaddr_un *address) {
   return fd;
 }
 
-static void accept_one(int listener, const struct sockaddr_un *address) {
-  int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (client < 0) return;
-  struct pair *slot = NULL;
-  for (int i = 0; i < max_pairs && !slot; i++)
-    if (!pairs[i].used) slot = &pairs[i];
-  int upstream = slot ? connect_upstream(address) : -1;
-  if (upstream < 0) {
-    close(client);
-    return;
-  }
-  memset(slot, 0, sizeof *slot);
-  slot->used = 1;
-  slot->client = client;
-  slot->upstream = upstream;
-}
-
-/* Moves what it can in one direction; returns -1 when the pair must be closed. */
-static int pump(struct half *h, int from, int to, int readable, int writable) {
-  if (readable && h->len == 0 && !h->eof) {
-    ssize_t n = recv(from, h->buf, sizeof h->buf, 0);
-    if (n > 0) {
-      h->len = (size_t)n;
-      h->off = 0;
-    } else if (n == 0) {
-      h->eof = 1;
-      shutdown(to, SHUT_WR);
-    } else if (errno != EAGAIN && errno != EINTR) {
-      return -1;
-    }
-  }
-  if (writable && h->len > h->off) {
-    ssize_t n = send(to, h->buf + h->off, h->len - h->off, MSG_NOSIGNAL);
-    if (n > 0) {
-      h->off += (size_t)n;
-      if (h->off == h->len) h->len = h->off = 0;
-    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      return -1;
-    }
-  }
-  return 0;
-}
-
 static int exit_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
+}
+
+/* Drains the SIGCHLD pipe; once the program has ended, its exit status (also kept in child_status). */
+static int program_ended(void *ctx) {
+  (void)ctx;
+  char drain[64];
+  while (read(child_pipe[0], drain, sizeof drain) > 0) {
+  }
+  int status;
+  if (waitpid(child_pid, &status, WNOHANG) != child_pid) return -1;
+  child_status = exit_status(status);
+  return child_status;
 }
 
 static const int job_signals[] = {SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP, SIGPIPE};
@@ -151,17 +100,12 @@ int main(int argc, char **argv) {
   if (bind(listener, (struct sockaddr *)&local, sizeof local) != 0) die("cannot listen on 127.0.0.1:%llu", port);
   if (listen(listener, 64) != 0) die("cannot listen");
 
-  /* Two descriptors per connection, within the run's RLIMIT_NOFILE. */
-  struct rlimit nofile;
-  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)(2 * MAX_PAIRS + 16))
-    max_pairs = nofile.rlim_cur > 24 ? (int)(nofile.rlim_cur - 16) / 2 : 4;
-
   if (pipe2(child_pipe, O_CLOEXEC | O_NONBLOCK) != 0) die("cannot create a pipe");
   struct sigaction child_action = {.sa_handler = on_child, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
   sigemptyset(&child_action.sa_mask);
   if (sigaction(SIGCHLD, &child_action, NULL) != 0) die("cannot watch the program");
 
-  pid_t pid = fork();
+  pid_t pid = child_pid = fork();
   if (pid < 0) die("cannot fork");
   if (pid == 0) {
     struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -179,50 +123,13 @@ int main(int argc, char **argv) {
     close(null_fd);
   }
 
-  struct pollfd fds[2 + 2 * MAX_PAIRS];
-  int owner[2 + 2 * MAX_PAIRS];
-  for (;;) {
-    int status;
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) return exit_status(status);
-
-    int n = 0;
-    fds[n++] = (struct pollfd){.fd = child_pipe[0], .events = POLLIN};
-    fds[n++] = (struct pollfd){.fd = listener, .events = POLLIN};
-    for (int i = 0; i < max_pairs; i++) {
-      struct pair *p = &pairs[i];
-      if (!p->used) continue;
-      short client_events = (short)((p->up.len == 0 && !p->up.eof ? POLLIN : 0) | (p->down.len ? POLLOUT : 0));
-      short upstream_events = (short)((p->down.len == 0 && !p->down.eof ? POLLIN : 0) | (p->up.len ? POLLOUT : 0));
-      owner[n] = i;
-      fds[n++] = (struct pollfd){.fd = p->client, .events = client_events};
-      owner[n] = i;
-      fds[n++] = (struct pollfd){.fd = p->upstream, .events = upstream_events};
-    }
-    if (poll(fds, (nfds_t)n, -1) < 0) {
-      if (errno == EINTR) continue;
-      die("poll failed");
-    }
-    if (fds[0].revents) {
-      char drain[64];
-      while (read(child_pipe[0], drain, sizeof drain) > 0) {
-      }
-    }
-    if (fds[1].revents & POLLIN) accept_one(listener, &address);
-    for (int k = 2; k < n; k += 2) {
-      struct pair *p = &pairs[owner[k]];
-      short client = fds[k].revents, upstream = fds[k + 1].revents;
-      if ((client | upstream) & POLLNVAL) {
-        close_pair(p);
-        continue;
-      }
-      int client_in = (client & (POLLIN | POLLHUP | POLLERR)) != 0;
-      int upstream_in = (upstream & (POLLIN | POLLHUP | POLLERR)) != 0;
-      if (pump(&p->up, p->client, p->upstream, client_in, (upstream & POLLOUT) != 0) < 0 ||
-          pump(&p->down, p->upstream, p->client, upstream_in, (client & POLLOUT) != 0) < 0 ||
-          (p->up.eof && p->down.eof && p->up.len == 0 && p->down.len == 0)) {
-        close_pair(p);
-      }
-    }
-  }
+  static struct forwarder forwarder;
+  forwarder.listener = listener;
+  forwarder.connect_fn = connect_door;
+  forwarder.ctx = &address;
+  forwarder.watch_fd = child_pipe[0];
+  forwarder.on_watch = program_ended;
+  if (program_ended(NULL) >= 0) return child_status;
+  if (forward_run(&forwarder) < 0) die("poll failed");
+  return child_status;
 }
