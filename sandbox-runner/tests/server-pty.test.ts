@@ -1,4 +1,6 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeAck, encodeResize, FLOW_CONTROL_HIGH_WATER } from "../src/pty/protocol";
 import { startTestRunner, TerminalClient, type TestRunner } from "./server-support";
@@ -21,6 +23,121 @@ async function connect(id: string, options?: ConstructorParameters<typeof Termin
 
 // The shell's prompt is "<cwd>$ "; in the workspace (its HOME) that is "~$ ".
 const PROMPT = "~$ ";
+
+/** One WebSocket frame as a client sends it (masked with a zero key unless `masked` is false). */
+function wsFrame(
+  opcode: number,
+  payload: Uint8Array,
+  { fin = true, rsv = 0, masked = true, declaredLength }: { fin?: boolean; rsv?: number; masked?: boolean; declaredLength?: number } = {},
+): Buffer {
+  const length = declaredLength ?? payload.length;
+  const mask = masked ? 0x80 : 0;
+  let header: Buffer;
+  if (length < 126) header = Buffer.from([0, mask | length]);
+  else if (length < 65536) {
+    header = Buffer.alloc(4);
+    header.writeUInt16BE(length, 2);
+    header[1] = mask | 126;
+  } else {
+    header = Buffer.alloc(10);
+    header.writeBigUInt64BE(BigInt(length), 2);
+    header[1] = mask | 127;
+  }
+  header[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
+  return Buffer.concat([header, masked ? Buffer.alloc(4) : Buffer.alloc(0), payload]);
+}
+
+/** A WebSocket client on a bare TCP socket, to send what a conforming client never would. */
+class RawClient {
+  private received = Buffer.alloc(0);
+  private ended = false;
+  private onChange: (() => void) | null = null;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      this.received = Buffer.concat([this.received, chunk]);
+      this.onChange?.();
+    });
+    socket.on("close", () => {
+      this.ended = true;
+      this.onChange?.();
+    });
+    socket.on("error", () => {});
+  }
+
+  static async connect(url: string): Promise<RawClient> {
+    const target = new URL(url);
+    const socket = net.connect(Number(target.port), target.hostname);
+    await once(socket, "connect");
+    const client = new RawClient(socket);
+    socket.write(
+      `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await client.until(() => client.received.includes("\r\n\r\n"));
+    const end = client.received.indexOf("\r\n\r\n") + 4;
+    expect(client.received.subarray(0, end).toString()).toMatch(/^HTTP\/1\.1 101 /);
+    client.received = client.received.subarray(end);
+    return client;
+  }
+
+  send(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** The code of the server's close frame (null if the connection ended without one). */
+  async closeCode(): Promise<number | null> {
+    let code: number | null | undefined;
+    await this.until(() => {
+      for (const { opcode, payload } of this.frames()) {
+        if (opcode === 0x8) code = payload.length >= 2 ? payload.readUInt16BE(0) : null;
+      }
+      if (code === undefined && this.ended) code = null;
+      return code !== undefined;
+    });
+    return code!;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private *frames(): Generator<{ opcode: number; payload: Buffer }> {
+    let at = 0;
+    while (at + 2 <= this.received.length) {
+      let length = this.received[at + 1]! & 0x7f;
+      let start = at + 2;
+      if (length === 126) {
+        if (start + 2 > this.received.length) return;
+        length = this.received.readUInt16BE(start);
+        start += 2;
+      } else if (length === 127) {
+        if (start + 8 > this.received.length) return;
+        length = Number(this.received.readBigUInt64BE(start));
+        start += 8;
+      }
+      if (start + length > this.received.length) return;
+      yield { opcode: this.received[at]! & 0x0f, payload: this.received.subarray(start, start + length) };
+      at = start + length;
+    }
+  }
+
+  private until(test: () => boolean, timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onChange = null;
+        reject(new Error(`raw client: timed out (${this.received.length} bytes received)`));
+      }, timeoutMs);
+      this.onChange = () => {
+        if (!test()) return;
+        clearTimeout(timer);
+        this.onChange = null;
+        resolve();
+      };
+      this.onChange();
+    });
+  }
+}
 
 describe("terminal", () => {
   it("echoes keystrokes and runs commands as the sandbox user", async () => {
@@ -128,6 +245,91 @@ describe("terminal", () => {
     await runner.call("DELETE", `/v1/sessions/${id}`);
     await closed;
     expect(again.closeCode).toBe(4002);
+  });
+
+  it("closes a client that sends a malformed frame with the protocol's code; the runner, the shell and other terminals carry on", async () => {
+    const bystanderId = await newSession();
+    const bystander = await connect(bystanderId);
+    await bystander.waitFor(PROMPT);
+    const id = await newSession();
+    const first = await connect(id);
+    await first.waitFor(PROMPT);
+    first.type("export MARK=kept-$((40+2))\r");
+    await first.close();
+
+    const binary = 0x2;
+    const text = 0x1;
+    const cases: [string, Buffer[], number][] = [
+      ["a frame over maxPayload (only its header sent)", [wsFrame(binary, Buffer.alloc(16), { declaredLength: 2 * 1024 * 1024 })], 1009],
+      [
+        "a message over maxPayload in fragments",
+        [wsFrame(binary, Buffer.alloc(600 * 1024), { fin: false }), wsFrame(0x0, Buffer.alloc(600 * 1024))],
+        1009,
+      ],
+      ["a TEXT frame that is not UTF-8", [wsFrame(text, Buffer.from([0x68, 0xc3, 0x28, 0xff]))], 1007],
+      ["an unknown opcode", [wsFrame(0x3, Buffer.from([0]))], 1002],
+      ["RSV1 without an extension", [wsFrame(binary, Buffer.from([0, 0x61]), { rsv: 4 })], 1002],
+      ["an unmasked client frame", [wsFrame(binary, Buffer.from([0, 0x61]), { masked: false })], 1002],
+      ["a fragmented ping", [wsFrame(0x9, Buffer.from("x"), { fin: false })], 1002],
+      ["a ping over 125 bytes", [wsFrame(0x9, Buffer.alloc(126))], 1002],
+      ["a close frame with an invalid code", [wsFrame(0x8, Buffer.from([0x03, 0xe7]))], 1002],
+    ];
+    for (const [label, frames, expected] of cases) {
+      const raw = await RawClient.connect(runner.ptyUrl(id, runner.ticket(id, "u1")));
+      for (const frame of frames) await raw.send(frame).catch(() => {});
+      expect([label, await raw.closeCode()]).toEqual([label, expected]);
+      raw.close();
+    }
+
+    expect((await runner.call("GET", "/v1/health")).status).toBe(200);
+    bystander.clear();
+    bystander.type("echo still-$((2*3))\r");
+    await bystander.waitFor("still-6");
+    // The same shell, reached again by a well-behaved client.
+    const again = await connect(id);
+    await again.waitFor(PROMPT);
+    again.clear();
+    again.type("echo $MARK\r");
+    await again.waitFor("kept-42");
+    await Promise.all([again.close(), bystander.close()]);
+    await runner.call("DELETE", `/v1/sessions/${id}`);
+    await runner.call("DELETE", `/v1/sessions/${bystanderId}`);
+  });
+
+  it("ignores TEXT frames and frames of unknown or malformed types, and keeps the socket open", async () => {
+    const id = await newSession();
+    const term = await connect(id);
+    await term.waitFor(PROMPT);
+    for (let i = 0; i < 1000; i++) {
+      term.socket.send("hello", { binary: false });
+      term.sendFrame(Uint8Array.of(0x09, i & 0xff));
+      term.sendFrame(Uint8Array.of(0x01, 0, 80)); // a RESIZE one byte short
+      term.sendFrame(new Uint8Array());
+    }
+    term.clear();
+    term.type("echo open-$((3*3))\r");
+    await term.waitFor("open-9");
+    expect(term.socket.readyState).toBe(term.socket.OPEN);
+    await term.close();
+    await runner.call("DELETE", `/v1/sessions/${id}`);
+  });
+
+  it("survives a client that resets the connection while its upgrade is refused", async () => {
+    const id = await newSession();
+    const target = new URL(runner.ptyUrl(id, "not-a-ticket"));
+    for (let i = 0; i < 20; i++) {
+      const socket = net.connect(Number(target.port), target.hostname);
+      socket.on("error", () => {});
+      await once(socket, "connect");
+      socket.write(
+        `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      socket.resetAndDestroy();
+      await once(socket, "close");
+    }
+    expect((await runner.call("GET", "/v1/health")).status).toBe(200);
+    await runner.call("DELETE", `/v1/sessions/${id}`);
   });
 
   it("streams 20 MB to a slowly acking client completely, never far past the flow-control window", async () => {

@@ -221,6 +221,9 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPtyFrameBytes ?? 1024 * 1024 });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's HTTP server leaves an upgraded socket without an error listener: a client resetting the
+    // connection while it is refused would otherwise crash the runner.
+    socket.on("error", () => socket.destroy());
     const url = new URL(req.url ?? "/", "http://runner");
     const match = new RegExp(`^${SESSION}/pty$`).exec(url.pathname);
     if (!match) return refuseUpgrade(socket, 404, "not_found", "No WebSocket route here.");
@@ -239,7 +242,12 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       log(`terminal start failed: ${err instanceof Error ? err.stack : err}`);
       return refuseUpgrade(socket, 500, "internal_error", "The terminal could not be started.");
     }
-    wss.handleUpgrade(req, socket, head, (ws) => terminal.attach(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // Protocol errors (a frame over maxPayload, a TEXT frame that is not UTF-8 …) are emitted here
+      // after ws has closed the socket with the matching code; unheard, they would crash the runner.
+      ws.on("error", (err) => log(`terminal client of session ${sessionId.slice(0, 40)} closed: ${err.message}`));
+      terminal.attach(ws);
+    });
   });
   server.on("close", () => wss.close());
   server.on("clientError", (_err, socket) => {
