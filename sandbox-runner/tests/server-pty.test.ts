@@ -1,8 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import net from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeAck, encodeResize, FLOW_CONTROL_HIGH_WATER } from "../src/pty/protocol";
+import {
+  decodeFrame,
+  encodeAck,
+  encodeData,
+  encodeResize,
+  FLOW_CONTROL_HIGH_WATER,
+  MAX_PENDING_INPUT,
+} from "../src/pty/protocol";
 import { startTestRunner, TerminalClient, type TestRunner } from "./server-support";
 
 let runner: TestRunner;
@@ -23,6 +32,11 @@ async function connect(id: string, options?: ConstructorParameters<typeof Termin
 
 // The shell's prompt is "<cwd>$ "; in the workspace (its HOME) that is "~$ ".
 const PROMPT = "~$ ";
+
+// Memory figures after a full collection, so garbage does not hide what is held.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 /** One WebSocket frame as a client sends it (masked with a zero key unless `masked` is false). */
 function wsFrame(
@@ -304,6 +318,7 @@ describe("terminal", () => {
       term.socket.send("hello", { binary: false });
       term.sendFrame(Uint8Array.of(0x09, i & 0xff));
       term.sendFrame(Uint8Array.of(0x01, 0, 80)); // a RESIZE one byte short
+      term.sendFrame(Uint8Array.of(0x04, 0, 0, 0, 1)); // DROPPED goes the other way
       term.sendFrame(new Uint8Array());
     }
     term.clear();
@@ -329,6 +344,137 @@ describe("terminal", () => {
       await once(socket, "close");
     }
     expect((await runner.call("GET", "/v1/health")).status).toBe(200);
+    await runner.call("DELETE", `/v1/sessions/${id}`);
+  });
+
+  it("holds at most MAX_PENDING_INPUT of input a program does not read, drops and reports the rest, and delivers again once it reads", async () => {
+    const id = await newSession();
+    await runner.call("PUT", `/v1/sessions/${id}/files`, {
+      files: [
+        {
+          path: "reader.py",
+          content: [
+            "import os",
+            "count = 0",
+            "while True:",
+            "    chunk = os.read(0, 65536)",
+            "    end = chunk.find(b'Z')",
+            "    if not chunk or end >= 0:",
+            "        count += max(end, 0)",
+            "        break",
+            "    count += len(chunk)",
+            "os.write(1, b'read %d bytes\\n' % count)",
+          ].join("\n"),
+        },
+      ],
+    });
+    let dropped = 0;
+    let dropNotices = 0;
+    const term = await connect(id);
+    term.socket.on("message", (message: Buffer) => {
+      const frame = decodeFrame(message);
+      if (frame?.type === "dropped") {
+        dropped += frame.bytes;
+        dropNotices++;
+      }
+    });
+    await term.waitFor(PROMPT);
+    // Raw mode: the terminal passes every byte as it is and the kernel holds only a little.
+    term.type("stty raw -echo; echo RE''ADY; while [ ! -e go ]; do sleep 0.05; done; python3 reader.py; stty sane\r");
+    await term.waitFor("READY");
+    const terminal = runner.sessions.terminal(id);
+
+    const FLOOD_BYTES = 50 * 1024 * 1024;
+    const frame = encodeData(Buffer.alloc(64 * 1024 - 1, "a"));
+    const memory = () => {
+      gc();
+      return process.memoryUsage();
+    };
+    const before = memory();
+    let rssMax = before.rss;
+    let buffersMax = before.arrayBuffers;
+    let pendingMax = 0;
+    let sent = 0;
+    for (let frames = 1; sent < FLOOD_BYTES; frames++) {
+      await new Promise<void>((resolve, reject) => term.socket.send(frame, (err) => (err ? reject(err) : resolve())));
+      sent += frame.length - 1;
+      pendingMax = Math.max(pendingMax, terminal.pendingInputBytes);
+      if (frames % 64 === 0) {
+        const now = memory();
+        rssMax = Math.max(rssMax, now.rss);
+        buffersMax = Math.max(buffersMax, now.arrayBuffers);
+      }
+    }
+    // The server has handled every frame once it answers a ping sent after them.
+    term.socket.ping();
+    await once(term.socket, "pong");
+    const after = memory();
+    rssMax = Math.max(rssMax, after.rss);
+    buffersMax = Math.max(buffersMax, after.arrayBuffers);
+    pendingMax = Math.max(pendingMax, terminal.pendingInputBytes);
+    console.log(
+      `input flood: ${sent} bytes sent, pending max ${pendingMax} (at the end ${terminal.pendingInputBytes}), ` +
+        `RSS ${mib(before.rss)} -> max ${mib(rssMax)} MiB, buffers ${mib(before.arrayBuffers)} -> max ${mib(buffersMax)} MiB`,
+    );
+    expect(pendingMax).toBeLessThanOrEqual(MAX_PENDING_INPUT);
+    expect(terminal.pendingInputBytes).toBeGreaterThan(MAX_PENDING_INPUT - frame.length);
+    expect(buffersMax - before.arrayBuffers).toBeLessThan(24 * 1024 * 1024);
+    expect(rssMax - before.rss).toBeLessThan(40 * 1024 * 1024);
+    // Reported at once: the first discard.
+    expect(dropNotices).toBe(1);
+
+    // The program reads now: what was held drains, and new input reaches it.
+    await runner.call("PUT", `/v1/sessions/${id}/files`, { files: [{ path: "go", content: "" }] });
+    const deadline = Date.now() + 30_000;
+    while (terminal.pendingInputBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(terminal.pendingInputBytes).toBe(0);
+    term.clear();
+    term.type("Z");
+    const output = await term.waitFor(/read \d+ bytes/);
+    // The rest of the count arrived before the accepted "Z": the notices add up to every byte dropped.
+    expect(dropNotices).toBe(2);
+    expect(dropped).toBeGreaterThan(FLOOD_BYTES - 2 * MAX_PENDING_INPUT);
+    expect(Number(/read (\d+) bytes/.exec(output)![1])).toBe(sent - dropped);
+    await term.waitFor(PROMPT);
+    await term.close();
+    await runner.call("DELETE", `/v1/sessions/${id}`);
+  });
+
+  it("cuts off a client that floods pings, and closes one that ACKs output it never read with 1008", async () => {
+    const id = await newSession();
+    const terminal = runner.sessions.terminal(id);
+    const pinger = await RawClient.connect(runner.ptyUrl(id, runner.ticket(id, "u1")));
+    expect(terminal.attached).toBe(true);
+    pinger.socket.pause();
+    const pings = Buffer.concat(Array.from({ length: 512 }, () => wsFrame(0x9, Buffer.alloc(125, "p"))));
+    for (let sent = 0; terminal.attached && sent < 64 * 1024 * 1024; sent += pings.length) {
+      await pinger.send(pings).catch(() => {});
+    }
+    expect(terminal.attached).toBe(false);
+    pinger.close();
+
+    const liar = await RawClient.connect(runner.ptyUrl(id, runner.ticket(id, "u1")));
+    liar.socket.pause();
+    await liar.send(wsFrame(0x2, encodeData("yes\r")));
+    const ack = wsFrame(0x2, encodeAck(0xffffffff));
+    const liarDeadline = Date.now() + 30_000;
+    while (terminal.attached && Date.now() < liarDeadline) {
+      await liar.send(ack);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(terminal.attached).toBe(false);
+    liar.socket.resume();
+    expect(await liar.closeCode()).toBe(1008);
+    liar.close();
+
+    // The shell is still there for a client that reads.
+    const term = await connect(id);
+    term.sendFrame(encodeData("\x03"));
+    await term.waitFor(PROMPT);
+    term.clear();
+    term.type("echo fine-$((4+4))\r");
+    await term.waitFor("fine-8");
+    await term.close();
     await runner.call("DELETE", `/v1/sessions/${id}`);
   });
 
