@@ -804,6 +804,77 @@ else:
       );
     });
 
+    it("the seccomp filter allows only the socket families a sandbox needs: the others fail with EAFNOSUPPORT", async () => {
+      // Without the filter, on a kernel that has them, AF_VSOCK works for anyone (and reaches past
+      // the network namespace), AF_PACKET and AF_XDP fail with EPERM and an AF_INET socketpair with
+      // EOPNOTSUPP: only the filter answers EAFNOSUPPORT for all of them.
+      const code = `
+import ctypes, errno, socket
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def attempt(name, family, type_=socket.SOCK_STREAM, proto=0, pair=False):
+    try:
+        if pair:
+            a, b = socket.socketpair(family, type_, proto)
+            a.close(); b.close()
+        else:
+            socket.socket(family, type_, proto).close()
+        print(name, "ok")
+    except OSError as error:
+        print(name, errno.errorcode.get(error.errno, error.errno))
+def raw(name, family):
+    ctypes.set_errno(0)
+    fd = libc.syscall(ctypes.c_long(41), ctypes.c_long(family), ctypes.c_long(socket.SOCK_STREAM), ctypes.c_long(0))
+    print(name, "ok" if fd >= 0 else errno.errorcode.get(ctypes.get_errno()))
+attempt("AF_VSOCK", 40)
+attempt("AF_VSOCK_DGRAM", 40, socket.SOCK_DGRAM)
+attempt("AF_PACKET", 17, socket.SOCK_RAW)
+attempt("AF_XDP", 44, socket.SOCK_RAW)
+attempt("AF_BLUETOOTH", 31, socket.SOCK_RAW, 1)
+attempt("AF_ALG", 38, socket.SOCK_SEQPACKET)
+attempt("AF_KEY", 15, socket.SOCK_RAW, 2)
+attempt("AF_UNSPEC", 0)
+attempt("socketpair_AF_INET", 2, pair=True)
+attempt("socketpair_AF_VSOCK", 40, pair=True)
+raw("AF_VSOCK_high_bits", (1 << 32) | 40)
+attempt("AF_UNIX", 1)
+attempt("AF_UNIX_DGRAM", 1, socket.SOCK_DGRAM)
+attempt("AF_INET", 2)
+attempt("AF_INET_DGRAM", 2, socket.SOCK_DGRAM)
+attempt("AF_INET6", 10)
+attempt("AF_NETLINK_ROUTE", 16, socket.SOCK_RAW, 0)
+attempt("socketpair_AF_UNIX", 1, pair=True)
+raw("AF_INET_high_bits", (1 << 32) | 2)
+`;
+      const result = await hostile("families.py", code);
+      expect(result.status).toBe("OK");
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toBe(
+        [
+          "AF_VSOCK EAFNOSUPPORT",
+          "AF_VSOCK_DGRAM EAFNOSUPPORT",
+          "AF_PACKET EAFNOSUPPORT",
+          "AF_XDP EAFNOSUPPORT",
+          "AF_BLUETOOTH EAFNOSUPPORT",
+          "AF_ALG EAFNOSUPPORT",
+          "AF_KEY EAFNOSUPPORT",
+          "AF_UNSPEC EAFNOSUPPORT",
+          "socketpair_AF_INET EAFNOSUPPORT",
+          "socketpair_AF_VSOCK EAFNOSUPPORT",
+          "AF_VSOCK_high_bits EAFNOSUPPORT",
+          "AF_UNIX ok",
+          "AF_UNIX_DGRAM ok",
+          "AF_INET ok",
+          "AF_INET_DGRAM ok",
+          "AF_INET6 ok",
+          "AF_NETLINK_ROUTE ok",
+          "socketpair_AF_UNIX ok",
+          "AF_INET_high_bits ok",
+          "",
+        ].join("\n"),
+      );
+    });
+
     it("ordinary programs still work under the seccomp filter", async () => {
       const python = `
 import os, shutil, socket, subprocess, tempfile, threading

@@ -14,6 +14,8 @@ import {
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
   SECCOMP_RET_KILL_PROCESS,
+  SOCKET_FAMILIES,
+  SOCKETPAIR_FAMILIES,
   X86_64_SYSCALLS,
   type SockFilter,
 } from "../src/sandbox/seccomp";
@@ -85,6 +87,7 @@ function run(program: SockFilter[], data: SeccompData): number {
 
 const EPERM = (SECCOMP_RET_ERRNO | 1) >>> 0;
 const ENOSYS = (SECCOMP_RET_ERRNO | 38) >>> 0;
+const EAFNOSUPPORT = (SECCOMP_RET_ERRNO | 97) >>> 0;
 const ALLOW = SECCOMP_RET_ALLOW >>> 0;
 const KILL = SECCOMP_RET_KILL_PROCESS >>> 0;
 
@@ -96,11 +99,13 @@ describe("seccomp filter", () => {
     const bytes = encodeProgram(program);
     expect(bytes.length).toBe(program.length * 8);
     expect(decodeProgram(bytes)).toEqual(program);
-    // Every path ends in one of the four actions.
+    // Every path ends in one of the five actions.
     const returns = new Set(
       program.filter((insn) => insn.code === BPF.RET_K).map((insn) => insn.k),
     );
-    expect([...returns].sort()).toEqual([ALLOW, EPERM, ENOSYS, KILL].sort());
+    expect([...returns].sort()).toEqual(
+      [ALLOW, EPERM, ENOSYS, EAFNOSUPPORT, KILL].sort(),
+    );
   });
 
   it("denies each listed system call with EPERM", () => {
@@ -132,12 +137,49 @@ describe("seccomp filter", () => {
     // sched_yield madvise dup2 getpid socket connect fork vfork execve exit wait4 kill fcntl
     // getdents64 set_tid_address clock_gettime exit_group epoll_wait openat futex prlimit64
     // getrandom memfd_create statx rseq pidfd_open close_range openat2 epoll_pwait2
+    // (socket with AF_INET, args[0] = 2)
     for (const nr of [
       0, 1, 2, 3, 4, 5, 9, 10, 12, 13, 22, 23, 24, 28, 33, 39, 41, 42, 57, 58,
       59, 60, 61, 62, 72, 217, 218, 228, 231, 232, 257, 202, 302, 318, 319,
       332, 334, 434, 436, 437, 441,
     ])
-      expect([nr, run(program, { nr })]).toEqual([nr, ALLOW]);
+      expect([nr, run(program, { nr, args: [2n] })]).toEqual([nr, ALLOW]);
+  });
+
+  it("lets socket create AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK sockets only, socketpair AF_UNIX only, on the low 32 bits", () => {
+    const socket = (family: bigint, type = 1n) =>
+      run(program, { nr: X86_64_SYSCALLS.socket, args: [family, type, 0n] });
+    const socketpair = (family: bigint) =>
+      run(program, {
+        nr: X86_64_SYSCALLS.socketpair,
+        args: [family, 1n, 0n, 0n],
+      });
+    expect(Object.values(SOCKET_FAMILIES).sort((a, b) => a - b)).toEqual([
+      1, 2, 10, 16,
+    ]);
+    expect(Object.values(SOCKETPAIR_FAMILIES)).toEqual([1]);
+    for (const family of [1n, 2n, 10n, 16n]) {
+      expect([family, socket(family)]).toEqual([family, ALLOW]);
+      // The type (SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC) is not the filter's business.
+      expect([family, socket(family, 0x80802n)]).toEqual([family, ALLOW]);
+    }
+    expect(socketpair(1n)).toBe(ALLOW);
+    // AF_UNSPEC, AF_IPX, AF_APPLETALK, AF_AX25, AF_KEY, AF_PACKET, AF_RDS, AF_CAN, AF_TIPC,
+    // AF_BLUETOOTH, AF_ALG, AF_VSOCK, AF_QIPCRTR, AF_XDP, AF_MCTP, and past AF_MAX.
+    for (const family of [
+      0n, 3n, 4n, 5n, 15n, 17n, 21n, 29n, 30n, 31n, 38n, 40n, 42n, 44n, 45n,
+      46n, 255n, 0xffffffffn,
+    ])
+      expect([family, socket(family)]).toEqual([family, EAFNOSUPPORT]);
+    for (const family of [0n, 2n, 10n, 16n, 40n])
+      expect([family, socketpair(family)]).toEqual([family, EAFNOSUPPORT]);
+    // The kernel reads an int: the high 32 bits of the register do not count, either way.
+    expect(socket(0x1_00000002n)).toBe(ALLOW);
+    expect(socket(0x2_00000028n)).toBe(EAFNOSUPPORT);
+    expect(socketpair(0xffffffff_00000001n)).toBe(ALLOW);
+    // connect, sendto and bind take a descriptor, not a family: untouched.
+    for (const nr of [42, 44, 49])
+      expect([nr, run(program, { nr, args: [40n] })]).toEqual([nr, ALLOW]);
   });
 
   it("denies ioctl TIOCSTI and TIOCLINUX on the low 32 bits of the request only", () => {

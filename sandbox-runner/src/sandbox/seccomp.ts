@@ -24,12 +24,18 @@ import type { RunnerConfig } from "../config.js";
  * (nr | 0x40000000) fails with EPERM. `clone3` fails with ENOSYS so that the C library falls back to
  * `clone`, whose flags a classic-BPF filter can inspect (clone3 passes them in memory): a `clone`
  * with any CLONE_NEW* flag fails with EPERM. `ioctl` TIOCSTI / TIOCLINUX (typing into a terminal)
- * fail with EPERM.
+ * fail with EPERM. `socket` takes only the address families a sandbox needs (AF_UNIX, AF_INET,
+ * AF_INET6, and AF_NETLINK for the C library's getaddrinfo) and `socketpair` only AF_UNIX; any other
+ * family fails with EAFNOSUPPORT, as from a kernel without it. The network namespace does not
+ * confine every family (AF_VSOCK reaches the hypervisor and its other guests whatever the namespace),
+ * and each one left out is kernel code a program cannot reach.
  */
 
 /** x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl), by name. */
 export const X86_64_SYSCALLS = {
   ioctl: 16,
+  socket: 41,
+  socketpair: 53,
   clone: 56,
   syslog: 103,
   uselib: 134,
@@ -148,10 +154,22 @@ export const CLONE_NEW_FLAGS =
   0x20000000 |
   0x40000000;
 
+/** Address families `socket` accepts (compared on the low 32 bits of args[0]: the kernel takes an int). */
+export const SOCKET_FAMILIES = {
+  AF_UNIX: 1,
+  AF_INET: 2,
+  AF_INET6: 10,
+  AF_NETLINK: 16,
+} as const;
+
+/** Address families `socketpair` accepts. */
+export const SOCKETPAIR_FAMILIES = { AF_UNIX: 1 } as const;
+
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const X32_SYSCALL_BIT = 0x40000000;
 export const EPERM = 1;
 export const ENOSYS = 38;
+export const EAFNOSUPPORT = 97;
 
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
@@ -226,6 +244,19 @@ function assemble(source: Source[]): SockFilter[] {
   return program;
 }
 
+/** Allows the families listed (the accumulator holds one), EAFNOSUPPORT for any other. */
+function familyCheck(families: Record<string, number>): Source[] {
+  const values = Object.values(families);
+  return values.map(
+    (family, i): Source => ({
+      op: "jeq",
+      k: family,
+      jt: "allow",
+      jf: i === values.length - 1 ? "eafnosupport" : null,
+    }),
+  );
+}
+
 /** The filter, instruction by instruction (see the comment at the top of this file). */
 export function seccompProgram(): SockFilter[] {
   const nr = (name: SyscallName) => X86_64_SYSCALLS[name];
@@ -241,6 +272,8 @@ export function seccompProgram(): SockFilter[] {
     ),
     { op: "jeq", k: nr("ioctl"), jt: "ioctl", jf: null },
     { op: "jeq", k: nr("clone"), jt: "clone", jf: null },
+    { op: "jeq", k: nr("socket"), jt: "socket", jf: null },
+    { op: "jeq", k: nr("socketpair"), jt: "socketpair", jf: null },
     { op: "jeq", k: nr("clone3"), jt: "enosys", jf: "allow" },
     { op: "label", name: "ioctl" },
     { op: "ld", offset: SECCOMP_DATA.arg(1) },
@@ -251,12 +284,20 @@ export function seccompProgram(): SockFilter[] {
     { op: "label", name: "clone" },
     { op: "ld", offset: SECCOMP_DATA.arg(0) },
     { op: "jset", k: CLONE_NEW_FLAGS, jt: "eperm", jf: "allow" },
+    { op: "label", name: "socket" },
+    { op: "ld", offset: SECCOMP_DATA.arg(0) },
+    ...familyCheck(SOCKET_FAMILIES),
+    { op: "label", name: "socketpair" },
+    { op: "ld", offset: SECCOMP_DATA.arg(0) },
+    ...familyCheck(SOCKETPAIR_FAMILIES),
     { op: "label", name: "allow" },
     { op: "ret", k: SECCOMP_RET_ALLOW },
     { op: "label", name: "eperm" },
     { op: "ret", k: SECCOMP_RET_ERRNO | EPERM },
     { op: "label", name: "enosys" },
     { op: "ret", k: SECCOMP_RET_ERRNO | ENOSYS },
+    { op: "label", name: "eafnosupport" },
+    { op: "ret", k: SECCOMP_RET_ERRNO | EAFNOSUPPORT },
     { op: "label", name: "kill" },
     { op: "ret", k: SECCOMP_RET_KILL_PROCESS },
   ];
