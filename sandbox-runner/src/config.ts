@@ -4,9 +4,15 @@ import path from "node:path";
 
 /** Host-side settings of the sandbox, read from the environment once. */
 export interface RunnerConfig {
-  /** Unprivileged uid/gid every sandboxed process runs as. Must not be 0. */
+  /** Unprivileged uid/gid every sandboxed process of `execute` runs as. Must not be 0. */
   sandboxUid: number;
   sandboxGid: number;
+  /**
+   * First of the uids (gids: the same numbers) that sessions get one each, as many as the runner
+   * holds sessions (sessionUidRange): a session's processes share no per-user kernel limit with
+   * another's (inotify instances and watches, mqueue bytes, …).
+   */
+  sessionUidBase: number;
   /** Absolute path of bubblewrap. */
   bwrapPath: string;
   /** Host directory holding workspaces and generated sandbox files. */
@@ -31,6 +37,7 @@ function parseId(name: string, raw: string | undefined, fallback: number): numbe
 export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
   const sandboxUid = parseId("RUNNER_SANDBOX_UID", env.RUNNER_SANDBOX_UID, 64000);
   const sandboxGid = parseId("RUNNER_SANDBOX_GID", env.RUNNER_SANDBOX_GID, sandboxUid);
+  const sessionUidBase = parseId("RUNNER_SESSION_UID_BASE", env.RUNNER_SESSION_UID_BASE, 64001);
   const bwrapPath =
     env.RUNNER_BWRAP_PATH || firstExisting(["/usr/bin/bwrap", "/usr/local/bin/bwrap"]) || "/usr/bin/bwrap";
   const stateDir = env.RUNNER_STATE_DIR || path.join(os.tmpdir(), "autocrea-runner");
@@ -40,7 +47,29 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   }
   if (!path.isAbsolute(bwrapPath)) throw new Error(`RUNNER_BWRAP_PATH must be absolute, got "${bwrapPath}"`);
   if (!path.isAbsolute(stateDir)) throw new Error(`RUNNER_STATE_DIR must be absolute, got "${stateDir}"`);
-  return { sandboxUid, sandboxGid, bwrapPath, stateDir, cgroupParent };
+  return { sandboxUid, sandboxGid, sessionUidBase, bwrapPath, stateDir, cgroupParent };
+}
+
+/** nobody: host daemons and ids unmapped in a user namespace share it. */
+const NOBODY = 65534;
+
+/**
+ * The uids (and gids) of `count` sessions: `sessionUidBase` onwards. Throws when the range holds
+ * the `execute` uid or gid, nobody, or runs past the largest uid.
+ */
+export function sessionUidRange(config: RunnerConfig, count: number): number[] {
+  const first = config.sessionUidBase;
+  const last = first + count - 1;
+  const describe = `RUNNER_SESSION_UID_BASE ${first} with ${count} sessions (RUNNER_MAX_SESSIONS) takes uids ${first}-${last}`;
+  if (last >= 2 ** 31 - 1) throw new Error(`${describe}, past the largest uid`);
+  for (const [name, id] of [
+    ["RUNNER_SANDBOX_UID", config.sandboxUid],
+    ["RUNNER_SANDBOX_GID", config.sandboxGid],
+    ["nobody", NOBODY],
+  ] as const) {
+    if (id >= first && id <= last) throw new Error(`${describe}, which include ${name} (${id}); move one of them`);
+  }
+  return Array.from({ length: count }, (_, i) => first + i);
 }
 
 let current: RunnerConfig | undefined;

@@ -1,6 +1,13 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+// Session uids of this file's own: runners of other test processes on the machine take theirs from
+// the default range at the same time, and a uid one of their processes has is not handed out.
+vi.hoisted(() => {
+  process.env.RUNNER_SESSION_UID_BASE = "64401";
+});
+
 import { leakedCgroups } from "../src/sandbox/cgroup";
 import { startTestRunner, TerminalClient, type TestRunner } from "./server-support";
 

@@ -42,6 +42,11 @@ export interface RunSpec {
    */
   ready?: ReadySandbox;
   /**
+   * False: start cold, never from a warm launcher. Those are pooled per RunnerConfig and already
+   * run as its uid; a session's own uid (sessions/sandbox-core.ts) has no pool of its own.
+   */
+  warmLauncher?: boolean;
+  /**
    * Aborting it ends the run at once, as the wall time limit does: the whole cgroup is killed and the
    * run resolves (status XX, "aborted") once the cgroup is removed. An already aborted signal still
    * takes the run's sandbox (ready or warm) and kills it straight away, so the pools stay consistent.
@@ -129,6 +134,7 @@ async function takePrestarted(spec: RunSpec): Promise<Prestarted | undefined> {
       return { kind: "sandbox", sandbox: ready };
     if (!fits) await discard(ready);
   }
+  if (spec.warmLauncher === false) return undefined;
   const warm = takeWarmLauncher(spec.config ?? getRunnerConfig());
   if (warm && (await prepareCgroup(warm, spec)))
     return { kind: "launcher", launcher: warm };

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { getRunnerConfig, type RunnerConfig } from "../config";
+import { getRunnerConfig, sessionUidRange, type RunnerConfig } from "../config";
 import { execute } from "../execute";
 import { listRuntimes } from "../runtimes";
 import { SessionManager } from "../sessions/manager";
@@ -20,8 +20,9 @@ export async function startRunner(
   runnerConfig: RunnerConfig = getRunnerConfig(),
   log?: (message: string) => void,
 ): Promise<RunningRunner> {
+  const uids = sessionUidRange(runnerConfig, config.maxSessions);
   const sessions = new SessionManager({
-    sandbox: createSessionSandbox(runnerConfig),
+    sandbox: createSessionSandbox(runnerConfig, { uids }),
     idleTtlMs: config.sessionIdleTtlMs,
     maxSessions: config.maxSessions,
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { HttpError, notFound } from "../server/http-error";
 import { Terminal } from "../pty/terminal";
-import type { SessionSandbox, SessionCommand, SessionRunResult, SessionFiles } from "./sandbox";
+import type { SessionSandbox, SessionCommand, SessionRunResult, SessionFiles, SessionWorkspace } from "./sandbox";
 
 export interface SessionManagerOptions {
   sandbox: SessionSandbox;
@@ -18,11 +18,15 @@ export interface Session {
   readonly id: string;
   readonly userId: string;
   readonly workspace: string;
+  /** The session's own uid and gid, freed when it ends (sandbox-core.ts). */
+  readonly uid: number;
   readonly createdAt: number;
   lastUsedAt: number;
   running: number;
   /** Aborted when the session ends: stops its commands that are still running. */
   readonly ended: AbortController;
+  /** Its sandboxed work in progress (commands, deletes, an exited terminal's cleanup): waited for before its workspace and uid go. */
+  readonly inFlight: Set<Promise<unknown>>;
   terminal: { instance: Terminal; cleanup: () => Promise<void> } | null;
 }
 
@@ -62,7 +66,7 @@ export class SessionManager {
     }
     const pending = this.options.sandbox.createWorkspace();
     this.creating.add(pending);
-    let workspace: string;
+    let workspace: SessionWorkspace;
     try {
       workspace = await pending;
     } finally {
@@ -76,11 +80,13 @@ export class SessionManager {
     const session: Session = {
       id: randomBytes(16).toString("base64url"),
       userId,
-      workspace,
+      workspace: workspace.dir,
+      uid: workspace.uid,
       createdAt: now,
       lastUsedAt: now,
       running: 0,
       ended: new AbortController(),
+      inFlight: new Set(),
       terminal: null,
     };
     this.sessions.set(session.id, session);
@@ -97,13 +103,13 @@ export class SessionManager {
 
   async writeFiles(id: string, files: SessionFiles): Promise<void> {
     const session = this.get(id);
-    await this.options.sandbox.writeFiles(session.workspace, files);
+    await track(session, this.options.sandbox.writeFiles(own(session), files, session.ended.signal));
     session.lastUsedAt = this.clock();
   }
 
   async readFile(id: string, relPath: string, maxBytes: number): Promise<Buffer> {
     const session = this.get(id);
-    return this.options.sandbox.readFile(session.workspace, relPath, maxBytes);
+    return this.options.sandbox.readFile(own(session), relPath, maxBytes);
   }
 
   /** Runs one command; it ends early when the session ends or `signal` (the request's client went away) aborts. */
@@ -112,7 +118,7 @@ export class SessionManager {
     session.running++;
     try {
       const stop = signal ? AbortSignal.any([session.ended.signal, signal]) : session.ended.signal;
-      return await this.options.sandbox.runCommand(session.workspace, command, stop);
+      return await track(session, this.options.sandbox.runCommand(own(session), command, stop));
     } finally {
       session.running--;
       session.lastUsedAt = this.clock();
@@ -123,8 +129,8 @@ export class SessionManager {
   terminal(id: string, size?: { cols: number; rows: number }): Terminal {
     const session = this.get(id);
     if (session.terminal && !session.terminal.instance.exited) return session.terminal.instance;
-    if (session.terminal) void session.terminal.cleanup();
-    const command = this.options.sandbox.terminalCommand(session.workspace);
+    if (session.terminal) void track(session, session.terminal.cleanup());
+    const command = this.options.sandbox.terminalCommand(own(session));
     const instance = new Terminal(command, {
       ...size,
       scrollbackBytes: this.options.scrollbackBytes,
@@ -135,7 +141,7 @@ export class SessionManager {
         if (session.terminal?.instance === instance) {
           const { cleanup } = session.terminal;
           session.terminal = null;
-          void cleanup();
+          void track(session, cleanup());
         }
       },
     });
@@ -178,7 +184,19 @@ export class SessionManager {
         await terminal.cleanup();
       }
     } finally {
-      await this.options.sandbox.removeWorkspace(session.workspace);
+      // Its commands were aborted above; each settles once its cgroup is removed (no process of the
+      // session's uid left to write into the workspace or to count against the uid's next session).
+      await Promise.allSettled([...session.inFlight]);
+      await this.options.sandbox.removeWorkspace(own(session));
     }
   }
+}
+
+function own(session: Session): SessionWorkspace {
+  return { dir: session.workspace, uid: session.uid };
+}
+
+function track<T>(session: Session, work: Promise<T>): Promise<T> {
+  session.inFlight.add(work);
+  return work.finally(() => session.inFlight.delete(work));
 }

@@ -1,5 +1,6 @@
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { getRunnerConfig, type RunnerConfig } from "../config";
+import type { RunnerConfig } from "../config";
 import { MAX_LIMITS, resolveLimits, type Limits } from "../limits";
 import { HttpError } from "../server/http-error";
 import { SandboxCgroup } from "../sandbox/cgroup";
@@ -39,37 +40,124 @@ function asRequestError<T>(fn: () => T): T {
   }
 }
 
-/** SessionSandbox on the isolation core in src/sandbox. */
-export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): SessionSandbox {
+/**
+ * Every uid a live process has (real, effective, saved or filesystem). Zombies hold no file,
+ * watch or memory (a sandbox's bubblewrap can wait a moment for PID 1 to reap it): not counted.
+ */
+async function uidsInUse(): Promise<Set<number>> {
+  const pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
+  const statuses = await Promise.all(
+    pids.map((pid) => readFile(`/proc/${pid}/status`, "utf8").catch(() => "")), // "": exited meanwhile
+  );
+  const used = new Set<number>();
+  for (const status of statuses) {
+    if (/^State:\s+Z/m.test(status)) continue;
+    const ids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
+    for (const id of ids?.slice(1) ?? []) used.add(Number(id));
+  }
+  return used;
+}
+
+/**
+ * The sessions' uids, one per live session. A freed uid goes to the back of the queue and is only
+ * handed out again when no process has it: per-user kernel counts (inotify instances, processes…)
+ * last as long as the processes do, and a new session must start from zero.
+ */
+class SessionUids {
+  private readonly free: number[];
+
+  constructor(uids: number[]) {
+    this.free = [...uids];
+  }
+
+  async take(): Promise<number> {
+    const used = await uidsInUse();
+    const index = this.free.findIndex((uid) => !used.has(uid));
+    if (index < 0) {
+      throw new HttpError(503, "no_free_uid", "Every session uid is taken or still has processes; try again shortly.");
+    }
+    return this.free.splice(index, 1)[0]!;
+  }
+
+  release(uid: number): void {
+    this.free.push(uid);
+  }
+}
+
+export interface SessionSandboxOptions {
+  /** The uids (gids: the same numbers) sessions get, one each (sessionUidRange). */
+  uids: number[];
+}
+
+/**
+ * SessionSandbox on the isolation core in src/sandbox. Each session runs as a uid of its own (not
+ * the `execute` uid), so that no per-user kernel limit is shared between sessions.
+ */
+export function createSessionSandbox(
+  config: RunnerConfig,
+  options: SessionSandboxOptions,
+): SessionSandbox {
+  const uids = new SessionUids(options.uids);
+  const configs = new Map<number, RunnerConfig>();
+  /**
+   * The runner configuration with the session's uid: the workspace's owner, the launcher's
+   * identity and the sandbox's /etc/passwd (sandbox-etc.ts, prepared once per uid) follow it.
+   * Warm launchers are pooled per configuration (prestarted-pool.ts) and already run as the
+   * `execute` uid, so session runs start cold (`warmLauncher: false`) rather than keep a pool
+   * per session.
+   */
+  const configFor = (uid: number): RunnerConfig => {
+    let own = configs.get(uid);
+    if (!own) {
+      own = { ...config, sandboxUid: uid, sandboxGid: uid };
+      configs.set(uid, own);
+    }
+    return own;
+  };
+
   return {
     async createWorkspace() {
-      return createWorkspace(config).dir;
+      const uid = await uids.take();
+      try {
+        return { dir: createWorkspace(configFor(uid)).dir, uid };
+      } catch (error) {
+        uids.release(uid);
+        throw error;
+      }
     },
 
-    async removeWorkspace(dir) {
-      removeWorkspace({ dir });
+    async removeWorkspace({ dir, uid }) {
+      try {
+        removeWorkspace({ dir });
+      } finally {
+        uids.release(uid);
+      }
     },
 
-    async writeFiles(dir, { files, deletes }) {
+    async writeFiles({ dir, uid }, { files, deletes }, signal) {
       const normalizedDeletes = asRequestError(() => deletes.map(normalizeWorkspacePath));
       for (const file of files) asRequestError(() => normalizeWorkspacePath(file.path));
       if (normalizedDeletes.length > 0) {
-        // Deleting runs inside the sandbox, as the sandbox uid: whatever links the
+        // Deleting runs inside the sandbox, as the session's uid: whatever links the
         // workspace holds, `rm` there cannot reach anything outside it.
         const result = await runInSandbox({
           argv: ["/bin/rm", "-rf", "--", ...normalizedDeletes],
           workspace: dir,
           limits: resolveLimits({ wallMs: 10_000 }),
-          config,
+          config: configFor(uid),
+          warmLauncher: false,
+          signal,
         });
         if (result.status !== "OK") {
           throw new Error(`deleting files failed (${result.status}): ${result.message ?? result.stderr}`);
         }
       }
-      for (const file of files) asRequestError(() => writeWorkspaceFile({ dir }, file.path, file.content, config));
+      for (const file of files) {
+        asRequestError(() => writeWorkspaceFile({ dir }, file.path, file.content, configFor(uid)));
+      }
     },
 
-    async readFile(dir, relPath, maxBytes) {
+    async readFile({ dir }, relPath, maxBytes) {
       try {
         return asRequestError(() => readWorkspaceFile({ dir }, relPath, maxBytes));
       } catch (error) {
@@ -79,7 +167,7 @@ export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): 
       }
     },
 
-    async runCommand(dir, command, signal): Promise<RunResult> {
+    async runCommand({ dir, uid }, command, signal): Promise<RunResult> {
       // The signal (session ended, or the request's client went away) kills the run's whole cgroup
       // through the same path as its wall time limit (run.ts).
       return runInSandbox({
@@ -88,12 +176,13 @@ export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): 
         workspace: dir,
         stdin: command.stdin,
         limits: resolveLimits(command.limits),
-        config,
+        config: configFor(uid),
+        warmLauncher: false,
         signal,
       });
     },
 
-    terminalCommand(dir) {
+    terminalCommand({ dir, uid }) {
       const cgroup = SandboxCgroup.create(TERMINAL_LIMITS, config.cgroupParent);
       const command = sandboxCommand({
         argv: TERMINAL_SHELL,
@@ -101,7 +190,7 @@ export function createSessionSandbox(config: RunnerConfig = getRunnerConfig()): 
         env: { TERM: "xterm-256color", PS1: "\\w$ " },
         limits: TERMINAL_LIMITS,
         cgroup,
-        config,
+        config: configFor(uid),
         // Without --new-session: the shell keeps its controlling terminal, so job
         // control and ^C work. That terminal is the sandbox's own PTY (nothing outside
         // reads its input), so TIOCSTI into it reaches nothing the sandbox did not control.

@@ -21,14 +21,24 @@ export interface SessionCommand {
 
 export type SessionRunResult = RunResult;
 
+export interface SessionWorkspace {
+  /** Host directory, bound at /workspace in the session's sandboxes. */
+  readonly dir: string;
+  /** The session's own uid and gid (the same number): its files' owner, its processes' identity. */
+  readonly uid: number;
+}
+
 export interface SessionSandbox {
-  createWorkspace(): Promise<string>;
-  removeWorkspace(workspace: string): Promise<void>;
-  writeFiles(workspace: string, files: SessionFiles): Promise<void>;
+  /** A workspace with a uid no other live session has; 503 when none is free. */
+  createWorkspace(): Promise<SessionWorkspace>;
+  /** Removes the workspace and frees its uid. Nothing of the session may still run. */
+  removeWorkspace(workspace: SessionWorkspace): Promise<void>;
+  /** Deletes, then writes; 400 for a bad path. `signal` stops the deleting. */
+  writeFiles(workspace: SessionWorkspace, files: SessionFiles, signal?: AbortSignal): Promise<void>;
   /** A regular file's bytes (symlinks not followed); 404 when missing, 400 for a bad path or non-regular file. */
-  readFile(workspace: string, path: string, maxBytes: number): Promise<Buffer>;
+  readFile(workspace: SessionWorkspace, path: string, maxBytes: number): Promise<Buffer>;
   /** Runs one process tree in a fresh sandbox over the workspace; `signal` ends it early. */
-  runCommand(workspace: string, command: SessionCommand, signal: AbortSignal): Promise<SessionRunResult>;
+  runCommand(workspace: SessionWorkspace, command: SessionCommand, signal: AbortSignal): Promise<SessionRunResult>;
   /** The argv of an interactive shell in a sandbox over the workspace, and how to tear its cgroup down. */
-  terminalCommand(workspace: string): TerminalCommand & { cleanup: () => Promise<void> };
+  terminalCommand(workspace: SessionWorkspace): TerminalCommand & { cleanup: () => Promise<void> };
 }
