@@ -69,6 +69,36 @@ describe("sessions", () => {
     await runner.call("DELETE", `/v1/sessions/${id}`);
   });
 
+  it("a delete that fails answers 409 naming its path; the other deletes are done, no file written", async () => {
+    const id: string = (await runner.call("POST", "/v1/sessions", { userId: "u1" })).json.id;
+    const made = await runner.call("POST", `/v1/sessions/${id}/commands`, {
+      command:
+        "mkdir -p locked/sub gone && echo x > locked/sub/f && echo x > a.txt && chmod 555 locked/sub && ln -s /etc etc-link",
+    });
+    expect(made.json.status).toBe("OK");
+
+    // A path under a file names nothing, like a missing one: nothing to delete.
+    const refused = await runner.call("PUT", `/v1/sessions/${id}/files`, {
+      files: [{ path: "new.txt", content: "n" }],
+      deletes: ["gone", "locked", "a.txt/b", "etc-link/passwd"],
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ error: "delete_failed", paths: ["locked", "etc-link/passwd"] });
+    expect(refused.json.message).toMatch(/"locked", "etc-link\/passwd".*Permission denied.*Read-only file system/s);
+    const listing = await runner.call("POST", `/v1/sessions/${id}/commands`, { command: "ls -A; ls locked/sub" });
+    expect(listing.json.stdout).toBe("a.txt\netc-link\nlocked\nf\n");
+
+    // Writing under a file is the client's mistake too.
+    const underFile = await runner.call("PUT", `/v1/sessions/${id}/files`, { files: [{ path: "a.txt/b", content: "b" }] });
+    expect(underFile.status).toBe(400);
+    expect(underFile.json.message).toContain('"a.txt"');
+
+    // The runner (root) removes what the session could not.
+    const workspace = runner.sessions.get(id).workspace;
+    expect((await runner.call("DELETE", `/v1/sessions/${id}`)).status).toBe(204);
+    expect(existsSync(workspace)).toBe(false);
+  });
+
   it("delete removes the workspace and the session", async () => {
     const id: string = (await runner.call("POST", "/v1/sessions", { userId: "u1" })).json.id;
     const workspace = runner.sessions.get(id).workspace;

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chownSync,
@@ -87,6 +88,33 @@ export function createWorkspace(
 export function removeWorkspace(workspace: Workspace): void {
   // rm does not follow symlinks inside the tree; it removes the links themselves.
   rmSync(workspace.dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/**
+ * Removes trees without blocking the event loop (a session's workspace can hold 100k files):
+ * GNU rm in a child process, which walks with openat and never follows a symlink. Nothing may
+ * still run in them (a sandboxed process could otherwise keep adding files).
+ */
+function removeTrees(dirs: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/rm", ["-rf", "--one-file-system", "--", ...dirs], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      if (stderr.length < 4096) stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`removing ${dirs.join(", ")} failed (${signal ?? `exit code ${code}`}): ${stderr.trim()}`));
+    });
+  });
+}
+
+/** removeWorkspace without blocking the event loop, for workspaces that may be large. */
+export async function removeWorkspaceInBackground(workspace: Workspace): Promise<void> {
+  await removeTrees([workspace.dir]);
 }
 
 /** Every workspace under the workspaces root. */

@@ -10,7 +10,7 @@ import {
   createWorkspace,
   normalizeWorkspacePath,
   readWorkspaceFile,
-  removeWorkspace,
+  removeWorkspaceInBackground,
   WorkspacePathError,
   writeWorkspaceFile,
 } from "../sandbox/workspace";
@@ -84,6 +84,9 @@ class SessionUids {
   }
 }
 
+/** Deletes each path on its own, so that a failure names its path (on stdout, NUL-ended); rm says why on stderr. */
+const DELETE_SCRIPT = 'for p do /bin/rm -rf -- "$p" || printf "%s\\0" "$p"; done';
+
 export interface SessionSandboxOptions {
   /** The uids (gids: the same numbers) sessions get, one each (sessionUidRange). */
   uids: number[];
@@ -128,7 +131,7 @@ export function createSessionSandbox(
 
     async removeWorkspace({ dir, uid }) {
       try {
-        removeWorkspace({ dir });
+        await removeWorkspaceInBackground({ dir });
       } finally {
         uids.release(uid);
       }
@@ -141,7 +144,7 @@ export function createSessionSandbox(
         // Deleting runs inside the sandbox, as the session's uid: whatever links the
         // workspace holds, `rm` there cannot reach anything outside it.
         const result = await runInSandbox({
-          argv: ["/bin/rm", "-rf", "--", ...normalizedDeletes],
+          argv: ["/bin/sh", "-c", DELETE_SCRIPT, "sh", ...normalizedDeletes],
           workspace: dir,
           limits: resolveLimits({ wallMs: 10_000 }),
           config: configFor(uid),
@@ -150,6 +153,16 @@ export function createSessionSandbox(
         });
         if (result.status !== "OK") {
           throw new Error(`deleting files failed (${result.status}): ${result.message ?? result.stderr}`);
+        }
+        const failed = result.stdout.split("\0").filter(Boolean);
+        if (failed.length > 0) {
+          throw new HttpError(
+            409,
+            "delete_failed",
+            `Could not delete ${failed.map((p) => `"${p}"`).join(", ")} (${result.stderr.trim().slice(0, 1000)}); ` +
+              "the other deletes were done, no file was written.",
+            { paths: failed },
+          );
         }
       }
       for (const file of files) {

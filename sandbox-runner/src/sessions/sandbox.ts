@@ -33,7 +33,7 @@ export interface SessionSandbox {
   createWorkspace(): Promise<SessionWorkspace>;
   /** Removes the workspace and frees its uid. Nothing of the session may still run. */
   removeWorkspace(workspace: SessionWorkspace): Promise<void>;
-  /** Deletes, then writes; 400 for a bad path. `signal` stops the deleting. */
+  /** Deletes, then writes; 400 for a bad path, 409 naming an entry that could not be deleted. `signal` stops the deleting. */
   writeFiles(workspace: SessionWorkspace, files: SessionFiles, signal?: AbortSignal): Promise<void>;
   /** A regular file's bytes (symlinks not followed); 404 when missing, 400 for a bad path or non-regular file. */
   readFile(workspace: SessionWorkspace, path: string, maxBytes: number): Promise<Buffer>;
