@@ -11,6 +11,9 @@ import { SandboxCgroup } from "../sandbox/cgroup";
 import { sandboxCommand } from "../sandbox/command";
 import { appLinkPath } from "../sandbox/launcher";
 import { readWorkspaceFile } from "../sandbox/workspace";
+import type { AppState, AppStatus } from "./app-status";
+
+export type { AppState, AppStatus };
 
 /**
  * A session's app: the project's server (a dev server, an API) running in the session's sandbox
@@ -28,8 +31,6 @@ import { readWorkspaceFile } from "../sandbox/workspace";
  * session manager stops an app nobody used for `idleMs`.
  */
 
-export type AppState = "installing" | "starting" | "ready" | "failed" | "crashed" | "stopped";
-
 export interface AppStartSpec {
   /** The app's command (argv[0] absolute, or a name looked up on PATH). */
   argv: string[];
@@ -38,21 +39,6 @@ export interface AppStartSpec {
   env?: Record<string, string>;
   /** Run before the app when the manifest or lockfile changed since the last successful install. */
   install?: string[];
-}
-
-export interface AppStatus {
-  state: AppState;
-  port: number | null;
-  /** Why it failed or crashed, in a sentence. */
-  message: string | null;
-  exitCode: number | null;
-  signal: string | null;
-  startedAt: number | null;
-  readyAt: number | null;
-  /** Bytes of log written so far (the log endpoint's `since`). */
-  logBytes: number;
-  /** The last lines of the log, for a crash. */
-  logTail: string;
 }
 
 /** The app's processes: generous, but a runaway still cannot take the host. */
@@ -208,7 +194,7 @@ export class AppProcess {
     const cgroup = SandboxCgroup.create(limits, config.cgroupParent);
     const argvInSandbox = path.isAbsolute(argv[0]!) ? argv : ["/usr/bin/env", "--", ...argv];
     const command = sandboxCommand({ argv: argvInSandbox, workspace, env, limits, cgroup, config, gatewaySocket, statusFd: 3 });
-    const child = spawn(command.file, command.args, { env: command.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const child = spawn(command.file, command.args, { env: { ...command.env } as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     child.stdout!.on("data", (chunk: Buffer) => this.log.write(chunk));
     child.stderr!.on("data", (chunk: Buffer) => this.log.write(chunk));
     child.on("error", (error) => this.log.write(`[cannot start the sandbox: ${error.message}]\n`));
