@@ -9,6 +9,9 @@ import type { Duplex } from "node:stream";
  * A WebSocket is a byte tunnel once the app accepted the upgrade: no frame is parsed here.
  */
 
+/** Set on every response that comes from the app itself. */
+export const APP_ANSWER_HEADER = "x-autocrea-app";
+
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -53,6 +56,8 @@ export function proxyHttp(
         if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
       }
       if (answer.headers["content-length"]) out["content-length"] = answer.headers["content-length"];
+      // Tells the app's proxy this answer is the app's own, not the runner's refusal.
+      out[APP_ANSWER_HEADER] = "1";
       res.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(res);
       answer.on("end", () => resolve());
