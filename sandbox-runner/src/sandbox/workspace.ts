@@ -4,6 +4,7 @@ import {
   chownSync,
   closeSync,
   constants,
+  existsSync,
   fchownSync,
   fstatSync,
   ftruncateSync,
@@ -71,16 +72,23 @@ function workspacesRoot(config: RunnerConfig): string {
   return root;
 }
 
-/** `prefix` names the owner of a workspace kept ahead of its run (ready-pool.ts). */
+/** Workspaces this process created and has not removed: never stale (sweepStaleWorkspaces). */
+const ownWorkspaces = new Set<string>();
+
+/**
+ * `prefix` names the owner of the workspace, `<kind>-<pid>-`: a runner's start-up sweep
+ * (sweepStaleWorkspaces) leaves those of other live processes alone. Default `run-<pid>-`.
+ */
 export function createWorkspace(
   config: RunnerConfig = getRunnerConfig(),
-  prefix = "",
+  prefix = `run-${process.pid}-`,
 ): Workspace {
   const dir = path.join(
     workspacesRoot(config),
     `${prefix}${randomBytes(12).toString("hex")}`,
   );
   mkdirSync(dir, { mode: 0o700 });
+  ownWorkspaces.add(dir);
   chownSync(dir, config.sandboxUid, config.sandboxGid);
   return { dir };
 }
@@ -88,6 +96,7 @@ export function createWorkspace(
 export function removeWorkspace(workspace: Workspace): void {
   // rm does not follow symlinks inside the tree; it removes the links themselves.
   rmSync(workspace.dir, { recursive: true, force: true, maxRetries: 3 });
+  ownWorkspaces.delete(workspace.dir);
 }
 
 /**
@@ -115,6 +124,34 @@ function removeTrees(dirs: string[]): Promise<void> {
 /** removeWorkspace without blocking the event loop, for workspaces that may be large. */
 export async function removeWorkspaceInBackground(workspace: Workspace): Promise<void> {
   await removeTrees([workspace.dir]);
+  ownWorkspaces.delete(workspace.dir);
+}
+
+/**
+ * Removes what earlier runner processes left under the workspaces root (a runner killed with
+ * SIGKILL leaves its sessions' and runs' workspaces), without blocking the event loop. Kept:
+ * this process's own workspaces and those named after another live process (`<kind>-<pid>-`).
+ * A workspace named after this pid that this process did not create is a previous runner's
+ * (pids repeat in a container). Resolves with the names removed.
+ */
+export async function sweepStaleWorkspaces(
+  config: RunnerConfig = getRunnerConfig(),
+): Promise<string[]> {
+  const root = workspacesRoot(config);
+  const stale = readdirSync(root).filter((name) => {
+    const dir = path.join(root, name);
+    if (ownWorkspaces.has(dir)) return false;
+    const owner = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
+    return !owner || owner === process.pid || !existsSync(`/proc/${owner}`);
+  });
+  const failures: string[] = [];
+  for (let i = 0; i < stale.length; i += 100) {
+    await removeTrees(stale.slice(i, i + 100).map((name) => path.join(root, name))).catch((error: Error) =>
+      failures.push(error.message),
+    );
+  }
+  if (failures.length > 0) throw new Error(failures.join("; "));
+  return stale;
 }
 
 /** Every workspace under the workspaces root. */

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { getRunnerConfig, sessionUidRange, type RunnerConfig } from "../config";
 import { execute } from "../execute";
 import { listRuntimes } from "../runtimes";
+import { sweepStaleWorkspaces } from "../sandbox/workspace";
 import { SessionManager } from "../sessions/manager";
 import { createSessionSandbox } from "../sessions/sandbox-core";
 import type { ServerConfig } from "./config";
@@ -21,6 +22,14 @@ export async function startRunner(
   log?: (message: string) => void,
 ): Promise<RunningRunner> {
   const uids = sessionUidRange(runnerConfig, config.maxSessions);
+  // What a runner killed before it could clean up left behind (its sessions' workspaces, say). The
+  // list is taken now, before any request; removing it does not hold up the start.
+  const sweeping = sweepStaleWorkspaces(runnerConfig).then(
+    (removed) => {
+      if (removed.length > 0) log?.(`removed ${removed.length} stale workspace(s) of earlier runs`);
+    },
+    (error: unknown) => log?.(`removing stale workspaces failed: ${error instanceof Error ? error.message : error}`),
+  );
   const sessions = new SessionManager({
     sandbox: createSessionSandbox(runnerConfig, { uids }),
     idleTtlMs: config.sessionIdleTtlMs,
@@ -53,7 +62,7 @@ export async function startRunner(
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await sessions.closeAll();
         server.closeAllConnections();
-        await stopped;
+        await Promise.all([stopped, sweeping]);
       })();
       return closing;
     },

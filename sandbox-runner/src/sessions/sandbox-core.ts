@@ -122,7 +122,7 @@ export function createSessionSandbox(
     async createWorkspace() {
       const uid = await uids.take();
       try {
-        return { dir: createWorkspace(configFor(uid)).dir, uid };
+        return { dir: createWorkspace(configFor(uid), `session-${process.pid}-`).dir, uid };
       } catch (error) {
         uids.release(uid);
         throw error;
