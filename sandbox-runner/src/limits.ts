@@ -63,25 +63,44 @@ export const MIN_LIMITS: Readonly<Limits> = Object.freeze({
   nofile: 16,
 });
 
-function limitField(key: keyof Limits) {
+/**
+ * The most a session command may ask for: an install or a build of a real project takes minutes and
+ * more memory than a snippet. Terminals and apps have limits of their own (sandbox-core.ts, app-process.ts).
+ */
+export const SESSION_COMMAND_MAX_LIMITS: Readonly<Limits> = Object.freeze({
+  ...MAX_LIMITS,
+  wallMs: 15 * 60_000,
+  cpuMs: 15 * 60_000,
+  memoryBytes: 4096 * MiB,
+  pids: 1024,
+  fileSizeBytes: 512 * MiB,
+  nofile: 4096,
+});
+
+function limitField(key: keyof Limits, max: Readonly<Limits>) {
   return z
     .number({ error: `limits.${key} must be a number` })
     .int(`limits.${key} must be an integer`)
     .min(MIN_LIMITS[key], `limits.${key} must be at least ${MIN_LIMITS[key]}`)
-    .max(MAX_LIMITS[key], `limits.${key} must be at most ${MAX_LIMITS[key]} (the server's maximum)`)
+    .max(max[key], `limits.${key} must be at most ${max[key]} (the server's maximum)`)
     .optional();
 }
 
-/** Request-supplied limits: any subset, each within [MIN_LIMITS, MAX_LIMITS]; unknown keys refused. */
-export const PartialLimitsSchema = z.strictObject({
-  wallMs: limitField("wallMs"),
-  cpuMs: limitField("cpuMs"),
-  memoryBytes: limitField("memoryBytes"),
-  pids: limitField("pids"),
-  outputBytes: limitField("outputBytes"),
-  fileSizeBytes: limitField("fileSizeBytes"),
-  nofile: limitField("nofile"),
-});
+/** Request-supplied limits: any subset, each within [MIN_LIMITS, max]; unknown keys refused. */
+export function partialLimitsSchema(max: Readonly<Limits>) {
+  return z.strictObject({
+    wallMs: limitField("wallMs", max),
+    cpuMs: limitField("cpuMs", max),
+    memoryBytes: limitField("memoryBytes", max),
+    pids: limitField("pids", max),
+    outputBytes: limitField("outputBytes", max),
+    fileSizeBytes: limitField("fileSizeBytes", max),
+    nofile: limitField("nofile", max),
+  });
+}
+
+/** Limits of an `execute` request. */
+export const PartialLimitsSchema = partialLimitsSchema(MAX_LIMITS);
 
 export type PartialLimits = z.infer<typeof PartialLimitsSchema>;
 

@@ -14,9 +14,10 @@ vi.hoisted(() => {
   process.env.RUNNER_SANDBOX_UID = "64125";
   process.env.RUNNER_SANDBOX_GID = "64125";
   process.env.RUNNER_CGROUP_PARENT = "autocrea-sandbox-abort";
+  process.env.RUNNER_SESSION_UID_BASE = "64701";
 });
 
-import { getRunnerConfig } from "../src/config";
+import { getRunnerConfig, sessionUidRange } from "../src/config";
 import { DEFAULT_LIMITS } from "../src/limits";
 import { isIdleCgroup, leakedCgroups, type SandboxCgroup } from "../src/sandbox/cgroup";
 import { closeReadyPools, readySandboxReady, takeReadySandbox } from "../src/sandbox/ready-pool";
@@ -49,14 +50,17 @@ function inIdleCgroup(pid: string): boolean {
   }
 }
 
-/** Live processes of the sandbox uid (warm launchers and ready sandboxes waiting for a run aside), with their command lines. */
+/** The uids this file's runs have: `execute`'s and its runners' sessions' (16, startTestRunner's maximum). */
+const sandboxUids = new Set([config.sandboxUid, ...sessionUidRange(config, 16)].map(String));
+
+/** Live processes of those uids (warm launchers and ready sandboxes waiting for a run aside), with their command lines. */
 function sandboxProcesses(): { pid: number; cmdline: string }[] {
   const found: { pid: number; cmdline: string }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
-      if (status.match(/^Uid:\s+(\d+)/m)?.[1] !== String(config.sandboxUid)) continue;
+      if (!sandboxUids.has(status.match(/^Uid:\s+(\d+)/m)?.[1] ?? "")) continue;
       if (/^State:\s+Z/m.test(status) || inIdleCgroup(entry)) continue;
       found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ") });
     } catch {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_LIMITS } from "../src/limits";
+import { MAX_LIMITS, SESSION_COMMAND_MAX_LIMITS } from "../src/limits";
 import { postLargeBody, startTestRunner, type TestRunner } from "./server-support";
 
 let runner: TestRunner;
@@ -106,7 +106,7 @@ describe("routing and session input", () => {
     expect(unknownKey.status).toBe(400);
     const tooHigh = await runner.call("POST", `/v1/sessions/${sessionId}/commands`, {
       command: "true",
-      limits: { wallMs: MAX_LIMITS.wallMs + 1 },
+      limits: { wallMs: SESSION_COMMAND_MAX_LIMITS.wallMs + 1 },
     });
     expect(tooHigh.status).toBe(400);
   });

@@ -58,6 +58,9 @@ export async function startTestRunner(
       sessionIdleTtlMs: 10 * 60_000,
       maxSessions: 16,
       maxBodyBytes: 16 * 1024 * 1024,
+      // Tests of the gateway (gateway.test.ts, server-apps.test.ts) ask for it.
+      gateway: false,
+      appIdleTtlMs: 10 * 60_000,
       ...overrides,
     },
     undefined,

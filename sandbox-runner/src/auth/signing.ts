@@ -124,6 +124,9 @@ function ticketMac(secret: string, payloadPart: string): Buffer {
   return createHmac("sha256", secret).update(`pty-ticket.${payloadPart}`).digest();
 }
 
+/** The header that carries a ticket on a WebSocket upgrade to a session's app (the terminal's goes in the query). */
+export const APP_TICKET_HEADER = "x-runner-ticket";
+
 export function issueTicket(
   secret: string,
   claims: { sessionId: string; userId: string },

@@ -10,6 +10,10 @@ export interface ServerConfig {
   sessionIdleTtlMs: number;
   maxSessions: number;
   maxBodyBytes: number;
+  /** Sessions get a door to the package gateway (README "Package gateway"); RUNNER_GATEWAY=off: none. */
+  gateway: boolean;
+  /** A session's app nobody reached for this long is stopped. */
+  appIdleTtlMs: number;
 }
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -31,6 +35,11 @@ const schema = z.object({
   RUNNER_SESSION_TTL_SECONDS: integer(15 * 60, 1, 7 * 24 * 3600),
   RUNNER_MAX_SESSIONS: integer(32, 1, 10_000),
   RUNNER_MAX_BODY_BYTES: integer(DEFAULT_MAX_BODY_BYTES, 1024, 256 * 1024 * 1024),
+  RUNNER_GATEWAY: z
+    .enum(["on", "off", ""], { error: "RUNNER_GATEWAY must be on or off" })
+    .optional()
+    .transform((v) => v !== "off"),
+  RUNNER_APP_IDLE_SECONDS: integer(600, 10, 7 * 24 * 3600),
 });
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -47,5 +56,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     sessionIdleTtlMs: e.RUNNER_SESSION_TTL_SECONDS * 1000,
     maxSessions: e.RUNNER_MAX_SESSIONS,
     maxBodyBytes: e.RUNNER_MAX_BODY_BYTES,
+    gateway: e.RUNNER_GATEWAY,
+    appIdleTtlMs: e.RUNNER_APP_IDLE_SECONDS * 1000,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PartialLimitsSchema } from "../limits";
+import { partialLimitsSchema, SESSION_COMMAND_MAX_LIMITS } from "../limits";
 
 /** Request bodies of the session routes (execute's schema lives with execute()). */
 
@@ -30,7 +30,7 @@ export const RunCommandSchema = z
     /** Or an argv, run as is (argv[0] looked up on PATH inside the sandbox). */
     argv: z.array(z.string().max(MAX_COMMAND_LENGTH)).min(1).max(MAX_ARGV).optional(),
     stdin: z.string().max(MAX_STDIN_BYTES).optional(),
-    limits: PartialLimitsSchema.optional(),
+    limits: partialLimitsSchema(SESSION_COMMAND_MAX_LIMITS).optional(),
   })
   .refine((body) => (body.command === undefined) !== (body.argv === undefined), {
     message: "give exactly one of command or argv",
@@ -38,7 +38,26 @@ export const RunCommandSchema = z
 
 export type RunCommandBody = z.infer<typeof RunCommandSchema>;
 
-export function commandArgv(body: RunCommandBody): string[] {
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** PUT /v1/sessions/:id/app: the app's command (or argv), its port, environment and install command. */
+export const StartAppSchema = z
+  .strictObject({
+    command: z.string().min(1).max(MAX_COMMAND_LENGTH).optional(),
+    argv: z.array(z.string().max(MAX_COMMAND_LENGTH)).min(1).max(MAX_ARGV).optional(),
+    port: z.number().int().min(1024).max(65535),
+    env: z
+      .record(z.string().regex(ENV_NAME, "environment names are letters, digits and _").max(128), z.string().max(4096))
+      .refine((env) => Object.keys(env).length <= 64, "at most 64 environment variables")
+      .optional(),
+    /** A shell command line run first when the manifest or lockfile changed since the last install. */
+    install: z.string().min(1).max(MAX_COMMAND_LENGTH).optional(),
+  })
+  .refine((body) => (body.command === undefined) !== (body.argv === undefined), {
+    message: "give exactly one of command or argv",
+  });
+
+export function commandArgv(body: Pick<RunCommandBody, "command" | "argv">): string[] {
   return body.argv ?? ["/bin/sh", "-c", body.command!];
 }
 

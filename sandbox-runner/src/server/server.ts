@@ -3,13 +3,16 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { z } from "zod";
 import { describeAuthFailure, RequestAuthenticator } from "../auth/request-auth";
+import { APP_TICKET_HEADER } from "../auth/signing";
 import { RequestError } from "../errors";
 import type { SessionManager } from "../sessions/manager";
 import { readBody } from "./body";
 import { HttpError, notFound } from "./http-error";
+import { proxyHttp, proxyUpgrade } from "../sessions/app-proxy";
 import {
   commandArgv,
   CreateSessionSchema,
+  StartAppSchema,
   describeZodError,
   RunCommandSchema,
   WriteFilesSchema,
@@ -24,6 +27,8 @@ export interface RunnerServerOptions {
    */
   execute: (request: unknown, signal?: AbortSignal) => Promise<unknown>;
   runtimes: () => Promise<unknown>;
+  /** Extra fields of GET /v1/health (the state of the package gateway). */
+  health?: () => Record<string, string>;
   /** Largest request body accepted; larger ones get 413 without being read. */
   maxBodyBytes?: number;
   /** Largest client → server terminal frame. */
@@ -45,6 +50,7 @@ interface RouteContext {
 export const MAX_READ_FILE_BYTES = 8 * 1024 * 1024;
 
 interface Route {
+  /** "*": any method. */
   method: string;
   pattern: RegExp;
   /** Signed requests only, except health (for load balancers and container probes). */
@@ -52,9 +58,19 @@ interface Route {
   /** A JSON body, validated with this schema (`true`: parsed here, validated by the module). Else no body. */
   schema?: z.ZodType | true;
   handle: (ctx: RouteContext) => Promise<{ status: number; body?: unknown }>;
+  /** Instead of a JSON answer: writes the response itself, given the raw body (up to the body limit). */
+  passThrough?: (ctx: RouteContext, req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
 }
 
 const SESSION = "/v1/sessions/([^/]+)";
+/** A session app's HTTP: everything after this prefix is the app's own path. */
+const APP_HTTP = new RegExp(`^${SESSION}/app/http(?=/|$)`);
+
+/** The path and query a request to .../app/http/<path> has for the app. */
+function appPathOf(pathWithQuery: string): string {
+  const rest = pathWithQuery.replace(APP_HTTP, "");
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}
 
 /**
  * The runner's HTTP + WebSocket API (DESIGN.md §5). Handlers stay thin:
@@ -72,7 +88,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       method: "GET",
       pattern: /^\/v1\/health$/,
       public: true,
-      handle: async () => ({ status: 200, body: { status: "ok" } }),
+      handle: async () => ({ status: 200, body: { status: "ok", ...options.health?.() } }),
     },
     {
       method: "GET",
@@ -129,6 +145,52 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       },
     },
     {
+      method: "PUT",
+      pattern: new RegExp(`^${SESSION}/app$`),
+      schema: StartAppSchema,
+      handle: async ({ params, body }) => {
+        const request = body as z.infer<typeof StartAppSchema>;
+        const status = await sessions.startApp(params[0]!, {
+          argv: commandArgv(request),
+          port: request.port,
+          env: request.env,
+          install: request.install === undefined ? undefined : ["/bin/sh", "-c", request.install],
+        });
+        return { status: 202, body: status };
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^${SESSION}/app$`),
+      handle: async ({ params }) => ({ status: 200, body: sessions.appStatus(params[0]!) }),
+    },
+    {
+      method: "DELETE",
+      pattern: new RegExp(`^${SESSION}/app$`),
+      handle: async ({ params }) => {
+        await sessions.stopApp(params[0]!);
+        return { status: 204 };
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^${SESSION}/app/logs$`),
+      handle: async ({ params, query }) => {
+        const since = Number(query.get("since") ?? 0);
+        if (!Number.isSafeInteger(since) || since < 0) throw new HttpError(400, "invalid_request", "since must be a byte offset.");
+        return { status: 200, body: sessions.appLogs(params[0]!, since) };
+      },
+    },
+    {
+      method: "*",
+      pattern: new RegExp(`^${SESSION}/app/http(?:/.*)?$`),
+      handle: async () => ({ status: 500 }),
+      passThrough: async ({ params }, req, res, body) => {
+        const { linkSocket, port } = sessions.appTarget(params[0]!);
+        await proxyHttp(linkSocket, port, req, res, appPathOf(req.url ?? "/"), body);
+      },
+    },
+    {
       method: "DELETE",
       pattern: new RegExp(`^${SESSION}$`),
       handle: async ({ params }) => {
@@ -143,7 +205,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
     const pathname = pathWithQuery.split("?")[0]!;
     const candidates = routes.filter((r) => r.pattern.test(pathname));
     if (candidates.length === 0) throw notFound(`No route for ${pathname.slice(0, 200)}.`);
-    const route = candidates.find((r) => r.method === req.method);
+    const route = candidates.find((r) => r.method === req.method || r.method === "*");
     if (!route) {
       res.setHeader("allow", candidates.map((r) => r.method).join(", "));
       throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed on ${pathname}.`);
@@ -153,7 +215,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       const early = auth.precheck(req.headers);
       if (early) throw new HttpError(401, "unauthorized", describeAuthFailure(early));
     }
-    const limit = route.schema ? maxBodyBytes : 0;
+    const limit = route.schema || route.passThrough ? maxBodyBytes : 0;
     const raw = await readBody(req, Math.max(limit, 0)).catch((err) => {
       // A body where none belongs is only "too large" in a technical sense.
       if (limit === 0 && err instanceof HttpError && err.status === 413) {
@@ -187,8 +249,12 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       }
     }
 
-    const params = route.pattern.exec(pathname)!.slice(1).map((p) => safeDecode(p));
+    const params = route.pattern.exec(pathname)!.slice(1).map((p) => safeDecode(p ?? ""));
     const query = new URLSearchParams(pathWithQuery.includes("?") ? pathWithQuery.slice(pathWithQuery.indexOf("?") + 1) : "");
+    if (route.passThrough) {
+      await route.passThrough({ params, query, body, signal }, req, res, raw.bytes);
+      return;
+    }
     const result = await route.handle({ params, query, body, signal });
     // The client went away meanwhile: its run was killed, and there is nobody to answer.
     if (signal.aborted) return;
@@ -225,6 +291,8 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
     // connection while it is refused would otherwise crash the runner.
     socket.on("error", () => socket.destroy());
     const url = new URL(req.url ?? "/", "http://runner");
+    const appMatch = APP_HTTP.exec(url.pathname);
+    if (appMatch) return upgradeToApp(req, socket, head, safeDecode(appMatch[1]!));
     const match = new RegExp(`^${SESSION}/pty$`).exec(url.pathname);
     if (!match) return refuseUpgrade(socket, 404, "not_found", "No WebSocket route here.");
     const sessionId = safeDecode(match[1]!);
@@ -249,6 +317,24 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       terminal.attach(ws);
     });
   });
+  /** A WebSocket to a session's app (hot reload): a ticket for the session's user in a header, then a byte tunnel. */
+  function upgradeToApp(req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
+    const header = req.headers[APP_TICKET_HEADER];
+    const ticket = auth.verifyTicket(typeof header === "string" ? header : null, sessionId);
+    if (!ticket.ok) return refuseUpgrade(socket, 401, "unauthorized", ticket.message);
+    try {
+      if (sessions.get(sessionId).userId !== ticket.payload.userId) {
+        return refuseUpgrade(socket, 403, "forbidden", "The ticket is for another user.");
+      }
+      const { linkSocket, port } = sessions.appTarget(sessionId);
+      proxyUpgrade(linkSocket, port, req, socket, head, appPathOf(req.url ?? "/"));
+    } catch (err) {
+      if (err instanceof HttpError) return refuseUpgrade(socket, err.status, err.code, err.message);
+      log(`app upgrade failed: ${err instanceof Error ? err.stack : err}`);
+      return refuseUpgrade(socket, 500, "internal_error", "The app could not be reached.");
+    }
+  }
+
   server.on("close", () => wss.close());
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
@@ -290,7 +376,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: code, message });
-  const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error" }[status] ?? "Error";
+  const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error" }[status] ?? "Error";
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );

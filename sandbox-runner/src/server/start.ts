@@ -1,6 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { getRunnerConfig, sessionUidRange, type RunnerConfig } from "../config";
 import { execute } from "../execute";
+import { loadGatewayConfig } from "../gateway/config";
+import { PackageGateway } from "../gateway/gateway";
 import { listRuntimes } from "../runtimes";
 import { sweepStaleWorkspaces } from "../sandbox/workspace";
 import { SessionManager } from "../sessions/manager";
@@ -30,10 +32,12 @@ export async function startRunner(
     },
     (error: unknown) => log?.(`removing stale workspaces failed: ${error instanceof Error ? error.message : error}`),
   );
+  const gateway = config.gateway ? await startGateway(runnerConfig, uids, log) : undefined;
   const sessions = new SessionManager({
-    sandbox: createSessionSandbox(runnerConfig, { uids }),
+    sandbox: createSessionSandbox(runnerConfig, { uids, gateway, log }),
     idleTtlMs: config.sessionIdleTtlMs,
     maxSessions: config.maxSessions,
+    appIdleTtlMs: config.appIdleTtlMs,
   });
   const server = createRunnerServer({
     secret: config.secret,
@@ -41,15 +45,21 @@ export async function startRunner(
     execute,
     runtimes: listRuntimes,
     maxBodyBytes: config.maxBodyBytes,
+    health: () => ({ gateway: gateway ? "ok" : config.gateway ? "unavailable" : "off" }),
     log,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await Promise.all([sessions.closeAll(), gateway?.close()]);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
@@ -62,9 +72,32 @@ export async function startRunner(
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await sessions.closeAll();
         server.closeAllConnections();
-        await Promise.all([stopped, sweeping]);
+        await Promise.all([stopped, sweeping, gateway?.close()]);
       })();
       return closing;
     },
   };
+}
+
+/**
+ * The package gateway, started; undefined (logged) when it cannot start: sessions then reach no
+ * registry, and everything else works as before.
+ */
+async function startGateway(
+  runnerConfig: RunnerConfig,
+  sessionUids: number[],
+  log?: (message: string) => void,
+): Promise<PackageGateway | undefined> {
+  const gatewayConfig = await loadGatewayConfig(runnerConfig.stateDir);
+  if (gatewayConfig.uid === runnerConfig.sandboxUid || sessionUids.includes(gatewayConfig.uid)) {
+    throw new Error(`RUNNER_GATEWAY_UID (${gatewayConfig.uid}) must differ from the sandbox uid and every session uid`);
+  }
+  try {
+    const gateway = new PackageGateway(gatewayConfig, (message) => log?.(message));
+    await gateway.start();
+    return gateway;
+  } catch (error) {
+    log?.(`the package gateway could not start, sessions will reach no package registry: ${error instanceof Error ? error.message : error}`);
+    return undefined;
+  }
 }

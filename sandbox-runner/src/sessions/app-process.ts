@@ -176,6 +176,12 @@ export class AppProcess {
     rmSync(this.linkSocket, { force: true });
   }
 
+  /** Stops the app for good (the session ends) and removes its link directory. */
+  async dispose(): Promise<void> {
+    await this.stop("stopped: the session ended");
+    rmSync(this.options.linkDir, { recursive: true, force: true });
+  }
+
   /** Hash of the install inputs present in the workspace. */
   private installHash(): string {
     const hash = createHash("sha256");

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { HttpError, notFound } from "../server/http-error";
 import { Terminal } from "../pty/terminal";
+import type { AppProcess, AppStartSpec, AppStatus } from "./app-process";
 import type { SessionSandbox, SessionCommand, SessionRunResult, SessionFiles, SessionWorkspace } from "./sandbox";
 
 export interface SessionManagerOptions {
@@ -11,8 +12,12 @@ export interface SessionManagerOptions {
   /** How often expired sessions are looked for. */
   sweepIntervalMs?: number;
   scrollbackBytes?: number;
+  /** A running app nobody reached (no proxied request, no status read) for this long is stopped. */
+  appIdleTtlMs?: number;
   clock?: () => number;
 }
+
+export const DEFAULT_APP_IDLE_TTL_MS = 10 * 60_000;
 
 export interface Session {
   readonly id: string;
@@ -20,6 +25,8 @@ export interface Session {
   readonly workspace: string;
   /** The session's own uid and gid, freed when it ends (sandbox-core.ts). */
   readonly uid: number;
+  /** Its door to the package gateway, if the runner has one. */
+  readonly gatewaySocket?: string;
   readonly createdAt: number;
   lastUsedAt: number;
   running: number;
@@ -28,6 +35,8 @@ export interface Session {
   /** Its sandboxed work in progress (commands, deletes, an exited terminal's cleanup): waited for before its workspace and uid go. */
   readonly inFlight: Set<Promise<unknown>>;
   terminal: { instance: Terminal; cleanup: () => Promise<void> } | null;
+  /** Its app (a server the live preview shows), created on first start. */
+  app: AppProcess | null;
 }
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -82,12 +91,14 @@ export class SessionManager {
       userId,
       workspace: workspace.dir,
       uid: workspace.uid,
+      gatewaySocket: workspace.gatewaySocket,
       createdAt: now,
       lastUsedAt: now,
       running: 0,
       ended: new AbortController(),
       inFlight: new Set(),
       terminal: null,
+      app: null,
     };
     this.sessions.set(session.id, session);
     return session;
@@ -149,14 +160,54 @@ export class SessionManager {
     return instance;
   }
 
+  /** Starts (or restarts) the session's app; resolves with its state once it is installing or starting. */
+  async startApp(id: string, spec: AppStartSpec): Promise<AppStatus> {
+    const session = this.get(id);
+    session.app ??= this.options.sandbox.createApp(own(session));
+    await session.app.start(spec);
+    return session.app.status();
+  }
+
+  appStatus(id: string): AppStatus {
+    const app = this.get(id).app;
+    if (!app) return STOPPED_APP;
+    app.lastUsedAt = this.clock();
+    return app.status();
+  }
+
+  appLogs(id: string, since: number): { text: string; next: number } {
+    return this.get(id).app?.logSince(since) ?? { text: "", next: 0 };
+  }
+
+  async stopApp(id: string): Promise<void> {
+    await this.get(id).app?.stop();
+  }
+
+  /** Where the session's running app is reached; 409 when it is not running. */
+  appTarget(id: string): { linkSocket: string; port: number } {
+    const app = this.get(id).app;
+    const status = app?.status();
+    if (!app || !status || status.state !== "ready") {
+      throw new HttpError(409, "app_not_running", `The app is ${status?.state ?? "stopped"}; start it first.`);
+    }
+    app.lastUsedAt = this.clock();
+    return { linkSocket: app.linkSocket, port: status.port! };
+  }
+
   async delete(id: string): Promise<void> {
     const session = this.get(id);
     await this.remove(session);
   }
 
-  /** Removes every session idle for longer than the TTL. */
+  /** Stops apps nobody reached for their idle TTL, then removes every session idle for longer than the TTL. */
   async sweep(): Promise<number> {
     const now = this.clock();
+    const appIdleTtlMs = this.options.appIdleTtlMs ?? DEFAULT_APP_IDLE_TTL_MS;
+    await Promise.all(
+      [...this.sessions.values()]
+        .filter((s) => s.app?.running && now - s.app.lastUsedAt > appIdleTtlMs)
+        .map((s) => s.app!.stop(`stopped: nobody looked at it for ${Math.round(appIdleTtlMs / 60_000)} min`)),
+    );
     const expired = [...this.sessions.values()].filter(
       (s) => s.running === 0 && !s.terminal?.instance.attached && now - s.lastUsedAt > this.options.idleTtlMs,
     );
@@ -183,6 +234,7 @@ export class SessionManager {
         terminal.instance.kill();
         await terminal.cleanup();
       }
+      await session.app?.dispose();
     } finally {
       // Its commands were aborted above; each settles once its cgroup is removed (no process of the
       // session's uid left to write into the workspace or to count against the uid's next session).
@@ -193,8 +245,20 @@ export class SessionManager {
 }
 
 function own(session: Session): SessionWorkspace {
-  return { dir: session.workspace, uid: session.uid };
+  return { dir: session.workspace, uid: session.uid, gatewaySocket: session.gatewaySocket };
 }
+
+const STOPPED_APP: AppStatus = {
+  state: "stopped",
+  port: null,
+  message: null,
+  exitCode: null,
+  signal: null,
+  startedAt: null,
+  readyAt: null,
+  logBytes: 0,
+  logTail: "",
+};
 
 function track<T>(session: Session, work: Promise<T>): Promise<T> {
   session.inFlight.add(work);

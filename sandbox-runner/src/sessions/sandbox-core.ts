@@ -14,6 +14,8 @@ import {
   WorkspacePathError,
   writeWorkspaceFile,
 } from "../sandbox/workspace";
+import type { PackageGateway } from "../gateway/gateway";
+import { AppProcess } from "./app-process";
 import type { SessionSandbox } from "./sandbox";
 
 /**
@@ -90,6 +92,9 @@ const DELETE_SCRIPT = 'for p do /bin/rm -rf -- "$p" || printf "%s\\0" "$p"; done
 export interface SessionSandboxOptions {
   /** The uids (gids: the same numbers) sessions get, one each (sessionUidRange). */
   uids: number[];
+  /** The package gateway: each session gets a door to it. Without one, sessions reach nothing. */
+  gateway?: PackageGateway;
+  log?: (message: string) => void;
 }
 
 /**
@@ -121,9 +126,13 @@ export function createSessionSandbox(
   return {
     async createWorkspace() {
       const uid = await uids.take();
+      let dir: string | undefined;
       try {
-        return { dir: createWorkspace(configFor(uid), `session-${process.pid}-`).dir, uid };
+        dir = createWorkspace(configFor(uid), `session-${process.pid}-`).dir;
+        const gatewaySocket = await options.gateway?.openDoor(path.basename(dir), uid, uid);
+        return { dir, uid, gatewaySocket };
       } catch (error) {
+        if (dir) await removeWorkspaceInBackground({ dir });
         uids.release(uid);
         throw error;
       }
@@ -131,6 +140,7 @@ export function createSessionSandbox(
 
     async removeWorkspace({ dir, uid }) {
       try {
+        await options.gateway?.closeDoor(path.basename(dir));
         await removeWorkspaceInBackground({ dir });
       } finally {
         uids.release(uid);
@@ -180,7 +190,7 @@ export function createSessionSandbox(
       }
     },
 
-    async runCommand({ dir, uid }, command, signal): Promise<RunResult> {
+    async runCommand({ dir, uid, gatewaySocket }, command, signal): Promise<RunResult> {
       // The signal (session ended, or the request's client went away) kills the run's whole cgroup
       // through the same path as its wall time limit (run.ts).
       return runInSandbox({
@@ -191,11 +201,12 @@ export function createSessionSandbox(
         limits: resolveLimits(command.limits),
         config: configFor(uid),
         warmLauncher: false,
+        gatewaySocket,
         signal,
       });
     },
 
-    terminalCommand({ dir, uid }) {
+    terminalCommand({ dir, uid, gatewaySocket }) {
       const cgroup = SandboxCgroup.create(TERMINAL_LIMITS, config.cgroupParent);
       const command = sandboxCommand({
         argv: TERMINAL_SHELL,
@@ -204,6 +215,7 @@ export function createSessionSandbox(
         limits: TERMINAL_LIMITS,
         cgroup,
         config: configFor(uid),
+        gatewaySocket,
         // Without --new-session: the shell keeps its controlling terminal, so job
         // control and ^C work. That terminal is the sandbox's own PTY (nothing outside
         // reads its input), so TIOCSTI into it reaches nothing the sandbox did not control.
@@ -213,6 +225,17 @@ export function createSessionSandbox(
         ...command,
         cleanup: () => cgroup.remove(),
       };
+    },
+
+    createApp({ dir, uid, gatewaySocket }) {
+      return new AppProcess({
+        workspace: dir,
+        config: configFor(uid),
+        gatewaySocket,
+        // Root-only: the runner alone connects to an app's link socket.
+        linkDir: path.join(config.stateDir, "apps", path.basename(dir)),
+        log: options.log,
+      });
     },
   };
 }

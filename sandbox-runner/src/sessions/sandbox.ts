@@ -1,6 +1,7 @@
 import type { PartialLimits } from "../limits";
 import type { TerminalCommand } from "../pty/terminal";
 import type { RunResult } from "../sandbox/run";
+import type { AppProcess } from "./app-process";
 
 /**
  * What sessions need from the isolation core: a workspace, files in it,
@@ -26,6 +27,8 @@ export interface SessionWorkspace {
   readonly dir: string;
   /** The session's own uid and gid (the same number): its files' owner, its processes' identity. */
   readonly uid: number;
+  /** Its door to the package gateway (gateway/door.ts), bound into its sandboxes; none without a gateway. */
+  readonly gatewaySocket?: string;
 }
 
 export interface SessionSandbox {
@@ -41,4 +44,6 @@ export interface SessionSandbox {
   runCommand(workspace: SessionWorkspace, command: SessionCommand, signal: AbortSignal): Promise<SessionRunResult>;
   /** The argv of an interactive shell in a sandbox over the workspace, and how to tear its cgroup down. */
   terminalCommand(workspace: SessionWorkspace): TerminalCommand & { cleanup: () => Promise<void> };
+  /** The session's app (not started yet): its server, run over the workspace. */
+  createApp(workspace: SessionWorkspace): AppProcess;
 }
