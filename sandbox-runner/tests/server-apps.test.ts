@@ -100,6 +100,24 @@ describe("a session with the package gateway", () => {
   });
 });
 
+describe("a session on a runner without the gateway", () => {
+  it("npm says at once that nothing can be fetched, instead of retrying for a minute", async () => {
+    const offline = await startTestRunner({ gateway: false });
+    try {
+      const { id } = (await offline.call("POST", "/v1/sessions", { userId: "user-a" })).json;
+      const result = await offline.call("POST", `/v1/sessions/${id}/commands`, {
+        command: "npm install left-pad",
+        limits: { wallMs: 120_000, cpuMs: 60_000, memoryBytes: 1024 * 1024 * 1024 },
+      });
+      expect(result.json.status).toBe("RE");
+      expect(result.json.stderr).toMatch(/ENOTCACHED/);
+      expect((await offline.call("GET", "/v1/health")).json.gateway).toBe("off");
+    } finally {
+      await offline.close();
+    }
+  });
+});
+
 describe("a session's app through the runner", () => {
   let id: string;
 

@@ -64,3 +64,14 @@ export const GATEWAY_SANDBOX_ENV: Readonly<Record<string, string>> = Object.free
   YARN_NPM_REGISTRY_SERVER: SANDBOX_REGISTRY_URL.slice(0, -1),
   YARN_ENABLE_TELEMETRY: "0",
 });
+
+/**
+ * A session sandbox without a door (no gateway configured, or it could not start): npm fails at
+ * once (ENOTCACHED) instead of retrying an unreachable registry for a minute.
+ */
+export const NO_GATEWAY_SANDBOX_ENV: Readonly<Record<string, string>> = Object.freeze({
+  npm_config_offline: "true",
+  npm_config_audit: "false",
+  npm_config_fund: "false",
+  npm_config_update_notifier: "false",
+});

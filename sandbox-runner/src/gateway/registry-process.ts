@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chownSync, mkdirSync } from "node:fs";
+import { chownSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,12 @@ export class RegistryProcess {
   /** Starts the server; resolves once it listens, rejects if it cannot start. */
   async start(): Promise<void> {
     const { config } = this;
+    for (const dir of [config.socketDir, config.cacheDir]) {
+      const blocked = closedAncestor(dir, config.uid);
+      if (blocked) {
+        throw new Error(`${dir} is inside ${blocked}, which the registry server's uid ${config.uid} cannot enter; choose a directory it can reach (RUNNER_STATE_DIR, RUNNER_GATEWAY_CACHE_DIR)`);
+      }
+    }
     mkdirSync(config.socketDir, { recursive: true, mode: 0o711 });
     for (const dir of [path.dirname(this.socket), config.cacheDir]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -117,5 +123,19 @@ export class RegistryProcess {
       child.kill("SIGTERM");
       setTimeout(() => child.kill("SIGKILL"), 5000).unref();
     });
+  }
+}
+
+/** The first existing ancestor of `dir` (itself excluded) that `uid` cannot search, or null. */
+function closedAncestor(dir: string, uid: number): string | null {
+  for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
+    try {
+      const stat = statSync(parent);
+      const searchable = stat.uid === uid ? stat.mode & 0o100 : stat.mode & 0o001;
+      if (!searchable) return parent;
+    } catch {
+      // Not there yet: it will be made by the runner.
+    }
+    if (parent === path.dirname(parent)) return null;
   }
 }

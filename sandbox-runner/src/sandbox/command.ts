@@ -3,7 +3,7 @@ import path from "node:path";
 import { getRunnerConfig, type RunnerConfig } from "../config.js";
 import { MAX_LIMITS, type Limits } from "../limits.js";
 import { GATEWAY_PORT_IN_SANDBOX, GATEWAY_SOCKET_IN_SANDBOX } from "../gateway/config.js";
-import { GATEWAY_SANDBOX_ENV } from "../gateway/gateway.js";
+import { GATEWAY_SANDBOX_ENV, NO_GATEWAY_SANDBOX_ENV } from "../gateway/gateway.js";
 import { gatewayLinkPath, launcherPath } from "./launcher.js";
 import { sandboxEtcDir } from "./sandbox-etc.js";
 import { seccompFilterPath } from "./seccomp.js";
@@ -40,9 +40,10 @@ export interface SandboxCommandSpec {
   /**
    * Host path of the session's door to the package gateway (gateway/door.ts). The sandbox then
    * starts with gateway-link, which forwards 127.0.0.1:4873 inside it to this socket, and package
-   * managers are pointed there (GATEWAY_SANDBOX_ENV). Without it the sandbox reaches nothing.
+   * managers are pointed there (GATEWAY_SANDBOX_ENV). Without it the sandbox reaches nothing;
+   * `null` says so to npm too (a session whose runner has no gateway: NO_GATEWAY_SANDBOX_ENV).
    */
-  gatewaySocket?: string;
+  gatewaySocket?: string | null;
   config?: RunnerConfig;
 }
 
@@ -215,7 +216,8 @@ function sandboxEnv(
 export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
   const config = spec.config ?? getRunnerConfig();
   checkProgram(spec.argv);
-  const gateway = spec.gatewaySocket === undefined ? undefined : gatewayParts(spec.gatewaySocket);
+  const gateway = typeof spec.gatewaySocket === "string" ? gatewayParts(spec.gatewaySocket) : undefined;
+  const noGateway = spec.gatewaySocket === null ? NO_GATEWAY_SANDBOX_ENV : undefined;
   const bwrapArgs = mountArgs(
     config,
     spec.interactive ?? false,
@@ -223,7 +225,7 @@ export function sandboxRunArgs(spec: SandboxRunSpec): string[] {
     [...(spec.readOnlyBinds ?? []), ...(gateway?.binds ?? [])],
   );
   bwrapArgs.push("--chdir", spec.cwd ?? SANDBOX_WORKSPACE);
-  for (const [key, value] of sandboxEnv({ ...gateway?.env, ...spec.env }))
+  for (const [key, value] of sandboxEnv({ ...noGateway, ...gateway?.env, ...spec.env }))
     bwrapArgs.push("--setenv", key, value);
   if (spec.statusFd !== undefined)
     bwrapArgs.push("--json-status-fd", String(spec.statusFd));

@@ -32,7 +32,7 @@ export interface RunSpec {
   limits: Limits;
   readOnlyBinds?: ReadOnlyBind[];
   /** The session's door to the package gateway (see SandboxCommandSpec.gatewaySocket). */
-  gatewaySocket?: string;
+  gatewaySocket?: string | null;
   config?: RunnerConfig;
   /** Called with the cgroup once created (tests use it to check that nothing is left behind). */
   onCgroup?: (cgroup: SandboxCgroup) => void;

@@ -62,8 +62,8 @@ export interface AppProcessOptions {
   workspace: string;
   /** The session's identity and sandbox settings. */
   config: RunnerConfig;
-  /** The session's door to the package gateway, if there is one. */
-  gatewaySocket?: string;
+  /** The session's door to the package gateway; null when the runner has none. */
+  gatewaySocket?: string | null;
   /** A directory only root can enter, for the app's link socket. */
   linkDir: string;
   startTimeoutMs?: number;

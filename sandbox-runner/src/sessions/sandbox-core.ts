@@ -201,7 +201,7 @@ export function createSessionSandbox(
         limits: resolveLimits(command.limits),
         config: configFor(uid),
         warmLauncher: false,
-        gatewaySocket,
+        gatewaySocket: gatewaySocket ?? null,
         signal,
       });
     },
@@ -215,7 +215,7 @@ export function createSessionSandbox(
         limits: TERMINAL_LIMITS,
         cgroup,
         config: configFor(uid),
-        gatewaySocket,
+        gatewaySocket: gatewaySocket ?? null,
         // Without --new-session: the shell keeps its controlling terminal, so job
         // control and ^C work. That terminal is the sandbox's own PTY (nothing outside
         // reads its input), so TIOCSTI into it reaches nothing the sandbox did not control.
@@ -231,7 +231,7 @@ export function createSessionSandbox(
       return new AppProcess({
         workspace: dir,
         config: configFor(uid),
-        gatewaySocket,
+        gatewaySocket: gatewaySocket ?? null,
         // Root-only: the runner alone connects to an app's link socket.
         linkDir: path.join(config.stateDir, "apps", path.basename(dir)),
         log: options.log,
