@@ -57,6 +57,20 @@ const schema = z
     RUNNER_SECRET: optional,
     /** The runner's origin as the browser reaches it (terminal WebSockets); default RUNNER_URL. */
     RUNNER_PUBLIC_URL: optional.pipe(z.url().optional()),
+
+    /**
+     * Where a live preview is seen: one origin per preview, `{id}` being its random id. Browsers
+     * resolve *.localhost to this machine, so the default needs no DNS; in production use a wildcard
+     * DNS name on a registrable domain of its own (e.g. https://{id}.autocrea-preview.app).
+     */
+    PREVIEW_URL_TEMPLATE: z
+      .string()
+      .trim()
+      .default("http://{id}.preview.localhost:3001")
+      .refine((v) => /^https?:\/\/\{id\}\.[^/{}]+\/?$/.test(v), "must look like http(s)://{id}.preview.example.com[:port]"),
+    /** The preview proxy's own port and address (lib/preview/proxy-server); it starts with the app. */
+    PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+    PREVIEW_HOST: z.string().trim().default("127.0.0.1"),
   })
   .superRefine((e, ctx) => {
     if (e.CONVEX_URL && !e.AUTOCREA_SERVER_SECRET) {

@@ -1,10 +1,11 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { buttonSecondary } from "@/components/ui/styles";
 import { useWorkspace } from "@/lib/client/workspace-store";
 import type { BuildResult, PreviewStatus } from "@/lib/preview/service";
+import LivePreview from "./LivePreview";
 
 const smallButton = `${buttonSecondary} px-2 py-1 text-xs`;
 
@@ -20,11 +21,47 @@ async function errorMessage(response: Response, fallback: string): Promise<strin
 }
 
 /**
- * The project's preview: its static files, or the output of `npm run build`
- * in the sandbox, in an iframe that runs with an opaque origin (no cookies,
- * storage or DOM of the app) and the CSP the preview route sends.
+ * The project's preview: its running app (when it has one to run: a dev or
+ * start script, or a Python entry point), or its files — static, or the
+ * output of `npm run build` in the sandbox.
  */
 export default function PreviewPanel({ projectId }: { projectId: string }) {
+  const [view, setView] = useState<"app" | "files">("app");
+  const [hasApp, setHasApp] = useState(true);
+  const noApp = useCallback(() => {
+    setHasApp(false);
+    setView("files");
+  }, []);
+  const viewTab = (name: "app" | "files", label: string) => (
+    <button
+      type="button"
+      role="tab"
+      aria-selected={view === name}
+      onClick={() => setView(name)}
+      className={`px-2 py-1 ${view === name ? "border-b-2 border-sky-500 text-zinc-100" : "text-zinc-400 hover:text-zinc-200"}`}
+    >
+      {label}
+    </button>
+  );
+  return (
+    <section aria-label="Preview" className="flex h-full min-h-0 flex-col bg-zinc-950">
+      {hasApp && (
+        <div role="tablist" aria-label="Preview mode" className="flex gap-1 border-b border-zinc-800 px-2 text-xs">
+          {viewTab("app", "Running app")}
+          {viewTab("files", "Files")}
+        </div>
+      )}
+      {view === "app" ? <LivePreview projectId={projectId} onNoApp={noApp} /> : <FilesPreview projectId={projectId} />}
+    </section>
+  );
+}
+
+/**
+ * Static files, or the output of `npm run build` in the sandbox, in an iframe
+ * that runs with an opaque origin (no cookies, storage or DOM of the app) and
+ * the CSP the preview route sends.
+ */
+function FilesPreview({ projectId }: { projectId: string }) {
   const [build, setBuild] = useState<Build>({ kind: "idle" });
   const savedVersion = useWorkspace((s) => s.savedVersion);
   const seenVersion = useRef(savedVersion);
@@ -75,7 +112,7 @@ export default function PreviewPanel({ projectId }: { projectId: string }) {
   const staleBuild = plan?.mode === "build" && build.kind === "done" && build.version !== savedVersion;
 
   return (
-    <section aria-label="Preview" className="flex h-full min-h-0 flex-col bg-zinc-950">
+    <div className="flex min-h-0 flex-1 flex-col">
       <div className="flex flex-wrap items-center gap-2 border-b border-zinc-800 px-3 py-1.5 text-xs">
         <span className="text-zinc-300" role="status" data-testid="preview-status">
           {query.isPending && "Loading preview…"}
@@ -111,7 +148,7 @@ export default function PreviewPanel({ projectId }: { projectId: string }) {
       )}
       {plan?.mode === "static" && (
         <p className="mx-3 mt-1 text-xs text-zinc-500">
-          Static preview: the page runs isolated, so its own server and network requests are not available here.
+          Static preview: the page runs isolated, so its own server and network requests are not available here; “Running app” runs its server.
         </p>
       )}
 
@@ -128,7 +165,7 @@ export default function PreviewPanel({ projectId }: { projectId: string }) {
           className="m-2 min-h-48 flex-1 rounded border border-zinc-800 bg-white"
         />
       )}
-    </section>
+    </div>
   );
 }
 

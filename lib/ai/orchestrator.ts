@@ -1,4 +1,5 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
+import { PROJECT_COMMAND_LIMITS } from "@/lib/sandbox/limits";
 import { obtainPlan, type Plan } from "./plan";
 import {
   architectMessages,
@@ -224,7 +225,7 @@ async function runCommands(
 ): Promise<CommandFailure | null> {
   for (const command of commands) {
     guard(ctx, "tester");
-    const result = await runner.runCommand(sessionId, { command }, { signal: ctx.signal });
+    const result = await runner.runCommand(sessionId, { command, limits: PROJECT_COMMAND_LIMITS }, { signal: ctx.signal });
     const ok = result.status === "OK" && result.exitCode === 0;
     await ctx.emit({
       type: "log",

@@ -19,6 +19,8 @@ import {
   type PreviewPlan,
 } from "./plan";
 import { issuePreviewToken } from "./token";
+import { unreachableDependencies } from "./app-plan";
+import { PROJECT_COMMAND_LIMITS } from "@/lib/sandbox/limits";
 
 export interface PreviewStatus {
   plan: PreviewPlan;
@@ -99,11 +101,6 @@ export interface BuildResult {
   problem: string | null;
 }
 
-const MISSING_PACKAGES =
-  /Cannot find module|ERR_MODULE_NOT_FOUND|MODULE_NOT_FOUND|command not found|: not found|Cannot find package|could not determine executable/i;
-
-const BUILD_LIMITS = { wallMs: 60_000, cpuMs: 30_000, memoryBytes: 1024 * 1024 * 1024, pids: 256 };
-
 /**
  * Runs `npm run build` in the project's session with its saved files, and finds the output folder.
  * `signal` (the request's, say) aborts the build: the runner kills it at once (RunnerAbortedError).
@@ -114,26 +111,33 @@ export async function buildPreview(userId: Id, projectId: string, options: { sig
   if (!buildScriptOf(files)) {
     throw new HttpError(409, "no_build_script", 'package.json has no "build" script, so there is nothing to build.');
   }
+  const unreachable = unreachableDependencies(files);
+  if (unreachable) throw new HttpError(422, "unreachable_dependency", unreachable);
   return withProjectSession(userId, project.id, async (session, client) => {
     session.buildOutput = null;
     await syncProjectFiles(session, client, userId, project.id);
-    const run = await client.runCommand(
-      session.sessionId,
-      { command: "npm run build", limits: BUILD_LIMITS },
-      { signal: options.signal },
-    );
-    const base = { status: run.status, exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr };
-    if (run.status !== "OK" || run.exitCode !== 0) {
-      const output = `${run.stdout}\n${run.stderr}`;
-      const missing = declaresDependencies(files) && MISSING_PACKAGES.test(output);
-      return {
-        ...base,
-        ok: false,
-        outDir: null,
-        problem: missing
-          ? "The build needs packages that are not installed. The sandbox has no network, so npm install cannot download them; only builds that need nothing beyond Node.js itself can run here."
-          : (run.message ?? `The build failed (exit code ${run.exitCode ?? run.status}).`),
-      };
+    const run = async (command: string) =>
+      client.runCommand(session.sessionId, { command, limits: PROJECT_COMMAND_LIMITS }, { signal: options.signal });
+    const failed = (result: RunResult, problem: string): BuildResult => ({
+      ok: false,
+      status: result.status,
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      outDir: null,
+      problem: result.message ? `${problem} ${result.message}.` : problem,
+    });
+    // Packages come through the runner's package gateway; an install that changed nothing is quick.
+    if (declaresDependencies(files)) {
+      const install = await run("npm install");
+      if (install.status !== "OK" || install.exitCode !== 0) {
+        return failed(install, `Installing the packages failed (npm install, exit code ${install.exitCode ?? install.status}); see the output.`);
+      }
+    }
+    const build = await run("npm run build");
+    const base = { status: build.status, exitCode: build.exitCode, stdout: build.stdout, stderr: build.stderr };
+    if (build.status !== "OK" || build.exitCode !== 0) {
+      return failed(build, `The build failed (exit code ${build.exitCode ?? build.status}).`);
     }
     for (const dir of BUILD_OUTPUT_DIRS) {
       try {

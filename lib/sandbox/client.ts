@@ -1,6 +1,9 @@
 import { HttpError } from "@/lib/http/errors";
-import { issueTicket, signRequest, TICKET_TTL_SECONDS } from "../../sandbox-runner/src/auth/signing";
+import { APP_TICKET_HEADER, issueTicket, signRequest, TICKET_TTL_SECONDS } from "../../sandbox-runner/src/auth/signing";
 import type {
+  AppLogChunk,
+  AppStartRequest,
+  AppStatus,
   CommandRequest,
   ExecuteRequest,
   ExecuteResult,
@@ -91,7 +94,28 @@ export interface RunnerClient {
   deleteSession(sessionId: string, options?: CallOptions): Promise<void>;
   /** A single-use ticket that lets `userId`'s browser open the terminal of `sessionId` for ~60 s. */
   issuePtyTicket(sessionId: string, userId: string): PtyTicket;
+  /** Starts (or restarts) the session's app; resolves once it is installing or starting. */
+  startApp(sessionId: string, request: AppStartRequest, options?: CallOptions): Promise<AppStatus>;
+  appStatus(sessionId: string, options?: CallOptions): Promise<AppStatus>;
+  appLogs(sessionId: string, since: number, options?: CallOptions): Promise<AppLogChunk>;
+  stopApp(sessionId: string, options?: CallOptions): Promise<void>;
+  /**
+   * One HTTP request to the session's app, signed; the runner's answer (the app's, or the runner's
+   * own JSON error) is returned as is, body streaming.
+   */
+  proxyToApp(sessionId: string, request: AppProxyRequest, options?: CallOptions): Promise<Response>;
+  /** Where a WebSocket upgrade to the session's app goes, and the header that authorizes it (single use, ~60 s). */
+  appUpgradeTarget(sessionId: string, userId: string, pathWithQuery: string): { url: URL; headers: Record<string, string> };
 }
+
+export interface AppProxyRequest {
+  method: string;
+  /** Path and query as the app should see them, starting with "/". */
+  pathWithQuery: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
 
 export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   if (!options.url || !options.secret) {
@@ -153,6 +177,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   }
 
   const session = (id: string) => `/v1/sessions/${encodeURIComponent(id)}`;
+  const appHttpPath = (id: string, pathWithQuery: string) => `${session(id)}/app/http${pathWithQuery.startsWith("/") ? "" : "/"}${pathWithQuery}`;
 
   return {
     health: (opts) => call<RunnerHealth>("GET", "/v1/health", undefined, opts),
@@ -185,6 +210,32 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     },
     deleteSession: async (sessionId, opts) => {
       await call("DELETE", session(sessionId), undefined, opts);
+    },
+    startApp: (sessionId, request, opts) => call<AppStatus>("PUT", `${session(sessionId)}/app`, request, opts),
+    appStatus: (sessionId, opts) => call<AppStatus>("GET", `${session(sessionId)}/app`, undefined, opts),
+    appLogs: (sessionId, since, opts) => call<AppLogChunk>("GET", `${session(sessionId)}/app/logs?since=${Math.max(0, Math.floor(since))}`, undefined, opts),
+    stopApp: async (sessionId, opts) => {
+      await call("DELETE", `${session(sessionId)}/app`, undefined, opts);
+    },
+    proxyToApp: async (sessionId, request, opts) => {
+      const url = new URL(appHttpPath(sessionId, request.pathWithQuery), base);
+      const body = request.body && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
+      const headers = {
+        ...request.headers,
+        ...signRequest({ secret: options.secret, method: request.method, pathWithQuery: url.pathname + url.search, body }),
+      };
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = opts?.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+      try {
+        return await doFetch(url, { method: request.method, headers, body, signal, redirect: "manual" });
+      } catch (err) {
+        if (opts?.signal?.aborted) throw new RunnerAbortedError(opts.signal.reason);
+        throw new RunnerUnavailableError("unreachable", `The code runner is not reachable right now (${err instanceof Error ? err.message : err}).`);
+      }
+    },
+    appUpgradeTarget(sessionId, userId, pathWithQuery) {
+      const url = new URL(appHttpPath(sessionId, pathWithQuery), base);
+      return { url, headers: { [APP_TICKET_HEADER]: issueTicket(options.secret, { sessionId, userId }) } };
     },
     issuePtyTicket(sessionId, userId) {
       const now = Math.floor(Date.now() / 1000);

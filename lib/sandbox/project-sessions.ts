@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import type { AppPlan } from "@/lib/preview/app-plan";
 import { getStore } from "@/lib/store";
 import type { Id } from "@/lib/store/types";
 import { RunnerRequestError, type RunnerClient } from "./client";
@@ -13,10 +15,15 @@ import { runnerClient } from "./index";
 
 interface ProjectSession {
   sessionId: string;
-  /** Paths last written from the project, so files deleted since are removed from the workspace too. */
-  writtenPaths: Set<string>;
+  /**
+   * Path → sha256 of the content last written from the project: only what changed since is written
+   * again (a running dev server then reloads only that), and files deleted since are removed.
+   */
+  written: Map<string, string>;
   /** The output folder of the last successful `npm run build`, null before one. */
   buildOutput: string | null;
+  /** How the live preview's app was started (lib/preview/app-plan), null when none was. */
+  app: AppPlan | null;
 }
 
 interface Registry {
@@ -42,7 +49,7 @@ async function createSession(client: RunnerClient, userId: Id, projectId: Id): P
   if (pending) return pending;
   const created = (async () => {
     const { id } = await client.createSession({ userId });
-    const session: ProjectSession = { sessionId: id, writtenPaths: new Set(), buildOutput: null };
+    const session: ProjectSession = { sessionId: id, written: new Map(), buildOutput: null, app: null };
     sessions.set(key, session);
     return session;
   })();
@@ -82,24 +89,29 @@ export async function withProjectSession<T>(
   }
 }
 
-/** Writes the project's stored files into the session and removes the ones deleted since the last sync. */
+/**
+ * Writes the project's stored files that changed since the last sync into the session, and removes
+ * the ones deleted since. `changed` lists the paths written or removed.
+ */
 export async function syncProjectFiles(
   session: ProjectSession,
   client: RunnerClient,
   userId: Id,
   projectId: Id,
-): Promise<{ written: number; deleted: number }> {
+): Promise<{ written: number; deleted: number; changed: string[] }> {
   const store = await getStore();
   const files = await store.listFiles(userId, projectId);
-  const paths = new Set(files.map((f) => f.path));
-  const deletes = [...session.writtenPaths].filter((p) => !paths.has(p));
+  const hashes = new Map(files.map((f) => [f.path, createHash("sha256").update(f.content).digest("hex")]));
+  const changedFiles = files.filter((f) => session.written.get(f.path) !== hashes.get(f.path));
+  const deletes = [...session.written.keys()].filter((p) => !hashes.has(p));
+  // Sent even when nothing changed: a runner that lost the session says so here (withProjectSession then makes a new one).
   await client.writeFiles(
     session.sessionId,
-    files.map((f) => ({ path: f.path, content: f.content })),
+    changedFiles.map((f) => ({ path: f.path, content: f.content })),
     deletes,
   );
-  session.writtenPaths = paths;
-  return { written: files.length, deleted: deletes.length };
+  session.written = hashes;
+  return { written: changedFiles.length, deleted: deletes.length, changed: [...changedFiles.map((f) => f.path), ...deletes] };
 }
 
 /** The session's id when one exists (no runner call). */

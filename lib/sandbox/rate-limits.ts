@@ -10,3 +10,5 @@ export const TERMINAL_SYNC_LIMIT: LimitOptions = { max: 200, windowMs: TEN_MINUT
 export const EXECUTION_PER_IP_LIMIT: LimitOptions = { max: 300, windowMs: TEN_MINUTES };
 /** `npm run build` for the preview: per user. */
 export const PREVIEW_BUILD_LIMIT: LimitOptions = { max: 20, windowMs: TEN_MINUTES };
+/** Starting or restarting the live preview's app: per user. */
+export const APP_START_LIMIT: LimitOptions = { max: 30, windowMs: TEN_MINUTES };

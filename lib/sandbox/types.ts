@@ -73,3 +73,22 @@ export interface PtyTicket {
   url: string;
   expiresAt: number;
 }
+
+/** A session's app (the runner's sessions/app-process.ts): its state as the runner reports it. */
+export type { AppState, AppStatus } from "../../sandbox-runner/src/sessions/app-status";
+
+export interface AppStartRequest {
+  /** A shell command line, run with /bin/sh -c in the session's sandbox. */
+  command: string;
+  /** Where the app listens inside the sandbox (also in its PORT variable). */
+  port: number;
+  env?: Record<string, string>;
+  /** Run first when the manifest or lockfile changed since the last install, e.g. "npm install". */
+  install?: string;
+}
+
+export interface AppLogChunk {
+  text: string;
+  /** Pass as `since` next time. */
+  next: number;
+}

@@ -217,7 +217,7 @@ console.log("built dist/");
     expect(await js.text()).toBe("console.log('built')");
   });
 
-  it("reports a failed build with its output, and says so when packages are missing", async () => {
+  it("reports a failed build with its output, a failed install with npm's reason, and a dependency from outside the registry", async () => {
     const owner = await signUp();
     const failing = await projectWithFiles(owner, [
       { path: "package.json", content: '{"scripts":{"build":"node -e \\"console.error(\'syntax trouble\'); process.exit(3)\\""}}' },
@@ -228,13 +228,22 @@ console.log("built dist/");
     expect(result.problem).toBe("The build failed (exit code 3).");
     expect((await previewStatus(owner.cookie, failing)).body.plan.mode).toBe("needs_build");
 
-    const needsVite = await projectWithFiles(owner, [
-      { path: "package.json", content: '{"scripts":{"build":"vite build"},"devDependencies":{"vite":"^7.0.0"}}' },
-      { path: "index.html", content: '<script type="module" src="/src/main.js"></script>' },
+    // Packages come through the runner's package gateway: one that does not exist fails the install, with npm's reason.
+    const missingPackage = await projectWithFiles(owner, [
+      { path: "package.json", content: '{"scripts":{"build":"true"},"dependencies":{"autocrea-no-such-package-7f3c9e2a":"1.0.0"}}' },
     ]);
-    const missing = await (await buildRoute.POST(request("POST", `/api/projects/${needsVite}/preview/build`, owner.cookie), idParams(needsVite))).json();
+    const missing = await (await buildRoute.POST(request("POST", `/api/projects/${missingPackage}/preview/build`, owner.cookie), idParams(missingPackage))).json();
     expect(missing.ok).toBe(false);
-    expect(missing.problem).toMatch(/packages that are not installed.*no network/);
+    expect(missing.problem).toMatch(/^Installing the packages failed \(npm install, exit code 1\)/);
+    expect(missing.stderr).toMatch(/404/);
+
+    // A dependency from outside the registry is named before anything runs.
+    const fromGit = await projectWithFiles(owner, [
+      { path: "package.json", content: '{"scripts":{"build":"true"},"dependencies":{"lib":"git+https://example.invalid/lib.git"}}' },
+    ]);
+    const refused = await buildRoute.POST(request("POST", `/api/projects/${fromGit}/preview/build`, owner.cookie), idParams(fromGit));
+    expect(refused.status).toBe(422);
+    expect((await refused.json()).message).toMatch(/lib \(git\+https:\/\/example\.invalid\/lib\.git\) from outside the package registry/);
   });
 
   it("limits how often one user builds", async () => {

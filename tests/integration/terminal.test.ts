@@ -188,7 +188,7 @@ describe("terminal with the real runner", () => {
       syncRoute.POST(request("POST", `/api/projects/${projectId}/terminal/sync`, owner.cookie), params(projectId));
 
     // No session yet: nothing to sync.
-    expect(await (await sync()).json()).toEqual({ synced: false, written: 0, deleted: 0 });
+    expect(await (await sync()).json()).toEqual({ synced: false, written: 0, deleted: 0, app: null });
 
     expect((await openTerminal(owner.cookie, projectId)).status).toBe(200);
     const store = await (await import("@/lib/store")).getStore();
@@ -199,7 +199,7 @@ describe("terminal with the real runner", () => {
     });
     const response = await sync();
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ synced: true, written: 1, deleted: 1 });
+    expect(await response.json()).toEqual({ synced: true, written: 1, deleted: 1, app: null });
     expect(await runInSession(owner.userId, projectId, "cat keep.txt; ls")).toBe("v2\nkeep.txt\n");
   });
 

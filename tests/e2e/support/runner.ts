@@ -26,6 +26,8 @@ export async function startRunner(secret: string, port = 0): Promise<StartedRunn
       PORT: String(port),
       RUNNER_STATE_DIR: stateDir,
       RUNNER_SECRET: secret,
+      // The package gateway's cache outlives one test run on this machine (its uid must reach it: not under a 0700 dir).
+      RUNNER_GATEWAY_CACHE_DIR: path.join(os.tmpdir(), "autocrea-test-gateway-cache"),
     },
     stdio: ["ignore", "ignore", "pipe"],
   });
