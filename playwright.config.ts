@@ -15,6 +15,8 @@ const PORT = 3100;
 const BASE_URL = `http://localhost:${PORT}`;
 const DATA_DIR = ".data/e2e";
 const RUNNER_PORT = 4110;
+/** The live preview's proxy (lib/preview/proxy-server), started with the app. */
+const PREVIEW_PORT = 3101;
 const RUNNER_URL = `http://127.0.0.1:${RUNNER_PORT}`;
 const LLM_PORT = 4111;
 const LLM_URL = `http://127.0.0.1:${LLM_PORT}/v1`;
@@ -91,6 +93,8 @@ export default defineConfig({
         PORT: String(RUNNER_PORT),
         RUNNER_SECRET,
         RUNNER_STATE_DIR: "/tmp/autocrea-e2e-runner",
+        // Shared with the integration tests' runners: packages fetched once serve later runs on this machine.
+        RUNNER_GATEWAY_CACHE_DIR: "/tmp/autocrea-test-gateway-cache",
       },
     },
     {
@@ -133,6 +137,8 @@ export default defineConfig({
         NETLIFY_AUTH_TOKEN: "",
         RAILWAY_TOKEN: "",
         GIT_ALLOWED_HOSTS: `github.com,gitlab.com,127.0.0.1:${GIT_PORT}`,
+        PREVIEW_PORT: String(PREVIEW_PORT),
+        PREVIEW_URL_TEMPLATE: `http://{id}.preview.localhost:${PREVIEW_PORT}`,
       },
     },
   ],

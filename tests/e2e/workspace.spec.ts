@@ -118,8 +118,24 @@ test("generate a project, edit it with versions, use the terminal and preview, d
   await runInTerminal(page, `echo "edits=$(grep -c 'edited in the e2e test' todos.js)"`);
   await expect(terminalText(page)).toContainText("edits=0");
 
-  // The static preview (public/index.html) in its sandboxed frame.
+  // The running app: its server in the sandbox, seen through the preview proxy; the page's API calls work.
   await tab(bottom, "Preview").click();
+  const previewMode = page.getByRole("tablist", { name: "Preview mode" });
+  await expect(page.getByTestId("app-status")).toContainText("Not running");
+  await expect(page.getByTestId("app-status")).toContainText("npm run start (node server.js)");
+  await page.getByRole("button", { name: "Run app" }).click();
+  await expect(page.getByTestId("app-status")).toContainText("Running", { timeout: 60_000 });
+  const live = page.frameLocator('iframe[title="Live preview"]');
+  await expect(live.getByRole("heading", { name: "Tiny Todo" })).toBeVisible();
+  await live.getByPlaceholder("What needs doing?").fill("water the plants");
+  await live.getByRole("button", { name: "Add" }).click();
+  await expect(live.getByRole("listitem")).toContainText("water the plants");
+  await page.screenshot({ path: testInfo.outputPath("live-preview.png") });
+  await page.getByText("Server log").click();
+  await expect(page.getByTestId("app-log")).toContainText("Listening on http://localhost:3000");
+
+  // The static preview (public/index.html) in its sandboxed frame.
+  await tab(previewMode, "Files").click();
   await expect(page.getByTestId("preview-status")).toHaveText("Static files from public/");
   const frame = page.frameLocator('iframe[title="Project preview"]');
   await expect(frame.getByRole("heading", { name: "Tiny Todo" })).toBeVisible();
