@@ -183,7 +183,8 @@ export default function LivePreview({ projectId, onNoApp }: { projectId: string;
             </a>
           </form>
           <iframe
-            key={frameKey}
+            // A restart (after a save the server does not reload itself) loads the page again.
+            key={`${frameKey}:${live?.app.readyAt ?? 0}`}
             src={frameUrl}
             title="Live preview"
             // Its own origin (not AUTOCREA's): same-origin lets the app call its own API and keep its storage.
