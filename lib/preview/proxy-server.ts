@@ -41,11 +41,15 @@ export function appCookies(header: string | undefined): string | undefined {
 function forwardedHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === "cookie" || name.startsWith("x-runner-")) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || name === "cookie" || name.startsWith("x-runner-") || name.startsWith("x-forwarded-")) continue;
     out[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   const cookie = appCookies(req.headers.cookie);
   if (cookie) out.cookie = cookie;
+  // The app sees Host 127.0.0.1:<port> (dev servers check it); frameworks that compare the page's
+  // Origin with the host it was served from (Next's server actions) read these.
+  if (req.headers.host) out["x-forwarded-host"] = req.headers.host;
+  out["x-forwarded-proto"] = new URL(env().PREVIEW_URL_TEMPLATE).protocol.replace(":", "");
   return out;
 }
 
