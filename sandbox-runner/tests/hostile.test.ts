@@ -374,6 +374,19 @@ attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b
       }
     });
 
+    it("localhost is the sandbox's own loopback, and the host's hosts file is not there", async () => {
+      const code = `
+import socket
+print(sorted({info[4][0] for info in socket.getaddrinfo("localhost", 80, proto=socket.IPPROTO_TCP)}))
+print(open("/etc/hosts").read().split())
+`;
+      const result = await hostile("names.py", code);
+      expect(result.status).toBe("OK");
+      const [addresses, words] = result.stdout.trim().split("\n");
+      expect(addresses).toBe("['127.0.0.1']");
+      expect(words).toBe("['127.0.0.1', 'localhost', 'sandbox', '::1', 'localhost', 'ip6-localhost', 'ip6-loopback']");
+    });
+
     it("reading /etc/shadow, /root, other workspaces and the runner's own files fails", async () => {
       const targets = [
         "/etc/shadow",

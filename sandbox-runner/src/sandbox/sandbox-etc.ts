@@ -88,6 +88,14 @@ function identityNodes(config: RunnerConfig): EtcNode[] {
       mode: 0o444,
       content: Buffer.from(group),
     },
+    // The sandbox's own names only (never the host's hosts file): dev servers and test runners
+    // resolve "localhost", which without this fails (EAI_AGAIN) inside the network namespace.
+    {
+      kind: "file",
+      relative: "hosts",
+      mode: 0o444,
+      content: Buffer.from("127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
+    },
   ];
 }
 
