@@ -12,6 +12,7 @@ import {
 } from "@/lib/sandbox/project-sessions";
 import { getStore } from "@/lib/store";
 import type { Id } from "@/lib/store/types";
+import { STOPPED_APP_STATUS } from "../../sandbox-runner/src/sessions/app-status";
 import { changeNeedsRestart, planApp, unreachableDependencies, type AppPlan } from "./app-plan";
 
 /**
@@ -29,17 +30,6 @@ export interface LivePreview {
   url: string | null;
 }
 
-const STOPPED: AppStatus = {
-  state: "stopped",
-  port: null,
-  message: null,
-  exitCode: null,
-  signal: null,
-  startedAt: null,
-  readyAt: null,
-  logBytes: 0,
-  logTail: "",
-};
 
 /** How long a preview URL keeps working without use. */
 export const PREVIEW_ID_IDLE_MS = 12 * 3600_000;
@@ -133,8 +123,8 @@ export async function getLivePreview(userId: Id, projectId: string): Promise<Liv
   const plan = planApp(await files(userId, project.id));
   const session = peekProjectSession(userId, project.id);
   const summary = plan ? { label: plan.label, port: plan.port } : null;
-  if (!session?.app) return { plan: summary, app: STOPPED, url: null };
-  const app = await withSession(session, userId, project.id, (s, client) => client.appStatus(s.sessionId), STOPPED);
+  if (!session?.app) return { plan: summary, app: STOPPED_APP_STATUS, url: null };
+  const app = await withSession(session, userId, project.id, (s, client) => client.appStatus(s.sessionId), STOPPED_APP_STATUS);
   return { plan: summary, app, url: previewOrigin(previewIdFor(userId, project.id)) };
 }
 

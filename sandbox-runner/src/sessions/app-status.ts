@@ -16,3 +16,16 @@ export interface AppStatus {
   /** The last lines of the log, for a crash. */
   logTail: string;
 }
+
+/** A session that never started its app, or whose app is gone. */
+export const STOPPED_APP_STATUS: Readonly<AppStatus> = Object.freeze({
+  state: "stopped",
+  port: null,
+  message: null,
+  exitCode: null,
+  signal: null,
+  startedAt: null,
+  readyAt: null,
+  logBytes: 0,
+  logTail: "",
+});

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { HttpError, notFound } from "../server/http-error";
 import { Terminal } from "../pty/terminal";
 import type { AppProcess, AppStartSpec, AppStatus } from "./app-process";
+import { STOPPED_APP_STATUS } from "./app-status";
 import type { SessionSandbox, SessionCommand, SessionRunResult, SessionFiles, SessionWorkspace } from "./sandbox";
 
 export interface SessionManagerOptions {
@@ -170,7 +171,7 @@ export class SessionManager {
 
   appStatus(id: string): AppStatus {
     const app = this.get(id).app;
-    if (!app) return STOPPED_APP;
+    if (!app) return STOPPED_APP_STATUS;
     app.lastUsedAt = this.clock();
     return app.status();
   }
@@ -248,17 +249,6 @@ function own(session: Session): SessionWorkspace {
   return { dir: session.workspace, uid: session.uid, gatewaySocket: session.gatewaySocket };
 }
 
-const STOPPED_APP: AppStatus = {
-  state: "stopped",
-  port: null,
-  message: null,
-  exitCode: null,
-  signal: null,
-  startedAt: null,
-  readyAt: null,
-  logBytes: 0,
-  logTail: "",
-};
 
 function track<T>(session: Session, work: Promise<T>): Promise<T> {
   session.inFlight.add(work);
