@@ -45,9 +45,14 @@ function start(name, command, args, options) {
   return child;
 }
 
-/** The runner gets only what it needs, not the app's other secrets. */
+/**
+ * The runner gets only what it needs, not the app's other secrets: its own settings, and what its
+ * package gateway needs to reach the registry (extra CA certificates, proxies).
+ */
 function runnerEnv(appEnv, port) {
-  const own = Object.entries(appEnv).filter(([key]) => /^(RUNNER_|SANDBOX_)/.test(key));
+  const own = Object.entries(appEnv).filter(([key]) =>
+    /^(RUNNER_|SANDBOX_)|^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/.test(key),
+  );
   return { PATH: appEnv.PATH, HOME: appEnv.HOME, ...Object.fromEntries(own), PORT: port, NODE_ENV: "development" };
 }
 

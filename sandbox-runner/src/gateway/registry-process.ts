@@ -57,7 +57,12 @@ export class RegistryProcess {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: config.cacheDir,
         NODE_ENV: "production",
-        ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+        // What reaching the upstreams from this host may need: a CA of its own, a proxy.
+        ...Object.fromEntries(
+          ["NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"].flatMap((key) =>
+            process.env[key] ? [[key, process.env[key]!]] : [],
+          ),
+        ),
         REGISTRY_SETTINGS: JSON.stringify({
           upstreams: config.npmUpstreams,
           storage: path.join(config.cacheDir, "npm"),

@@ -22,6 +22,10 @@ export async function startRunner(secret: string, port = 0): Promise<StartedRunn
     cwd: runnerDir,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
+      // What the package gateway needs to reach the registry from this machine (a CA of its own, say).
+      ...Object.fromEntries(
+        ["NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"].flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
+      ),
       NODE_ENV: "test",
       PORT: String(port),
       RUNNER_STATE_DIR: stateDir,
