@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { CLERK_SESSION_COOKIE } from "@/lib/auth/clerk";
 import { SESSION_COOKIE } from "@/lib/auth/session";
 import { env } from "@/lib/env";
+import { tunnelUpgrade } from "../../sandbox-runner/src/sessions/app-proxy";
 import { runnerClient } from "@/lib/sandbox";
 import { peekProjectSession } from "@/lib/sandbox/project-sessions";
 import { previewIdFromHost, resolvePreviewId } from "./live";
@@ -147,20 +147,13 @@ function tunnel(req: IncomingMessage, socket: import("node:stream").Duplex, head
     return;
   }
   const { url, headers } = runnerClient().appUpgradeTarget(found.sessionId, found.userId, req.url ?? "/");
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, "connection: Upgrade", `upgrade: ${String(req.headers.upgrade ?? "websocket").replace(/[\r\n]/g, "")}`];
-  for (const [name, value] of Object.entries({ ...forwardedHeaders(req), ...headers })) lines.push(`${name}: ${value.replace(/[\r\n]/g, "")}`);
-  const upstream = net.connect(Number(url.port || (url.protocol === "https:" ? 443 : 80)), url.hostname);
-  upstream.on("error", () => {
-    if (socket.writable) socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-  });
-  upstream.on("connect", () => {
-    upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
-    if (head.length) upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
-  });
-  socket.on("close", () => upstream.destroy());
-  upstream.on("close", () => socket.destroy());
+  tunnelUpgrade(
+    { host: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)) },
+    `GET ${url.pathname}${url.search} HTTP/1.1`,
+    { host: url.host, connection: "Upgrade", upgrade: String(req.headers.upgrade ?? "websocket"), ...forwardedHeaders(req), ...headers },
+    socket,
+    head,
+  );
 }
 
 export interface PreviewServer {

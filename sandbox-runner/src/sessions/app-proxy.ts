@@ -80,18 +80,23 @@ export function proxyHttp(
 }
 
 /**
- * Passes a WebSocket upgrade to the app: replays the request line and headers (the runner's own
- * removed) on a fresh link connection, then joins the two sockets. The app's answer, accepted or
- * not, reaches the client unchanged.
+ * Replays an upgrade request (request line and headers, CR/LF removed from values) on a fresh
+ * connection to `to`, then joins the two sockets: whatever answers, accepted or not, reaches the
+ * client unchanged, and no frame is parsed. Shared by the runner (to an app's link) and the app's
+ * preview proxy (to the runner).
  */
-export function proxyUpgrade(linkSocket: string, port: number, req: IncomingMessage, socket: Duplex, head: Buffer, pathWithQuery: string): void {
-  const headers = appRequestHeaders(req.headers, port);
-  const lines = [`${req.method} ${pathWithQuery} HTTP/1.1`];
+export function tunnelUpgrade(
+  to: net.NetConnectOpts,
+  requestLine: string,
+  headers: Record<string, string | string[]>,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const lines = [requestLine];
   for (const [name, value] of Object.entries(headers)) {
     for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one.replace(/[\r\n]/g, "")}`);
   }
-  lines.push("connection: Upgrade", `upgrade: ${String(req.headers.upgrade ?? "websocket").replace(/[\r\n]/g, "")}`);
-  const upstream = net.connect(linkSocket);
+  const upstream = net.connect(to);
   socket.on("error", () => upstream.destroy());
   upstream.on("error", () => {
     if (socket.writable) socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
@@ -105,4 +110,15 @@ export function proxyUpgrade(linkSocket: string, port: number, req: IncomingMess
   });
   socket.on("close", () => upstream.destroy());
   upstream.on("close", () => socket.destroy());
+}
+
+/** Passes a WebSocket upgrade to the app through its link, the runner's own headers removed. */
+export function proxyUpgrade(linkSocket: string, port: number, req: IncomingMessage, socket: Duplex, head: Buffer, pathWithQuery: string): void {
+  tunnelUpgrade(
+    { path: linkSocket },
+    `${req.method} ${pathWithQuery} HTTP/1.1`,
+    { ...appRequestHeaders(req.headers, port), connection: "Upgrade", upgrade: String(req.headers.upgrade ?? "websocket") },
+    socket,
+    head,
+  );
 }
