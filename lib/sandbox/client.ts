@@ -60,7 +60,8 @@ export class RunnerAbortedError extends Error {
 }
 
 function passThrough(status: number): boolean {
-  return [400, 404, 409, 413, 422, 429].includes(status);
+  // 507: the session's workspace is full (its disk quota), which the user can fix by deleting files.
+  return [400, 404, 409, 413, 422, 429, 507].includes(status);
 }
 
 export interface RunnerClientOptions {

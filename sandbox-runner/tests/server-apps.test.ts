@@ -87,7 +87,7 @@ describe("a session with the package gateway", () => {
     expect(result.json.stderr).not.toMatch(/ERR!/);
     expect(result.json.status).toBe("OK");
     expect(result.json.stdout).toContain("05");
-    expect((await runner.call("GET", "/v1/health")).json).toEqual({ status: "ok", gateway: "ok" });
+    expect((await runner.call("GET", "/v1/health")).json).toEqual({ status: "ok", gateway: "ok", workspaceQuota: "on" });
     await runner.call("DELETE", `/v1/sessions/${id}`);
   });
 

@@ -26,7 +26,7 @@ describe("request signatures", () => {
   it("leaves only the health check open", async () => {
     const { status, json } = await runner.raw("GET", "/v1/health", undefined, {});
     expect(status).toBe(200);
-    expect(json).toEqual({ status: "ok", gateway: "off" });
+    expect(json).toEqual({ status: "ok", gateway: "off", workspaceQuota: "on" });
   });
 
   it("refuses a signature made with another secret", async () => {

@@ -61,6 +61,7 @@ export async function startTestRunner(
       // Tests of the gateway (gateway.test.ts, server-apps.test.ts) ask for it.
       gateway: false,
       appIdleTtlMs: 10 * 60_000,
+      workspaceQuota: { bytes: 2048 * 1024 * 1024, inodes: 200_000 },
       ...overrides,
     },
     undefined,

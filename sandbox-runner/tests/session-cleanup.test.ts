@@ -40,7 +40,8 @@ print(sum(len(files) for _, _, files in os.walk("tree")))
 describe("removing a large session workspace", () => {
   let runner: TestRunner;
   beforeAll(async () => {
-    runner = await startTestRunner({ maxSessions: 2 });
+    // Without volumes (RUNNER_WORKSPACE_QUOTA=off) the tree itself is removed; a volume is unmounted (workspace-quota.test.ts).
+    runner = await startTestRunner({ maxSessions: 2, workspaceQuota: null });
   });
   afterAll(() => runner?.close());
 

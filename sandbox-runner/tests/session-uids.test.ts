@@ -186,7 +186,7 @@ describe("the session uid range", () => {
     const config = loadRunnerConfig({ ...process.env, RUNNER_SANDBOX_UID: String(BASE + 1) });
     await expect(
       startRunner(
-        { port: 0, host: "127.0.0.1", secret: "x".repeat(32), sessionIdleTtlMs: 60_000, maxSessions: 2, maxBodyBytes: 1024, gateway: false, appIdleTtlMs: 60_000 },
+        { port: 0, host: "127.0.0.1", secret: "x".repeat(32), sessionIdleTtlMs: 60_000, maxSessions: 2, maxBodyBytes: 1024, gateway: false, appIdleTtlMs: 60_000, workspaceQuota: null },
         config,
       ),
     ).rejects.toThrow(/RUNNER_SANDBOX_UID/);

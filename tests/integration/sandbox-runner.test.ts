@@ -85,7 +85,7 @@ describe("sandbox-runner process", () => {
 
 describe("app ↔ sandbox-runner", () => {
   it("reaches the runner with signed requests", async () => {
-    expect(await client.health()).toEqual({ status: "ok", gateway: "ok" });
+    expect(await client.health()).toEqual({ status: "ok", gateway: "ok", workspaceQuota: "on" });
     const runtimes = await client.runtimes();
     expect(runtimes.find((r) => r.language === "python")).toMatchObject({ compiled: false });
   });

@@ -123,6 +123,7 @@ describe("runner client errors", () => {
   it("passes the runner's request errors through and turns auth or server failures into 502", async () => {
     const answers = [
       Response.json({ error: "unknown_language", message: 'unknown language "cobol"' }, { status: 400 }),
+      Response.json({ error: "workspace_full", message: 'Could not write "a". The workspace is full.' }, { status: 507 }),
       Response.json({ error: "unauthorized", message: "The request signature does not match." }, { status: 401 }),
       new Response("<html>bad gateway</html>", { status: 500 }),
     ];
@@ -135,6 +136,7 @@ describe("runner client errors", () => {
       code: "unknown_language",
       message: 'unknown language "cobol"',
     });
+    await expect(client.execute(request)).rejects.toMatchObject({ status: 507, code: "workspace_full" });
     const authFailure = await client.execute(request).catch((error: unknown) => error);
     expect(authFailure).toBeInstanceOf(RunnerRequestError);
     expect(authFailure).toMatchObject({ status: 502, code: "runner_error", runnerStatus: 401 });

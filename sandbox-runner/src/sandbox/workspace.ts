@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { getRunnerConfig, type RunnerConfig } from "../config.js";
+import { removeStaleVolumes } from "./quota-volume.js";
 
 /**
  * Host-side access to a workspace. A sandboxed program can plant symlinks, FIFOs or devices-in-name
@@ -138,12 +139,14 @@ export async function sweepStaleWorkspaces(
   config: RunnerConfig = getRunnerConfig(),
 ): Promise<string[]> {
   const root = workspacesRoot(config);
-  const stale = readdirSync(root).filter((name) => {
-    const dir = path.join(root, name);
-    if (ownWorkspaces.has(dir)) return false;
+  const isStale = (name: string) => {
+    if (ownWorkspaces.has(path.join(root, name))) return false;
     const owner = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
     return !owner || owner === process.pid || !existsSync(`/proc/${owner}`);
-  });
+  };
+  const stale = readdirSync(root).filter(isStale);
+  // A stale session workspace can still be a mounted volume: rm --one-file-system would leave it.
+  await removeStaleVolumes(config.stateDir, stale.map((name) => path.join(root, name)), isStale);
   const failures: string[] = [];
   for (let i = 0; i < stale.length; i += 100) {
     await removeTrees(stale.slice(i, i + 100).map((name) => path.join(root, name))).catch((error: Error) =>

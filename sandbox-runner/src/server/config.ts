@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { WorkspaceQuota } from "../sandbox/quota-volume";
 import { DEFAULT_MAX_BODY_BYTES } from "./server";
 
 /** The HTTP service's settings, from the environment (the sandbox's own are in src/config.ts). */
@@ -14,6 +15,8 @@ export interface ServerConfig {
   gateway: boolean;
   /** A session's app nobody reached for this long is stopped. */
   appIdleTtlMs: number;
+  /** Each session's workspace is a volume of this size (sandbox/quota-volume.ts); RUNNER_WORKSPACE_QUOTA=off: none. */
+  workspaceQuota: WorkspaceQuota | null;
 }
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -40,6 +43,12 @@ const schema = z.object({
     .optional()
     .transform((v) => v !== "off"),
   RUNNER_APP_IDLE_SECONDS: integer(600, 10, 7 * 24 * 3600),
+  RUNNER_WORKSPACE_QUOTA: z
+    .enum(["on", "off", ""], { error: "RUNNER_WORKSPACE_QUOTA must be on or off" })
+    .optional()
+    .transform((v) => v !== "off"),
+  RUNNER_WORKSPACE_DISK_MB: integer(2048, 16, 1024 * 1024),
+  RUNNER_WORKSPACE_INODES: integer(200_000, 1024, 100_000_000),
 });
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -58,5 +67,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     maxBodyBytes: e.RUNNER_MAX_BODY_BYTES,
     gateway: e.RUNNER_GATEWAY,
     appIdleTtlMs: e.RUNNER_APP_IDLE_SECONDS * 1000,
+    workspaceQuota: e.RUNNER_WORKSPACE_QUOTA
+      ? { bytes: e.RUNNER_WORKSPACE_DISK_MB * 1024 * 1024, inodes: e.RUNNER_WORKSPACE_INODES }
+      : null,
   };
 }

@@ -4,6 +4,7 @@ import { execute } from "../execute";
 import { loadGatewayConfig } from "../gateway/config";
 import { PackageGateway } from "../gateway/gateway";
 import { listRuntimes } from "../runtimes";
+import { checkQuotaVolumes } from "../sandbox/quota-volume";
 import { sweepStaleWorkspaces } from "../sandbox/workspace";
 import { SessionManager } from "../sessions/manager";
 import { createSessionSandbox } from "../sessions/sandbox-core";
@@ -24,6 +25,7 @@ export async function startRunner(
   log?: (message: string) => void,
 ): Promise<RunningRunner> {
   const uids = sessionUidRange(runnerConfig, config.maxSessions);
+  if (config.workspaceQuota) await checkQuotaVolumes(runnerConfig.stateDir, { uid: uids[0]!, gid: uids[0]! });
   // What a runner killed before it could clean up left behind (its sessions' workspaces, say). The
   // list is taken now, before any request; removing it does not hold up the start.
   const sweeping = sweepStaleWorkspaces(runnerConfig).then(
@@ -34,7 +36,7 @@ export async function startRunner(
   );
   const gateway = config.gateway ? await startGateway(runnerConfig, uids, log) : undefined;
   const sessions = new SessionManager({
-    sandbox: createSessionSandbox(runnerConfig, { uids, gateway, log }),
+    sandbox: createSessionSandbox(runnerConfig, { uids, gateway, quota: config.workspaceQuota, log }),
     idleTtlMs: config.sessionIdleTtlMs,
     maxSessions: config.maxSessions,
     appIdleTtlMs: config.appIdleTtlMs,
@@ -45,7 +47,10 @@ export async function startRunner(
     execute,
     runtimes: listRuntimes,
     maxBodyBytes: config.maxBodyBytes,
-    health: () => ({ gateway: gateway ? "ok" : config.gateway ? "unavailable" : "off" }),
+    health: () => ({
+      gateway: gateway ? "ok" : config.gateway ? "unavailable" : "off",
+      workspaceQuota: config.workspaceQuota ? "on" : "off",
+    }),
     log,
   });
   try {

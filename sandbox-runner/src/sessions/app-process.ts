@@ -68,6 +68,8 @@ export interface AppProcessOptions {
   linkDir: string;
   startTimeoutMs?: number;
   log?: (message: string) => void;
+  /** Why a failed install may have failed beyond its own output ("the workspace is full…"), or "". */
+  outOfSpace?: () => Promise<string>;
 }
 
 /** The log: the last LOG_BYTES bytes of install and app output, with a running byte count. */
@@ -223,7 +225,10 @@ export class AppProcess {
     if (this.generation !== generation) return;
     this.child = this.cgroup = null;
     if (code !== 0) {
-      this.fail("failed", `The install (${spec.install!.join(" ")}) failed${code === null ? "" : ` with exit code ${code}`}; see the log.`);
+      const full = (await this.options.outOfSpace?.()) ?? "";
+      if (this.generation !== generation) return;
+      const why = full ? `. ${full.replace("[runner] ", "").trim()}` : "; see the log.";
+      this.fail("failed", `The install (${spec.install!.join(" ")}) failed${code === null ? "" : ` with exit code ${code}`}${why}`);
       return;
     }
     // Taken after the install: it may have written the lockfile.

@@ -15,6 +15,13 @@ import {
   writeWorkspaceFile,
 } from "../sandbox/workspace";
 import type { PackageGateway } from "../gateway/gateway";
+import {
+  mountQuotaVolume,
+  unmountQuotaVolume,
+  workspaceFull,
+  workspaceFullNotice,
+  type WorkspaceQuota,
+} from "../sandbox/quota-volume";
 import { AppProcess } from "./app-process";
 import type { SessionSandbox } from "./sandbox";
 
@@ -94,6 +101,8 @@ export interface SessionSandboxOptions {
   uids: number[];
   /** The package gateway: each session gets a door to it. Without one, sessions reach nothing. */
   gateway?: PackageGateway;
+  /** Each workspace is a volume of this size and inode count; none: workspaces share the state directory's disk. */
+  quota?: WorkspaceQuota | null;
   log?: (message: string) => void;
 }
 
@@ -106,6 +115,13 @@ export function createSessionSandbox(
   options: SessionSandboxOptions,
 ): SessionSandbox {
   const uids = new SessionUids(options.uids);
+  const quota = options.quota ?? null;
+  const removeVolumeAndWorkspace = async (dir: string) => {
+    if (quota) await unmountQuotaVolume(config.stateDir, dir);
+    await removeWorkspaceInBackground({ dir });
+  };
+  /** A command or write that ran out of space is told why, after its own error. */
+  const outOfSpace = async (dir: string) => (quota && (await workspaceFull(dir)) ? workspaceFullNotice(quota) : "");
   const configs = new Map<number, RunnerConfig>();
   /**
    * The runner configuration with the session's uid: the workspace's owner, the launcher's
@@ -129,10 +145,11 @@ export function createSessionSandbox(
       let dir: string | undefined;
       try {
         dir = createWorkspace(configFor(uid), `session-${process.pid}-`).dir;
+        if (quota) await mountQuotaVolume(config.stateDir, dir, quota, { uid, gid: uid });
         const gatewaySocket = await options.gateway?.openDoor(path.basename(dir), uid, uid);
         return { dir, uid, gatewaySocket };
       } catch (error) {
-        if (dir) await removeWorkspaceInBackground({ dir });
+        if (dir) await removeVolumeAndWorkspace(dir);
         uids.release(uid);
         throw error;
       }
@@ -141,7 +158,7 @@ export function createSessionSandbox(
     async removeWorkspace({ dir, uid }) {
       try {
         await options.gateway?.closeDoor(path.basename(dir));
-        await removeWorkspaceInBackground({ dir });
+        await removeVolumeAndWorkspace(dir);
       } finally {
         uids.release(uid);
       }
@@ -176,7 +193,15 @@ export function createSessionSandbox(
         }
       }
       for (const file of files) {
-        asRequestError(() => writeWorkspaceFile({ dir }, file.path, file.content, configFor(uid)));
+        try {
+          asRequestError(() => writeWorkspaceFile({ dir }, file.path, file.content, configFor(uid)));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (quota && (code === "ENOSPC" || code === "EDQUOT")) {
+            throw new HttpError(507, "workspace_full", `Could not write "${file.path}". ${workspaceFullNotice(quota).replace("[runner] ", "").trim()}`);
+          }
+          throw error;
+        }
       }
     },
 
@@ -193,7 +218,7 @@ export function createSessionSandbox(
     async runCommand({ dir, uid, gatewaySocket }, command, signal): Promise<RunResult> {
       // The signal (session ended, or the request's client went away) kills the run's whole cgroup
       // through the same path as its wall time limit (run.ts).
-      return runInSandbox({
+      const result = await runInSandbox({
         // A bare program name is looked up on the sandbox's PATH.
         argv: path.isAbsolute(command.argv[0]!) ? command.argv : ["/usr/bin/env", "--", ...command.argv],
         workspace: dir,
@@ -204,6 +229,8 @@ export function createSessionSandbox(
         gatewaySocket: gatewaySocket ?? null,
         signal,
       });
+      if (result.status !== "OK") result.stderr += await outOfSpace(dir);
+      return result;
     },
 
     terminalCommand({ dir, uid, gatewaySocket }) {
@@ -235,6 +262,7 @@ export function createSessionSandbox(
         // Root-only: the runner alone connects to an app's link socket.
         linkDir: path.join(config.stateDir, "apps", path.basename(dir)),
         log: options.log,
+        outOfSpace: () => outOfSpace(dir),
       });
     },
   };
