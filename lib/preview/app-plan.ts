@@ -5,12 +5,15 @@ import type { FileInput } from "@/lib/store/types";
  * sandbox, and the install that comes first. Decided from the files:
  *   - package.json with a "dev" script, else a "start" script → `npm run dev|start`, after `npm install`
  *     (Vite and Next.js are told the port and host on their command line, since Vite ignores PORT);
- *   - else app.py / main.py / server.py → `python3 <file>` (the stdlib only: PyPI is not proxied yet);
+ *   - else app.py / main.py / server.py → `python3 <file>`, after `pip install -r requirements.txt` into
+ *     the workspace's .pypackages when there is one (through the runner's gateway, when it has a PyPI upstream);
  *   - else nothing: the static preview (or a build) stays the way to see the project.
  * The app always gets PORT and HOST=127.0.0.1 in its environment.
  */
 
 export const APP_PORT = 3000;
+/** Where a Python app's requirements are installed, inside its workspace. */
+const PYTHON_PACKAGES = ".pypackages";
 
 export interface AppPlan {
   command: string;
@@ -68,7 +71,14 @@ export function planApp(files: FileInput[]): AppPlan | null {
   }
   for (const entry of ["app.py", "main.py", "server.py"]) {
     if (files.some((f) => f.path === entry)) {
-      return { command: `python3 ${entry}`, port: APP_PORT, install: null, label: `python3 ${entry}`, watchesFiles: false };
+      const requirements = files.some((f) => f.path === "requirements.txt");
+      return {
+        command: requirements ? `PYTHONPATH=${PYTHON_PACKAGES} python3 ${entry}` : `python3 ${entry}`,
+        port: APP_PORT,
+        install: requirements ? `python3 -m pip install --quiet --target ${PYTHON_PACKAGES} --upgrade -r requirements.txt` : null,
+        label: `python3 ${entry}`,
+        watchesFiles: false,
+      };
     }
   }
   return null;

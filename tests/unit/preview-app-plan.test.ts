@@ -32,6 +32,13 @@ describe("what the live preview runs", () => {
 
   it("else a Python entry point; else nothing", () => {
     expect(planApp([{ path: "main.py", content: "print(1)" }])?.command).toBe("python3 main.py");
+    expect(planApp([{ path: "main.py", content: "print(1)" }])?.install).toBeNull();
+    const withRequirements = planApp([
+      { path: "app.py", content: "import flask" },
+      { path: "requirements.txt", content: "flask==3.1.0\n" },
+    ]);
+    expect(withRequirements?.install).toBe("python3 -m pip install --quiet --target .pypackages --upgrade -r requirements.txt");
+    expect(withRequirements?.command).toBe("PYTHONPATH=.pypackages python3 app.py");
     expect(planApp([{ path: "index.html", content: "<h1>x</h1>" }])).toBeNull();
     expect(planApp([manifest({ scripts: { build: "vite build" } })])).toBeNull();
     expect(planApp([{ path: "package.json", content: "{ not json" }])).toBeNull();

@@ -10,6 +10,8 @@ import { z } from "zod";
 export interface GatewayConfig {
   /** npm registries the gateway reads from, in order (Verdaccio uplinks). */
   npmUpstreams: string[];
+  /** A PEP 691 simple index Python packages are read from (gateway/pypi.ts); null: none. */
+  pypiUpstream: string | null;
   /** Where fetched metadata and tarballs are kept, shared by every session (a volume in Docker). */
   cacheDir: string;
   /** Where the gateway's sockets live (under the runner's state dir). */
@@ -52,6 +54,10 @@ const upstreamList = z
 
 const schema = z.object({
   RUNNER_NPM_UPSTREAMS: upstreamList.optional(),
+  RUNNER_PYPI_UPSTREAM: z
+    .url({ protocol: /^https?$/, error: "RUNNER_PYPI_UPSTREAM must be the http(s) URL of a simple index" })
+    .transform((url) => (url.endsWith("/") ? url : `${url}/`))
+    .optional(),
   RUNNER_GATEWAY_CACHE_DIR: z.string().optional(),
   RUNNER_GATEWAY_UID: integer(63999, 1, 2 ** 31 - 1),
   RUNNER_GATEWAY_REQUESTS_PER_MINUTE: integer(6000, 10, 1_000_000),
@@ -82,6 +88,7 @@ export async function loadGatewayConfig(
   if (!path.isAbsolute(cacheDir)) throw new Error(`RUNNER_GATEWAY_CACHE_DIR must be absolute, got "${cacheDir}"`);
   return {
     npmUpstreams,
+    pypiUpstream: e.RUNNER_PYPI_UPSTREAM ?? null,
     cacheDir,
     socketDir: path.join(stateDir, "gateway"),
     uid: e.RUNNER_GATEWAY_UID,

@@ -1,7 +1,8 @@
 import { chmodSync, chownSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
-import { GATEWAY_PORT_IN_SANDBOX, type GatewayConfig } from "./config";
+import { GATEWAY_PORT_IN_SANDBOX } from "./config";
+import { PYPI_FILE_PATH, PYPI_INDEX_PATH, PypiError, type PypiMirror } from "./pypi";
 
 /**
  * A session's door to the package gateway: an HTTP server on a Unix socket of its own, bound into
@@ -13,6 +14,7 @@ import { GATEWAY_PORT_IN_SANDBOX, type GatewayConfig } from "./config";
  *     them), each answered within `requestTimeoutMs` and at most `maxResponseBytes` long;
  *   - only a few request headers are passed on, and the Host is always the sandbox's own address,
  *     so tarball URLs in the metadata point back through this door.
+ * With a PyPI upstream, Python project pages and files too (/pypi/simple/…, /pypi/files/…; pypi.ts).
  * Everything refused gets a JSON body whose message says why; package managers print it.
  */
 
@@ -57,6 +59,8 @@ export class Door {
     private readonly registrySocket: string,
     private readonly limits: DoorLimits,
     private readonly clock: () => number = Date.now,
+    /** PyPI through the gateway (pypi.ts); none: /pypi/ paths are refused. */
+    private readonly pypi?: PypiMirror,
   ) {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on("clientError", (_error, conn) => conn.destroy());
@@ -110,6 +114,47 @@ export class Door {
     return true;
   }
 
+  /** Counts the request in flight until its response closes. */
+  private track(res: ServerResponse): void {
+    this.inFlight++;
+    res.once("close", () => this.inFlight--);
+  }
+
+  private handlePypi(pathname: string, req: IncomingMessage, res: ServerResponse): void {
+    const pypi = this.pypi;
+    if (!pypi) {
+      refuse(res, 403, "pypi_not_configured", "This runner reads no Python packages: its PyPI upstream is not configured (RUNNER_PYPI_UPSTREAM).");
+      return;
+    }
+    const page = PYPI_INDEX_PATH.exec(pathname);
+    const file = PYPI_FILE_PATH.exec(pathname);
+    if (!page && !file) {
+      refuse(res, 403, "not_a_package", "Only project pages and package files can be read through the sandbox's package gateway.");
+      return;
+    }
+    if (!this.admit(res)) return;
+    this.track(res);
+    const timer = setTimeout(() => {
+      refuse(res, 504, "timeout", `The package registry did not answer within ${this.limits.requestTimeoutMs / 1000} s.`);
+    }, this.limits.requestTimeoutMs);
+    res.once("close", () => clearTimeout(timer));
+    const answered = page
+      ? pypi.projectPage(page[1]!, req.headers.accept).then(({ contentType, body }) => {
+          res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+          res.end(req.method === "HEAD" ? undefined : body);
+        })
+      : pypi.sendFile(file![1]!, decodeURIComponent(file![2]!), res, req.method === "HEAD");
+    answered.then(
+      () => clearTimeout(timer),
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (error instanceof PypiError) refuse(res, error.status, error.code, error.message);
+        else if (error instanceof URIError) refuse(res, 400, "bad_file", "That is not a package file.");
+        else refuse(res, 502, "gateway_error", "The package gateway failed to answer; try again in a moment.");
+      },
+    );
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "/";
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -120,19 +165,18 @@ export class Door {
       });
       return;
     }
+    const pathname = url.split("?")[0]!;
+    // (An npm package named "pypi" keeps its paths: /pypi, /pypi/-/….tgz.)
+    if (pathname.startsWith("/pypi/simple/") || pathname.startsWith("/pypi/files/")) {
+      this.handlePypi(pathname, req, res);
+      return;
+    }
     if (!isPackagePath(url)) {
       refuse(res, 403, "not_a_package", "Only package metadata and tarballs can be read through the sandbox's package gateway.");
       return;
     }
     if (!this.admit(res)) return;
-    this.inFlight++;
-    let finished = false;
-    const done = () => {
-      if (finished) return;
-      finished = true;
-      this.inFlight--;
-    };
-    res.once("close", done);
+    this.track(res);
 
     const headers: Record<string, string> = { host: `127.0.0.1:${GATEWAY_PORT_IN_SANDBOX}`, "x-forwarded-proto": "http" };
     for (const name of FORWARDED_REQUEST_HEADERS) {

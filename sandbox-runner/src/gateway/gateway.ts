@@ -1,6 +1,7 @@
 import path from "node:path";
 import { GATEWAY_PORT_IN_SANDBOX, type GatewayConfig } from "./config";
 import { Door } from "./door";
+import { PypiMirror } from "./pypi";
 import { RegistryProcess } from "./registry-process";
 
 /**
@@ -11,12 +12,21 @@ import { RegistryProcess } from "./registry-process";
 export class PackageGateway {
   private readonly registry: RegistryProcess;
   private readonly doors = new Map<string, Door>();
+  private readonly pypi?: PypiMirror;
 
   constructor(
     private readonly config: GatewayConfig,
     log: (message: string) => void,
   ) {
     this.registry = new RegistryProcess(config, log);
+    if (config.pypiUpstream) {
+      this.pypi = new PypiMirror({
+        upstream: config.pypiUpstream,
+        cacheDir: path.join(config.cacheDir, "pypi"),
+        maxResponseBytes: config.maxResponseBytes,
+        requestTimeoutMs: config.requestTimeoutMs,
+      });
+    }
   }
 
   start(): Promise<void> {
@@ -25,7 +35,7 @@ export class PackageGateway {
 
   /** Opens the session's door, connectable by its uid only; returns the host path of its socket. */
   async openDoor(sessionId: string, uid: number, gid: number): Promise<string> {
-    const door = new Door(path.join(this.config.socketDir, "doors", `${sessionId}.sock`), this.registry.socket, this.config);
+    const door = new Door(path.join(this.config.socketDir, "doors", `${sessionId}.sock`), this.registry.socket, this.config, Date.now, this.pypi);
     await door.listen(uid, gid);
     this.doors.set(sessionId, door);
     return door.socket;
@@ -63,6 +73,10 @@ export const GATEWAY_SANDBOX_ENV: Readonly<Record<string, string>> = Object.free
   YARN_REGISTRY: SANDBOX_REGISTRY_URL,
   YARN_NPM_REGISTRY_SERVER: SANDBOX_REGISTRY_URL.slice(0, -1),
   YARN_ENABLE_TELEMETRY: "0",
+  // pip and uv: project pages and files through the door (refused there when no PyPI upstream is set).
+  PIP_INDEX_URL: `${SANDBOX_REGISTRY_URL}pypi/simple/`,
+  UV_INDEX_URL: `${SANDBOX_REGISTRY_URL}pypi/simple/`,
+  PIP_DISABLE_PIP_VERSION_CHECK: "1",
 });
 
 /**
@@ -71,6 +85,8 @@ export const GATEWAY_SANDBOX_ENV: Readonly<Record<string, string>> = Object.free
  */
 export const NO_GATEWAY_SANDBOX_ENV: Readonly<Record<string, string>> = Object.freeze({
   npm_config_offline: "true",
+  PIP_NO_INDEX: "1",
+  UV_OFFLINE: "1",
   npm_config_audit: "false",
   npm_config_fund: "false",
   npm_config_update_notifier: "false",
