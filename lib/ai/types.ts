@@ -24,12 +24,22 @@ export type ProtocolEvent =
   | { type: "delete"; path: string }
   | { type: "command"; command: string }
   /** Malformed input (unclosed or nested tag, bad path, file over the limit…); parsing goes on where it can. */
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  /**
+   * What the model wrote was not quite the protocol, and the parser repaired it (a fence wrapping a
+   * file's content stripped, a file closed by the next tag, an unclosed last file kept): the file
+   * event for `path` carries the repaired content; `message` says what was done, for the run's events.
+   */
+  | { type: "repair"; path: string; message: string };
 
 export interface ProtocolParser {
   push(chunk: string): ProtocolEvent[];
-  /** End of stream: flushes text and reports an unclosed tag as an error. */
-  end(): ProtocolEvent[];
+  /**
+   * End of stream: flushes text and reports an unclosed tag. `complete`: the answer ended normally
+   * (finish reason "stop"), so an unclosed last file is kept (with a `repair`); otherwise (the
+   * default, a cut stream) it is dropped with an `error`.
+   */
+  end(options?: { complete?: boolean }): ProtocolEvent[];
 }
 
 // ---------------------------------------------------------------- providers and calls
@@ -62,8 +72,12 @@ export interface CallAttempt {
   ok: boolean;
   /** Set when !ok: "timeout" | "http_5xx" | "rate_limited" | "malformed_stream" | "aborted" | … with detail. */
   error?: string;
-  /** What the provider reported for this attempt (0 when it reported nothing). */
+  /** What the provider reported for this attempt; estimated from characters when it reported none (see usageEstimated). */
   usage: Usage;
+  /** The usage was not reported by the provider but estimated from the characters sent and received. */
+  usageEstimated?: boolean;
+  /** Set on a finished attempt: the provider's finish reason ("stop", "length", …). */
+  finishReason?: string;
 }
 
 /** Streamed by `streamCompletion` (lib/ai/call.ts). */
@@ -71,7 +85,14 @@ export type CallEvent =
   | { type: "text"; text: string }
   /** An attempt failed; text already yielded by it stays yielded. The next candidate is tried. */
   | { type: "attempt_failed"; attempt: CallAttempt }
-  | { type: "finish"; attempt: CallAttempt };
+  | { type: "finish"; attempt: CallAttempt }
+  /**
+   * The same candidate is tried again after `delayMs` (a 429, a 5xx, a dropped connection before any
+   * token). `message` is a sentence for people ("The AI service is rate-limiting requests; retrying
+   * in 2 s."); the provider's raw text goes only to the server log. The failed try is also reported
+   * as `attempt` (its usage, usually none, is charged like any attempt's).
+   */
+  | { type: "retry"; attempt: CallAttempt; delayMs: number; message: string };
 
 export interface StreamCompletionOptions {
   candidates: ProviderCandidate[];
