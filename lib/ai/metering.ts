@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { HttpError } from "@/lib/http/errors";
-import { getStore, type AiRequestKind, type ChargeResult, type Id, type SettleResult } from "@/lib/store";
+import { getStore, type AiRequestKind, type Id, type SettleResult } from "@/lib/store";
 import { CallFailedError, streamCompletion } from "./call";
-import { estimateCallCredits, creditsForAttempt, maxPlatformEstimate } from "./pricing";
+import { CreditTally, estimateCallCredits, maxPlatformEstimate } from "./pricing";
 import { resolveCandidates } from "./providers";
 import type { CallAttempt, ChatMessage, ProviderCandidate, Usage } from "./types";
 
@@ -40,19 +40,16 @@ export async function reserveOrThrow(userId: Id, amount: number, idempotencyKey:
   return { reservationId: result.reservation.id, amount };
 }
 
-export interface AttemptCharge extends ChargeResult {
-  /** What the attempt's reported usage costs before capping. */
-  credits: number;
-}
-
-/** Charges one attempt's reported usage (0 for the user's own key); `exhausted` means the hold ran out. */
-export async function chargeAttempt(hold: Hold, attempt: CallAttempt): Promise<AttemptCharge> {
-  const credits = creditsForAttempt(attempt);
-  if (hold.reservationId === null) {
-    return { credits, charged: 0, spent: 0, remaining: 0, exhausted: credits > 0 };
-  }
+/**
+ * Adds one attempt to the call's tally and charges the whole credits its total reached (0 for the
+ * user's own key): a call is charged ceil(exact total) once, not a ceiling per attempt. Returns the
+ * credits charged (the store caps them at what the hold has left).
+ */
+export async function chargeAttempt(hold: Hold, tally: CreditTally, attempt: CallAttempt): Promise<number> {
+  const credits = tally.add(attempt);
+  if (hold.reservationId === null || credits === 0) return 0;
   const store = await getStore();
-  return { credits, ...(await store.chargeReservation(hold.reservationId, credits)) };
+  return (await store.chargeReservation(hold.reservationId, credits)).charged;
 }
 
 /** Closes the hold and refunds what was not spent. Safe to call twice. */
@@ -157,6 +154,7 @@ function failureMessage(failure: CallFailedError): string {
  */
 export async function* meteredCompletion(call: PreparedCall, input: RunCallInput): AsyncGenerator<MeteredEvent> {
   const attempts: CallAttempt[] = [];
+  const tally = new CreditTally();
   let charged = 0;
   let failure: CallFailedError | undefined;
   let balance: number | null = null;
@@ -195,7 +193,7 @@ export async function* meteredCompletion(call: PreparedCall, input: RunCallInput
           continue;
         }
         attempts.push(event.attempt);
-        charged += (await chargeAttempt(call.hold, event.attempt)).charged;
+        charged += await chargeAttempt(call.hold, tally, event.attempt);
         if (event.type === "attempt_failed") {
           yield {
             type: "attempt_failed",

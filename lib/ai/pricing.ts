@@ -7,11 +7,13 @@ import type { CallAttempt, ProviderCandidate, RoleName, Usage } from "./types";
  * Weights are integer milli-credits per 1,000 tokens, so every computation is
  * integer arithmetic and exact:
  *
- *   milli = inputTokens × inputMilliPer1K + outputTokens × outputMilliPer1K   (milli-credits × 1000)
- *   credits = ceil(milli / 1_000_000)
+ *   micro = inputTokens × inputMilliPer1K + outputTokens × outputMilliPer1K   (millionths of a credit)
+ *   credits = ceil(micro / 1_000_000)
  *
- * i.e. the exact cost in credits rounded UP to a whole credit, per call
- * attempt. 0 tokens cost 0 credits; any usage costs at least 1.
+ * A run (or one AI action, or one change request) sums the exact micro-credits
+ * of all its attempts and rounds UP once, at its end (CreditTally): a run whose
+ * exact price is 2.34 credits is charged 3, not the sum of per-request
+ * ceilings. 0 tokens cost 0 credits; any usage costs at least 1.
  */
 
 export interface ModelWeights {
@@ -35,7 +37,7 @@ export const MODEL_WEIGHTS: Readonly<Record<string, ModelWeights>> = {
 
 export const DEFAULT_WEIGHTS: ModelWeights = { inputMilliPer1K: 500, outputMilliPer1K: 2_000 };
 
-const MILLI_PER_CREDIT_PER_1K = 1_000 * 1_000;
+const MICRO_PER_CREDIT = 1_000 * 1_000;
 
 export function weightsFor(model: string): ModelWeights {
   return Object.hasOwn(MODEL_WEIGHTS, model) ? MODEL_WEIGHTS[model] : DEFAULT_WEIGHTS;
@@ -46,21 +48,49 @@ function tokenCount(n: number): number {
   return Math.floor(n);
 }
 
-/** Integer credits for the usage one attempt reported (see the rounding rule above). */
-export function creditsFor(model: string, usage: Usage): number {
+/** Exact millionths of a credit for this usage on this model. */
+export function microCreditsFor(model: string, usage: Usage): number {
   const w = weightsFor(model);
-  const milli = tokenCount(usage.inputTokens) * w.inputMilliPer1K + tokenCount(usage.outputTokens) * w.outputMilliPer1K;
-  return Math.ceil(milli / MILLI_PER_CREDIT_PER_1K);
+  return tokenCount(usage.inputTokens) * w.inputMilliPer1K + tokenCount(usage.outputTokens) * w.outputMilliPer1K;
+}
+
+/** Whole credits for this usage alone, rounded up (estimates, and a tally's total). */
+export function creditsFor(model: string, usage: Usage): number {
+  return Math.ceil(microCreditsFor(model, usage) / MICRO_PER_CREDIT);
 }
 
 /**
- * What an attempt costs the user in platform credits. A call made with the
- * user's own key is paid by the user to the provider directly: 0 credits
- * (its tokens are still recorded as usage).
+ * What an attempt costs the user, in millionths of a credit. A call made with
+ * the user's own key is paid by the user to the provider directly: 0 (its
+ * tokens are still recorded as usage).
  */
-export function creditsForAttempt(attempt: CallAttempt): number {
+export function microCreditsForAttempt(attempt: CallAttempt): number {
   if (attempt.source === "user") return 0;
-  return creditsFor(attempt.model, attempt.usage);
+  return microCreditsFor(attempt.model, attempt.usage);
+}
+
+/**
+ * The exact price of one run, action or change request so far, and the whole
+ * credits due for it: `add` returns how many more whole credits the running
+ * total has reached, so charging each return value charges ceil(exact total)
+ * in all — never more than one credit of rounding per run.
+ */
+export class CreditTally {
+  private micro = 0;
+  private due = 0;
+
+  add(attempt: CallAttempt): number {
+    this.micro += microCreditsForAttempt(attempt);
+    const total = Math.ceil(this.micro / MICRO_PER_CREDIT);
+    const more = total - this.due;
+    this.due = total;
+    return more;
+  }
+
+  /** The exact price so far, in credits (fractional). */
+  get exactCredits(): number {
+    return this.micro / MICRO_PER_CREDIT;
+  }
 }
 
 // ---------------------------------------------------------------- estimates

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   creditsFor,
-  creditsForAttempt,
+  CreditTally,
   DEFAULT_WEIGHTS,
   estimateCallCredits,
   estimateRunCredits,
   maxPlatformEstimate,
+  microCreditsForAttempt,
   MODEL_WEIGHTS,
   ROLE_TOKEN_BUDGET,
   weightsFor,
@@ -44,9 +45,34 @@ describe("creditsFor", () => {
 
   it("charges nothing for attempts served by the user's own key", () => {
     const usage = { inputTokens: 5_000, outputTokens: 5_000 };
-    expect(creditsForAttempt({ provider: "openai", model: "gpt-4o", source: "user", ok: true, usage })).toBe(0);
-    expect(creditsForAttempt({ provider: "openai", model: "gpt-4o", source: "platform", ok: true, usage })).toBe(25);
-    expect(creditsForAttempt({ provider: "openai", model: "gpt-4o", ok: false, usage })).toBe(25);
+    expect(microCreditsForAttempt({ provider: "openai", model: "gpt-4o", source: "user", ok: true, usage })).toBe(0);
+    expect(microCreditsForAttempt({ provider: "openai", model: "gpt-4o", source: "platform", ok: true, usage })).toBe(25_000_000);
+    expect(microCreditsForAttempt({ provider: "openai", model: "gpt-4o", ok: false, usage })).toBe(25_000_000);
+  });
+});
+
+describe("CreditTally", () => {
+  const attempt = (inputTokens: number, outputTokens: number) =>
+    ({ provider: "openai", model: "gpt-4o-mini", source: "platform", ok: true, usage: { inputTokens, outputTokens } }) as const;
+
+  it("charges a run ceil(exact total) once, not a ceiling per request", () => {
+    // gpt-4o-mini: 100 µcredits per input token, 400 per output token. Six requests of 0.39 credits each: 2.34 credits.
+    const tally = new CreditTally();
+    const charges = Array.from({ length: 6 }, () => tally.add(attempt(1_500, 600)));
+    expect(tally.exactCredits).toBeCloseTo(2.34, 10);
+    expect(charges.reduce((a, b) => a + b, 0)).toBe(3);
+    // Per-request rounding would have charged 6.
+    expect(6 * creditsFor("gpt-4o-mini", { inputTokens: 1_500, outputTokens: 600 })).toBe(6);
+    // Whole credits are charged as the total reaches them: 0.39 → 1, 0.78 → 0 more, 1.17 → 1 more, 1.56, 1.95, 2.34 → 1 more.
+    expect(charges).toEqual([1, 0, 1, 0, 0, 1]);
+  });
+
+  it("adds nothing for attempts with no usage or on the user's own key", () => {
+    const tally = new CreditTally();
+    expect(tally.add(attempt(0, 0))).toBe(0);
+    expect(tally.add({ ...attempt(5_000, 5_000), source: "user" })).toBe(0);
+    expect(tally.exactCredits).toBe(0);
+    expect(tally.add(attempt(1, 0))).toBe(1);
   });
 });
 

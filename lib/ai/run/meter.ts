@@ -1,5 +1,5 @@
 import type { Id, Store } from "@/lib/store/types";
-import { creditsForAttempt, tokensForChars, weightsFor } from "../pricing";
+import { CreditTally, tokensForChars, weightsFor } from "../pricing";
 import type { CallAttempt, ChatMessage, ProviderCandidate, RunEvent } from "../types";
 
 /** Most a single call may write, whatever the reservation. */
@@ -10,13 +10,16 @@ export const MIN_OUTPUT_TOKENS_PER_CALL = 256;
 const MILLI_PER_CREDIT_PER_1K = 1_000_000;
 
 /**
- * The run's side of its reservation: charges each attempt's reported usage
- * (the store caps charges at what remains), emits the meter, and tells the
- * run when the reservation is exhausted, the hard cap.
+ * The run's side of its reservation: sums each attempt's usage exactly and
+ * charges the whole credits the run's running total reaches (so the run pays
+ * ceil(exact total), rounded once — pricing.ts CreditTally); the store caps
+ * charges at what remains. Emits the meter, and tells the run when the
+ * reservation is exhausted, the hard cap.
  */
 export class Meter {
   private spentCredits = 0;
   private exhausted = false;
+  private readonly tally = new CreditTally();
 
   constructor(
     private readonly store: Store,
@@ -46,9 +49,14 @@ export class Meter {
     this.onExhausted();
   }
 
-  /** Charges one attempt; returns the credits actually charged. */
+  /** The run's exact price so far, in (fractional) credits. */
+  get exactCredits(): number {
+    return this.tally.exactCredits;
+  }
+
+  /** Adds one attempt to the run's total; returns the whole credits this charged (often 0: the total had not reached the next credit). */
   async charge(attempt: CallAttempt): Promise<number> {
-    const credits = creditsForAttempt(attempt);
+    const credits = this.tally.add(attempt);
     if (credits === 0) return 0;
     const result = await this.store.chargeReservation(this.reservationId, credits);
     this.spentCredits = result.spent;
