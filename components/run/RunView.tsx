@@ -222,6 +222,31 @@ function Outcome({ state, endedWithoutEvent }: { state: RunState; endedWithoutEv
       </div>
     );
   }
+  if (state.status === "completed_with_issues") {
+    return (
+      <div role="status" className="rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-100" data-testid="run-outcome">
+        <p className="font-semibold">
+          Finished with issues{outcome.version !== null ? ` — saved as version ${outcome.version}` : ""}. Not every check passed:
+        </p>
+        <ul className="mt-2 space-y-2">
+          {outcome.issues.map((issue, index) => (
+            <li key={index} data-testid="run-issue">
+              <p>{issue.summary}</p>
+              {issue.detail && (
+                <details className="mt-1">
+                  <summary className="cursor-pointer text-amber-200/80">Output</summary>
+                  <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap rounded bg-black/40 p-2 text-xs text-zinc-200">{issue.detail}</pre>
+                </details>
+              )}
+            </li>
+          ))}
+        </ul>
+        <p className="mt-2 text-amber-200/80">
+          Spent {outcome.spent} {outcome.spent === 1 ? "credit" : "credits"}, refunded {outcome.refunded}. Ask for a change in the chat to fix it.
+        </p>
+      </div>
+    );
+  }
   const canceled = state.status === "canceled";
   return (
     <div

@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 
 export interface LatestRun {
   id: string;
-  status: "running" | "completed" | "failed" | "canceled";
+  status: "running" | "completed" | "completed_with_issues" | "failed" | "canceled";
   createdAt: number;
   finishedAt: number | null;
 }

@@ -36,6 +36,7 @@ export const projectStatus = oneOf<ProjectStatus>({
   pending: true,
   generating: true,
   completed: true,
+  completed_with_issues: true,
   failed: true,
   archived: true,
 });
@@ -65,9 +66,14 @@ export const finishedGenerationStatus = oneOf<Exclude<GenerationStatus, "running
   skipped: true,
 });
 
-export const runStatus = oneOf<RunStatus>({ running: true, completed: true, failed: true, canceled: true });
+export const runStatus = oneOf<RunStatus>({ running: true, completed: true, completed_with_issues: true, failed: true, canceled: true });
 
-export const finishedRunStatus = oneOf<Exclude<RunStatus, "running">>({ completed: true, failed: true, canceled: true });
+export const finishedRunStatus = oneOf<Exclude<RunStatus, "running">>({
+  completed: true,
+  completed_with_issues: true,
+  failed: true,
+  canceled: true,
+});
 
 export const aiRequestKind = oneOf<AiRequestKind>({
   generate: true,

@@ -13,7 +13,8 @@ import {
 import type { RunContext } from "./run/run-context";
 import { automaticFindings } from "./run/security";
 import { RoleStep, runFileStep, type FileStepResult } from "./run/step";
-import type { RoleName } from "./types";
+import { testsExecuted } from "./run/test-count";
+import type { RoleName, RunIssue } from "./types";
 
 /**
  * The role DAG of one run (DESIGN.md §4):
@@ -32,7 +33,15 @@ export const MAX_FIXER_PASSES = 2;
 export const NO_RUNNER_REASON =
   "No code runner is configured (RUNNER_URL and RUNNER_SECRET are unset), so the project's tests were not run.";
 
-export type DagOutcome = { status: "completed" } | { status: "failed" | "canceled"; error: string };
+/**
+ * `completed` means the DAG went to its end; `issues` lists what keeps it from being a clean
+ * completion (the run then ends `completed_with_issues`): planned files never written, checks
+ * that failed after the fixer's passes, or that never ran a test.
+ */
+export type DagOutcome = { status: "completed"; issues: RunIssue[] } | { status: "failed" | "canceled"; error: string };
+
+/** Command output kept in an issue: its end, where errors usually are. */
+const MAX_ISSUE_DETAIL_CHARS = 4_000;
 
 /** The steps a run is expected to take, for the estimate. */
 export function plannedRoles(hasRunner: boolean, maxFixerPasses = MAX_FIXER_PASSES): RoleName[] {
@@ -68,24 +77,31 @@ export async function runDag(ctx: RunContext, options: DagOptions): Promise<DagO
     const plan = await architect(ctx, prompt);
 
     const [backend, frontend] = await Promise.all([
-      runFileStep(ctx, "backend", builderMessages("backend", prompt, plan, ctx.tree)),
-      runFileStep(ctx, "frontend", builderMessages("frontend", prompt, plan, ctx.tree)),
+      runFileStep(ctx, "backend", builderMessages("backend", prompt, plan, ctx.tree), { expectFiles: plannedFiles(plan, "backend") }),
+      runFileStep(ctx, "frontend", builderMessages("frontend", prompt, plan, ctx.tree), { expectFiles: plannedFiles(plan, "frontend") }),
     ]);
     check("backend", backend);
     check("frontend", frontend);
 
     guard(ctx, "devops");
-    check("devops", await runFileStep(ctx, "devops", devopsMessages(prompt, plan, ctx.tree)));
+    check("devops", await runFileStep(ctx, "devops", devopsMessages(prompt, plan, ctx.tree), { expectFiles: plannedFiles(plan, "devops") }));
 
     guard(ctx, "security");
     const findings = automaticFindings(ctx.tree);
     for (const finding of findings) await ctx.emit({ type: "log", role: "security", level: "warn", message: finding });
     check("security", await runFileStep(ctx, "security", securityMessages(prompt, plan, ctx.tree, findings)));
 
+    const issues: RunIssue[] = [];
+    const missing = plan.files.map((f) => f.path).filter((p) => !ctx.tree.has(p));
+    if (missing.length > 0) {
+      issues.push({ summary: `${missing.length === 1 ? "A planned file was" : `${missing.length} planned files were`} never written: ${missing.join(", ")}.` });
+    }
+
     // Without a runner the tester is only recorded as skipped, which costs nothing: a cap reached by the last model step is not a failure.
     if (ctx.runner) guard(ctx, "tester");
-    await testAndFix(ctx, prompt, plan, options.maxFixerPasses ?? MAX_FIXER_PASSES);
-    return { status: "completed" };
+    issues.push(...(await testAndFix(ctx, prompt, plan, options.maxFixerPasses ?? MAX_FIXER_PASSES)));
+    for (const issue of issues) await ctx.emit({ type: "log", level: "error", message: `Not completed: ${issue.summary}` });
+    return { status: "completed", issues };
   } catch (err) {
     if (err instanceof StepFailed) {
       const stopped = ctx.signal.aborted;
@@ -148,18 +164,27 @@ async function skipStep(ctx: RunContext, role: RoleName, reason: string): Promis
   await step.finish("skipped", { reason });
 }
 
-async function testAndFix(ctx: RunContext, prompt: string, plan: Plan, maxFixerPasses: number): Promise<void> {
+/** The files the plan gives `role`. */
+function plannedFiles(plan: Plan, role: "backend" | "frontend" | "devops"): string[] {
+  return plan.files.filter((f) => f.role === role).map((f) => f.path);
+}
+
+function tail(output: string): string {
+  return output.length > MAX_ISSUE_DETAIL_CHARS ? `…${output.slice(-MAX_ISSUE_DETAIL_CHARS)}` : output;
+}
+
+/** Runs the tester's checks with the fixer loop; returns what kept them from passing with ≥ 1 test executed. */
+async function testAndFix(ctx: RunContext, prompt: string, plan: Plan, maxFixerPasses: number): Promise<RunIssue[]> {
   if (!ctx.runner) {
     await skipStep(ctx, "tester", NO_RUNNER_REASON);
-    return;
+    return [{ summary: NO_RUNNER_REASON }];
   }
   const tester = await runFileStep(ctx, "tester", testerMessages(prompt, plan, ctx.tree));
   check("tester", tester);
   if (tester.commands.length === 0) {
-    await ctx.emit({ type: "log", role: "tester", level: "warn", message: "The tester gave no command to run; nothing was checked." });
-    return;
+    return [{ summary: "The tester gave no command to run, so nothing was checked." }];
   }
-  await runCommandsWithFixer(ctx, ctx.runner, tester.commands, prompt, plan, maxFixerPasses);
+  return runCommandsWithFixer(ctx, ctx.runner, tester.commands, prompt, plan, maxFixerPasses);
 }
 
 async function runCommandsWithFixer(
@@ -169,14 +194,13 @@ async function runCommandsWithFixer(
   prompt: string,
   plan: Plan,
   maxFixerPasses: number,
-): Promise<void> {
+): Promise<RunIssue[]> {
   let session: { id: string };
   try {
     session = await runner.createSession({ userId: ctx.userId });
   } catch (err) {
     guard(ctx, "tester");
-    await ctx.emit({ type: "log", role: "tester", level: "error", message: `The code runner is unavailable: ${messageOf(err)}` });
-    return;
+    return [{ summary: `The checks did not run: the code runner is unavailable (${messageOf(err)}).` }];
   }
   try {
     let synced = new Map<string, string>();
@@ -189,40 +213,50 @@ async function runCommandsWithFixer(
     for (let pass = 0; ; pass++) {
       guard(ctx, "tester");
       await sync();
-      const failure = await runCommands(ctx, runner, session.id, commands);
+      const { failure, testsRun } = await runCommands(ctx, runner, session.id, commands);
       // A stop while a command ran aborts it (runCommand rejects; the runner kills it); one just after takes effect here.
       guard(ctx, "tester");
       if (!failure) {
-        await ctx.emit({ type: "log", role: "tester", level: "info", message: "Every check passed." });
-        return;
+        if (testsRun === null) {
+          return [{ summary: "The checks passed, but none of them ran a test (no test runner reported how many tests it ran)." }];
+        }
+        await ctx.emit({ type: "log", role: "tester", level: "info", message: `Every check passed (${testsRun} test${testsRun === 1 ? "" : "s"} ran).` });
+        return [];
       }
       if (pass >= maxFixerPasses) {
-        await ctx.emit({
-          type: "log",
-          role: "fixer",
-          level: "error",
-          message: `"${failure.command}" still fails after ${maxFixerPasses} fixer pass${maxFixerPasses === 1 ? "" : "es"}.`,
-        });
-        return;
+        const passes = `${maxFixerPasses} fixer pass${maxFixerPasses === 1 ? "" : "es"}`;
+        return [
+          {
+            summary: failure.noTests
+              ? `"${failure.command}" still runs no test after ${passes}.`
+              : `"${failure.command}" still fails after ${passes} (exit ${failure.exitCode ?? "none"}, ${failure.status}).`,
+            detail: tail(failure.output),
+          },
+        ];
       }
       check("fixer", await runFileStep(ctx, "fixer", fixerMessages(prompt, plan, ctx.tree, failure)));
     }
   } catch (err) {
     if (err instanceof StepFailed) throw err;
     guard(ctx, "tester");
-    await ctx.emit({ type: "log", role: "tester", level: "error", message: `Running the checks failed: ${messageOf(err)}` });
+    return [{ summary: `Running the checks failed: ${messageOf(err)}` }];
   } finally {
     await runner.deleteSession(session.id).catch(() => {});
   }
 }
 
-/** Runs the commands in order; the first that fails is returned with its output. */
+/**
+ * Runs the commands in order; the first that fails is returned with its output. A test runner that
+ * passed having executed 0 tests (node --test with no test file exits 0) is a failure too.
+ * `testsRun`: the tests the passing commands' runners reported, null when none reported any.
+ */
 async function runCommands(
   ctx: RunContext,
   runner: RunnerClient,
   sessionId: string,
   commands: string[],
-): Promise<CommandFailure | null> {
+): Promise<{ failure: (CommandFailure & { noTests?: boolean }) | null; testsRun: number | null }> {
+  let testsRun: number | null = null;
   for (const command of commands) {
     guard(ctx, "tester");
     const result = await runner.runCommand(sessionId, { command, limits: PROJECT_COMMAND_LIMITS }, { signal: ctx.signal });
@@ -233,16 +267,17 @@ async function runCommands(
       level: ok ? "info" : "warn",
       message: `$ ${command} → ${ok ? "ok" : `failed (exit ${result.exitCode ?? "none"}, ${result.status})`} in ${result.wallMs} ms`,
     });
-    if (!ok) {
-      return {
-        command,
-        exitCode: result.exitCode,
-        status: result.status,
-        output: [result.stdout, result.stderr].filter(Boolean).join("\n"),
-      };
+    const output = [result.stdout, result.stderr].filter(Boolean).join("\n");
+    if (!ok) return { failure: { command, exitCode: result.exitCode, status: result.status, output }, testsRun };
+    const tests = testsExecuted(output);
+    if (tests === 0) {
+      await ctx.emit({ type: "log", role: "tester", level: "warn", message: `$ ${command} ran 0 tests.` });
+      const note = "The test runner exited successfully but executed 0 tests: no test file was found or every test was skipped.";
+      return { failure: { command, exitCode: result.exitCode, status: result.status, output: `${output}\n${note}`, noTests: true }, testsRun };
     }
+    if (tests !== null) testsRun = (testsRun ?? 0) + tests;
   }
-  return null;
+  return { failure: null, testsRun };
 }
 
 function messageOf(err: unknown): string {

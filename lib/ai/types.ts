@@ -109,11 +109,19 @@ export interface StreamCompletionOptions {
 
 export type RoleName = "architect" | "backend" | "frontend" | "devops" | "security" | "tester" | "fixer";
 
+/** Something that keeps a run from being `completed`: a planned file never written, a check that failed or never ran. */
+export interface RunIssue {
+  summary: string;
+  /** The failing command's output (its end), when there is one. */
+  detail?: string;
+}
+
 /** Streamed over SSE and persisted in order; `seq` is the SSE id. */
 export type RunEvent =
   | { type: "run_started"; runId: string; projectId: string; reserved: number; estimate: number }
   | { type: "step_started"; stepId: string; role: RoleName; model: string; provider: string }
-  | { type: "step_finished"; stepId: string; role: RoleName; status: "succeeded" | "failed" | "skipped" | "canceled"; credits: number; inputTokens: number; outputTokens: number; error?: string; reason?: string }
+  /** `usageEstimated`: some of the step's usage was not reported by the provider but estimated from characters. */
+  | { type: "step_finished"; stepId: string; role: RoleName; status: "succeeded" | "failed" | "skipped" | "canceled"; credits: number; inputTokens: number; outputTokens: number; error?: string; reason?: string; usageEstimated?: boolean }
   /** Additive: the step's model is writing; sent on its first token, then at most once a second. */
   | { type: "step_progress"; stepId: string; role: RoleName; outputChars: number }
   /** Additive: a `<file>` tag opened; its content is streaming (file_written follows when it closes). */
@@ -123,5 +131,6 @@ export type RunEvent =
   | { type: "file_deleted"; role: RoleName; path: string }
   | { type: "meter"; spent: number; reserved: number }
   | { type: "log"; role?: RoleName; level: "info" | "warn" | "error"; message: string }
-  | { type: "done"; status: "completed"; spent: number; refunded: number; version: number | null }
+  /** `issues` is empty exactly when status is "completed" (DESIGN.md §4, honest status). */
+  | { type: "done"; status: "completed" | "completed_with_issues"; spent: number; refunded: number; version: number | null; issues?: RunIssue[] }
   | { type: "failed"; status: "failed" | "canceled"; spent: number; refunded: number; error: string };

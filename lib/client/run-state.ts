@@ -1,4 +1,4 @@
-import type { RoleName, RunEvent } from "@/lib/ai/types";
+import type { RoleName, RunEvent, RunIssue } from "@/lib/ai/types";
 
 /**
  * The run view, built from the run's events alone (GET
@@ -41,7 +41,7 @@ export interface LogEntry {
   message: string;
 }
 
-export type RunStatus = "pending" | "running" | "completed" | "failed" | "canceled";
+export type RunStatus = "pending" | "running" | "completed" | "completed_with_issues" | "failed" | "canceled";
 
 export interface RunState {
   lastSeq: number;
@@ -54,8 +54,8 @@ export interface RunState {
   /** In the order they were first touched. */
   files: FileView[];
   logs: LogEntry[];
-  /** Set once the run has ended. */
-  outcome: { spent: number; refunded: number; version: number | null; error: string | null } | null;
+  /** Set once the run has ended; `issues` say why a run that went to its end is not `completed`. */
+  outcome: { spent: number; refunded: number; version: number | null; error: string | null; issues: RunIssue[] } | null;
 }
 
 /** Logs kept in view; older ones drop off (the run's record keeps them all). */
@@ -158,11 +158,11 @@ export function reduceRun(state: RunState, { seq, event }: SeqEvent): RunState {
     case "done":
       return {
         ...s,
-        status: "completed",
+        status: event.status,
         spent: event.spent,
         steps: endRunning(s.steps, "canceled"),
         files: endWriting(s.files),
-        outcome: { spent: event.spent, refunded: event.refunded, version: event.version, error: null },
+        outcome: { spent: event.spent, refunded: event.refunded, version: event.version, error: null, issues: event.issues ?? [] },
       };
     case "failed":
       return {
@@ -171,7 +171,7 @@ export function reduceRun(state: RunState, { seq, event }: SeqEvent): RunState {
         spent: event.spent,
         steps: endRunning(s.steps, event.status === "canceled" ? "canceled" : "failed"),
         files: endWriting(s.files),
-        outcome: { spent: event.spent, refunded: event.refunded, version: null, error: event.error },
+        outcome: { spent: event.spent, refunded: event.refunded, version: null, error: event.error, issues: [] },
       };
   }
 }

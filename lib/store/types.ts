@@ -130,7 +130,8 @@ export interface SettleResult {
 
 // ---------------------------------------------------------------- projects & files
 
-export type ProjectStatus = "pending" | "generating" | "completed" | "failed" | "archived";
+/** `completed_with_issues`: the last run ended with files, but a planned file is missing or a check failed or never ran. */
+export type ProjectStatus = "pending" | "generating" | "completed" | "completed_with_issues" | "failed" | "archived";
 
 export interface Project {
   id: Id;
@@ -255,7 +256,12 @@ export interface UsageStats {
 
 // ---------------------------------------------------------------- runs
 
-export type RunStatus = "running" | "completed" | "failed" | "canceled";
+/**
+ * `completed`: every planned file exists and the checks ran (≥ 1 test executed) and passed.
+ * `completed_with_issues`: the run went to its end, but not all of that holds (the run's `error` and
+ * its last event say what).
+ */
+export type RunStatus = "running" | "completed" | "completed_with_issues" | "failed" | "canceled";
 
 /** One generation run: the role DAG over a project, paid from one reservation. */
 export interface Run {

@@ -183,9 +183,18 @@ describe("the run's DAG", () => {
     const files = await store.listFiles(user.id, project.id);
     expect(files.map((f) => f.path).sort()).toEqual(["package.json", "server/index.js", "web/App.jsx"]);
     const last = events.at(-1)!;
-    expect(last).toMatchObject({ type: "done", status: "completed", spent: 5, refunded: 45, version: 1 });
+    // Every planned file exists, but no check ran: that is not a clean completion.
+    expect(last).toMatchObject({
+      type: "done",
+      status: "completed_with_issues",
+      spent: 5,
+      refunded: 45,
+      version: 1,
+      issues: [{ summary: NO_RUNNER_REASON }],
+    });
     expect(events[0]).toMatchObject({ type: "run_started", reserved: 50 });
-    expect((await store.getProject(user.id, project.id))?.status).toBe("completed");
+    expect((await store.getProject(user.id, project.id))?.status).toBe("completed_with_issues");
+    expect((await store.listVersions(user.id, project.id))[0]?.message).toBe("Generated with issues: A todo app");
     expect(await store.getBalance(user.id)).toBe(100 - 5);
   });
 
@@ -337,8 +346,8 @@ describe("tester and fixer with a runner", () => {
     return { runner, files, commands, wasDeleted: () => deleted };
   }
 
-  const result = (exitCode: number, stderr = ""): RunResult => ({
-    stdout: "",
+  const result = (exitCode: number, stderr = "", stdout = ""): RunResult => ({
+    stdout,
     stderr,
     exitCode,
     signal: null,
@@ -354,7 +363,7 @@ describe("tester and fixer with a runner", () => {
     await setup();
     const calls: Call[] = [];
     const fake = fakeRunner((_command, files) =>
-      files.get("server/index.js")?.includes("x = 2") ? result(0) : result(1, "AssertionError: expected 2"),
+      files.get("server/index.js")?.includes("x = 2") ? result(0, "", "# tests 1\n# pass 1\n") : result(1, "AssertionError: expected 2"),
     );
     const { events, steps } = await runOnce(scriptedStream(undefined, calls), { runner: fake.runner });
 
@@ -364,8 +373,36 @@ describe("tester and fixer with a runner", () => {
     expect(fixer.messages[1].content).toContain("AssertionError: expected 2");
     expect(fake.files.get("test/app.test.js")).toBe("test\n");
     expect(fake.wasDeleted()).toBe(true);
-    expect(events.at(-1)).toMatchObject({ type: "done", status: "completed" });
+    expect(events.at(-1)).toMatchObject({ type: "done", status: "completed", issues: [] });
+    expect(events).toContainEqual({ type: "log", role: "tester", level: "info", message: "Every check passed (1 test ran)." });
     expect((await store.getFile(user.id, project.id, "server/index.js"))?.content).toBe("const x = 2;\n");
+    expect((await store.getProject(user.id, project.id))?.status).toBe("completed");
+  });
+
+  it("checks that pass having run 0 tests go to the fixer, and end with issues if it cannot add one", async () => {
+    await setup();
+    const calls: Call[] = [];
+    const fake = fakeRunner(() => result(0, "", "1..0\n# tests 0\n# pass 0\n"));
+    const { events } = await runOnce(
+      scriptedStream((call) => (call.role === "fixer" ? { chunks: ["No idea."] } : defaultAnswers[call.role]), calls),
+      { runner: fake.runner },
+    );
+    expect(calls.filter((c) => c.role === "fixer")).toHaveLength(2);
+    expect(calls.find((c) => c.role === "fixer")!.messages[1].content).toContain("executed 0 tests");
+    expect(events.at(-1)).toMatchObject({
+      type: "done",
+      status: "completed_with_issues",
+      issues: [{ summary: '"npm test" still runs no test after 2 fixer passes.', detail: expect.stringContaining("# tests 0") }],
+    });
+  });
+
+  it("checks whose output reports no test at all end with issues, without the fixer", async () => {
+    await setup();
+    const calls: Call[] = [];
+    const fake = fakeRunner(() => result(0, "", "all good\n"));
+    const { events } = await runOnce(scriptedStream(undefined, calls), { runner: fake.runner });
+    expect(calls.filter((c) => c.role === "fixer")).toHaveLength(0);
+    expect(events.at(-1)).toMatchObject({ type: "done", status: "completed_with_issues", issues: [{ summary: expect.stringMatching(/none of them ran a test/) }] });
   });
 
   it("the fixer loop is bounded", async () => {
@@ -379,6 +416,12 @@ describe("tester and fixer with a runner", () => {
     expect(calls.filter((c) => c.role === "fixer")).toHaveLength(2);
     expect(fake.commands).toHaveLength(3);
     expect(events.some((e) => e.type === "log" && e.level === "error" && /still fails after 2 fixer passes/.test(e.message))).toBe(true);
+    expect(events.at(-1)).toMatchObject({
+      type: "done",
+      status: "completed_with_issues",
+      issues: [{ summary: '"npm test" still fails after 2 fixer passes (exit 1, RE).', detail: "still broken" }],
+    });
+    expect((await store.getProject(user.id, project.id))?.status).toBe("completed_with_issues");
   });
 });
 
@@ -466,5 +509,43 @@ describe("cancel", () => {
       ["frontend", "succeeded"],
     ]);
     expect(events.at(-1)).toMatchObject({ type: "failed", status: "canceled" });
+  });
+});
+
+describe("files the plan gives a role", () => {
+  it("a builder that answers in prose is asked once more, by name, and what it then writes is kept", async () => {
+    await setup();
+    const calls: Call[] = [];
+    const { events } = await runOnce(
+      scriptedStream((call, nth) => (call.role === "backend" && nth === 0 ? { chunks: ["Sure! Here is how I would build the server…"] } : defaultAnswers[call.role]), calls),
+    );
+    const backendCalls = calls.filter((c) => c.role === "backend");
+    expect(backendCalls).toHaveLength(2);
+    expect(backendCalls[1].messages.at(-1)!.content).toContain("your answer did not write them: server/index.js");
+    expect(events).toContainEqual({
+      type: "log",
+      role: "backend",
+      level: "warn",
+      message: "backend did not write server/index.js, which the plan gives it; asking once more.",
+    });
+    expect((await store.getFile(user.id, project.id, "server/index.js"))?.content).toBe("const x = 1;\n");
+    // Only the missing runner keeps it from completing.
+    expect(events.at(-1)).toMatchObject({ type: "done", status: "completed_with_issues", issues: [{ summary: NO_RUNNER_REASON }] });
+  });
+
+  it("a planned file still missing after the retry is named in the run's issues", async () => {
+    await setup();
+    const calls: Call[] = [];
+    const { events, run } = await runOnce(scriptedStream((call) => (call.role === "frontend" ? { chunks: ["I would use React."] } : defaultAnswers[call.role]), calls));
+    expect(calls.filter((c) => c.role === "frontend")).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({
+      type: "done",
+      status: "completed_with_issues",
+      issues: [{ summary: "A planned file was never written: web/App.jsx." }, { summary: NO_RUNNER_REASON }],
+    });
+    expect(await store.getRun(user.id, run.id)).toMatchObject({
+      status: "completed_with_issues",
+      error: `A planned file was never written: web/App.jsx. ${NO_RUNNER_REASON}`,
+    });
   });
 });

@@ -78,7 +78,7 @@ describe("reduceRun", () => {
       ["warn", "devops"],
       ["warn", "security"],
     ]);
-    expect(state.outcome).toEqual({ spent: 7, refunded: 6, version: 2, error: null });
+    expect(state.outcome).toEqual({ spent: 7, refunded: 6, version: 2, error: null, issues: [] });
     expect(roleRows(state).every((row) => row.kind === "step")).toBe(true);
   });
 
@@ -126,7 +126,7 @@ describe("reduceRun", () => {
     expect(state.reserved).toBe(10);
     expect(state.steps[0]).toMatchObject({ status: "failed", error: "The architect's plan was not valid." });
     expect(state.logs).toEqual([{ seq: 4, level: "error", role: "architect", message: "architect failed: The architect's plan was not valid." }]);
-    expect(state.outcome).toEqual({ spent: 2, refunded: 8, version: null, error: "The architect's plan was not valid." });
+    expect(state.outcome).toEqual({ spent: 2, refunded: 8, version: null, error: "The architect's plan was not valid.", issues: [] });
     const queued = roleRows(state).filter((r) => r.kind === "queued");
     expect(queued).toHaveLength(5);
     expect(queued.every((r) => r.kind === "queued" && r.runEnded)).toBe(true);
@@ -154,6 +154,16 @@ describe("reduceRun", () => {
     ]);
     expect(state.files).toEqual([{ path: "server/db.ts", role: "backend", activity: "written", size: 10 }]);
     expect(state.outcome).toMatchObject({ spent: 2, refunded: 11, version: null });
+  });
+
+  it("records a run that finished with issues, with each issue and its output", () => {
+    const issues = [
+      { summary: '"npm test" still fails after 2 fixer passes (exit 1, RE).', detail: "AssertionError: expected 2" },
+      { summary: "A planned file was never written: web/App.jsx." },
+    ];
+    const state = replayRun(seq([...FULL_RUN.slice(0, -1), { type: "done", status: "completed_with_issues", spent: 7, refunded: 6, version: 2, issues }]));
+    expect(state.status).toBe("completed_with_issues");
+    expect(state.outcome).toEqual({ spent: 7, refunded: 6, version: 2, error: null, issues });
   });
 
   it("bounds the log", () => {

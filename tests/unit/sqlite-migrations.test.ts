@@ -70,7 +70,7 @@ function rowCounts(db: Database.Database): Record<string, number> {
 
 describe("SQLite migration: plans named after the product", () => {
   it("is the migration right after the previous schema version, and needs foreign keys off", () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_PLAN_RENAME + 1);
+    expect(MIGRATIONS.length).toBeGreaterThan(BEFORE_PLAN_RENAME);
     expect(MIGRATIONS[BEFORE_PLAN_RENAME]).toMatchObject({ foreignKeysOff: true });
   });
 
@@ -116,7 +116,7 @@ describe("SQLite migration: plans named after the product", () => {
   it("turns foreign keys back on on the connection that ran it, where they are enforced", () => {
     const db = databaseAt(freshFile(), BEFORE_PLAN_RENAME);
     seed(db);
-    expect(applyMigrations(db)).toBe(1);
+    expect(applyMigrations(db)).toBe(MIGRATIONS.length - BEFORE_PLAN_RENAME);
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
     expect(() =>
       db
@@ -141,6 +141,46 @@ describe("SQLite migration: plans named after the product", () => {
     expect(db.pragma("user_version", { simple: true })).toBe(BEFORE_PLAN_RENAME);
     expect(db.prepare("SELECT plan FROM users WHERE id = 'u_team'").pluck().get()).toBe("team");
     expect(db.prepare("SELECT count(*) FROM ledger").pluck().get()).toBe(6);
+    db.close();
+  });
+});
+
+/** The schema version before runs and projects could end "completed_with_issues". */
+const BEFORE_ISSUES_STATUS = 4;
+
+describe("SQLite migration: the completed_with_issues status", () => {
+  it("keeps every project, run and run event, accepts the new status, and keeps the index and the cascades", async () => {
+    const file = freshFile();
+    // Seeded under the old plan names, then brought to the version right before this migration as that build did.
+    const old = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(old);
+    old.pragma("foreign_keys = OFF");
+    for (const m of MIGRATIONS.slice(BEFORE_PLAN_RENAME, BEFORE_ISSUES_STATUS)) old.exec(typeof m === "string" ? m : m.sql);
+    old.pragma(`user_version = ${BEFORE_ISSUES_STATUS}`);
+    old.pragma("foreign_keys = ON");
+    old.prepare("INSERT INTO reservations (id, user_id, amount, spent, status, idempotency_key, created_at) VALUES ('r1', 'u_pro', 10, 0, 'open', 'k1', 0)").run();
+    old.prepare(
+      "INSERT INTO runs (id, project_id, user_id, status, reservation_id, cap, estimate, error, created_at, finished_at) VALUES ('run1', 'p_u_pro', 'u_pro', 'completed', 'r1', 10, 10, NULL, 0, 1)",
+    ).run();
+    old.prepare("INSERT INTO run_events (run_id, seq, type, data, created_at) VALUES ('run1', 1, 'log', '{}', 0)").run();
+    const countsBefore = rowCounts(old);
+    old.close();
+
+    const store = await createSqliteStore(file);
+    await store.close();
+    const db = new Database(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(rowCounts(db)).toEqual(countsBefore);
+    expect(db.pragma("foreign_key_check")).toEqual([]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_project'").pluck().get()).toBe("runs_by_project");
+    db.prepare("UPDATE runs SET status = 'completed_with_issues' WHERE id = 'run1'").run();
+    db.prepare("UPDATE projects SET status = 'completed_with_issues' WHERE id = 'p_u_pro'").run();
+    expect(() => db.prepare("UPDATE runs SET status = 'done' WHERE id = 'run1'").run()).toThrow(/CHECK constraint/);
+    db.pragma("foreign_keys = ON");
+    db.prepare("DELETE FROM projects WHERE id = 'p_u_pro'").run();
+    expect(db.prepare("SELECT count(*) FROM runs").pluck().get()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM run_events").pluck().get()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM files WHERE project_id = 'p_u_pro'").pluck().get()).toBe(0);
     db.close();
   });
 });

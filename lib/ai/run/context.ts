@@ -141,3 +141,11 @@ export function editRetryMessage(failed: FailedEdit[], tree: WorkingTree): strin
     .filter(Boolean)
     .join("\n\n");
 }
+
+/** The one retry after a builder left out files the plan gave it. */
+export function missingFilesMessage(missing: string[]): string {
+  return [
+    `The plan gives you these files, and your answer did not write them: ${missing.join(", ")}.`,
+    "Write each of them now as a whole <file path=\"…\">…</file> (nothing else needs repeating: everything you wrote has been kept).",
+  ].join("\n\n");
+}

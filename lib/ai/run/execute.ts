@@ -178,10 +178,15 @@ async function finalize(
   };
 
   let version: number | null = null;
+  const issues = outcome.status === "completed" ? outcome.issues : [];
   const changes = tree.diff();
   if (changes.files.length > 0 || changes.deletes.length > 0) {
     const message =
-      outcome.status === "completed" ? `Generated: ${firstLine(input.prompt)}` : `Partial generation (${outcome.status})`;
+      outcome.status !== "completed"
+        ? `Partial generation (${outcome.status})`
+        : issues.length > 0
+          ? `Generated with issues: ${firstLine(input.prompt)}`
+          : `Generated: ${firstLine(input.prompt)}`;
     const saved = await attempt("saving the files", () =>
       store.saveFiles(userId, run.projectId, { files: changes.files, deletes: changes.deletes, message }),
     );
@@ -193,19 +198,32 @@ async function finalize(
   const refunded = settled?.refunded ?? 0;
 
   const failedToSave = version === null && (changes.files.length > 0 || changes.deletes.length > 0);
-  const status = outcome.status === "completed" && !failedToSave ? "completed" : outcome.status === "canceled" ? "canceled" : "failed";
+  const status =
+    outcome.status === "completed" && !failedToSave
+      ? issues.length > 0
+        ? "completed_with_issues"
+        : "completed"
+      : outcome.status === "canceled"
+        ? "canceled"
+        : "failed";
   const error =
-    outcome.status !== "completed" ? outcome.error : failedToSave ? "The generated files could not be saved." : undefined;
+    outcome.status !== "completed"
+      ? outcome.error
+      : failedToSave
+        ? "The generated files could not be saved."
+        : issues.length > 0
+          ? issues.map((issue) => issue.summary).join(" ")
+          : undefined;
 
   await attempt("recording the run's status", () => store.finishRun(userId, run.id, { status, error: error ?? null }));
   await attempt("updating the project", () =>
-    store.updateProject(userId, run.projectId, { status: status === "completed" ? "completed" : "failed" }),
+    store.updateProject(userId, run.projectId, { status: status === "completed" || status === "completed_with_issues" ? status : "failed" }),
   );
   for (const problem of problems) console.error("[autocrea] run", run.id, "finalize:", problem);
 
   await emit(
-    status === "completed"
-      ? { type: "done", status, spent, refunded, version }
+    status === "completed" || status === "completed_with_issues"
+      ? { type: "done", status, spent, refunded, version, issues }
       : { type: "failed", status, spent, refunded, error: error ?? "The run failed." },
   );
 }

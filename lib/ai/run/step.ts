@@ -3,7 +3,7 @@ import { CallFailedError } from "../call";
 import { applyEdit, isWastefulRewrite } from "../edits";
 import { createProtocolParser } from "../protocol";
 import type { CallAttempt, ChatMessage, ProtocolEvent, ProtocolParser, RoleName } from "../types";
-import { editRetryMessage, type FailedEdit } from "./context";
+import { editRetryMessage, missingFilesMessage, type FailedEdit } from "./context";
 import type { RunContext } from "./run-context";
 import { WorkingTree } from "./working-tree";
 
@@ -19,6 +19,8 @@ export interface CallOutcome {
   ok: boolean;
   /** The text of the attempt that finished (or of the last one, when every attempt failed). */
   text: string;
+  /** The finished attempt's finish reason ("stop": the answer ended normally). */
+  finishReason?: string;
   /** Set when !ok: why. */
   error?: string;
   aborted?: boolean;
@@ -33,6 +35,8 @@ export class RoleStep {
   /** Characters streamed by every call of the step so far. */
   outputChars = 0;
   credits = 0;
+  /** Some usage was not reported by the provider but estimated from characters (DESIGN.md §3). */
+  usageEstimated = false;
   private provider: string;
   private model: string;
 
@@ -69,6 +73,8 @@ export class RoleStep {
   ): Promise<CallOutcome> {
     let text = "";
     let lastProgressAt = -Infinity;
+    let finishReason: string | undefined;
+    let failedProviders = 0;
     try {
       for await (const event of this.ctx.stream({
         candidates: this.ctx.candidates,
@@ -89,21 +95,23 @@ export class RoleStep {
           continue;
         }
         await this.charge(event.attempt);
-        if (event.type === "attempt_failed") {
-          const aborted = event.attempt.error === "aborted";
-          if (!aborted) {
-            await this.ctx.emit({
-              type: "log",
-              role: this.role,
-              level: "warn",
-              message: `${event.attempt.provider} failed (${publicError(event.attempt.error)}); trying the next provider.`,
-            });
-            text = "";
-            await handlers.onAttemptFailed?.();
-          }
+        if (event.type === "finish") finishReason = event.attempt.finishReason;
+        else if (event.type === "retry") {
+          await this.ctx.emit({ type: "log", role: this.role, level: "warn", message: event.message });
+        } else if (event.type === "attempt_failed" && event.attempt.error !== "aborted") {
+          failedProviders++;
+          const next = failedProviders < this.ctx.candidates.length ? "trying the next provider" : "there is no other provider to try";
+          await this.ctx.emit({
+            type: "log",
+            role: this.role,
+            level: "warn",
+            message: `${providerName(event.attempt.provider)} ${failureSentence(event.attempt.error)}; ${next}.`,
+          });
+          text = "";
+          await handlers.onAttemptFailed?.();
         }
       }
-      return { ok: true, text };
+      return { ok: true, text, finishReason };
     } catch (err) {
       if (err instanceof CallFailedError) return { ok: false, text, error: err.message, aborted: err.aborted };
       throw err;
@@ -113,6 +121,7 @@ export class RoleStep {
   private async charge(attempt: CallAttempt): Promise<void> {
     this.inputTokens += attempt.usage.inputTokens;
     this.outputTokens += attempt.usage.outputTokens;
+    if (attempt.usageEstimated) this.usageEstimated = true;
     this.provider = attempt.provider;
     this.model = attempt.model;
     this.credits += await this.ctx.meter.charge(attempt);
@@ -149,13 +158,32 @@ export class RoleStep {
       outputTokens: this.outputTokens,
       ...(details.error ? { error: details.error } : {}),
       ...(details.reason ? { reason: details.reason } : {}),
+      ...(this.usageEstimated ? { usageEstimated: true } : {}),
     });
   }
 }
 
-/** Only the error code of a provider failure goes into events; details stay in the server's records. */
-function publicError(error: string | undefined): string {
-  return error ? error.split(":")[0] : "error";
+const PROVIDER_NAMES: Record<string, string> = { joxcoder: "JoxCoder", openai: "OpenAI", anthropic: "Anthropic", ollama: "Ollama" };
+
+function providerName(provider: string): string {
+  return PROVIDER_NAMES[provider] ?? provider;
+}
+
+/**
+ * A provider failure as a sentence for the run's events: only its code decides it; the provider's
+ * own text stays in the server's records.
+ */
+function failureSentence(error: string | undefined): string {
+  const code = error ? error.split(":")[0] : "error";
+  if (code === "rate_limited") return "is rate-limiting requests";
+  if (code === "http_5xx") return "had a server error";
+  if (code === "timeout") return "stopped answering";
+  if (code === "network") return "could not be reached";
+  if (code === "stream_cut") return "broke off its answer";
+  if (code === "malformed_stream") return "sent an answer that could not be read";
+  if (code === "missing_key") return "has no API key configured";
+  if (code === "http_401" || code === "http_403") return "refused the API key";
+  return "refused the request";
 }
 
 export interface FileStepResult {
@@ -174,7 +202,17 @@ const MAX_EXPLANATION_CHARS = 20_000;
  * match, several matches, unknown file) are sent back to the role ONCE with
  * the reason and the current content of those files.
  */
-export async function runFileStep(ctx: RunContext, role: RoleName, messages: ChatMessage[]): Promise<FileStepResult> {
+export interface FileStepOptions {
+  /** Files the plan gives this role: any it leaves out are asked for once more, by name. */
+  expectFiles?: string[];
+}
+
+export async function runFileStep(
+  ctx: RunContext,
+  role: RoleName,
+  messages: ChatMessage[],
+  options: FileStepOptions = {},
+): Promise<FileStepResult> {
   if (ctx.signal.aborted) return { status: "canceled", explanation: "", commands: [], error: ctx.stopReason() };
   const step = await RoleStep.start(ctx, role);
   // The step is recorded either way; when not even a short answer is affordable it ends canceled at the cap.
@@ -198,6 +236,21 @@ export async function runFileStep(ctx: RunContext, role: RoleName, messages: Cha
       ...messages,
       { role: "assistant", content: outcome.text },
       { role: "user", content: editRetryMessage(failed, ctx.tree) },
+    ]);
+  }
+
+  const missing = (options.expectFiles ?? []).filter((p) => !ctx.tree.has(p));
+  if (outcome.ok && missing.length > 0 && !ctx.signal.aborted) {
+    await ctx.emit({
+      type: "log",
+      role,
+      level: "warn",
+      message: `${role} did not write ${missing.join(", ")}, which the plan gives it; asking once more.`,
+    });
+    outcome = await applier.stream(step, [
+      ...messages,
+      { role: "assistant", content: outcome.text },
+      { role: "user", content: missingFilesMessage(missing) },
     ]);
   }
 
@@ -246,7 +299,8 @@ class OutputApplier {
         parser = createProtocolParser();
       },
     });
-    for (const event of parser.end()) {
+    // An unclosed last file is kept only when the answer ended normally, not when it was cut.
+    for (const event of parser.end({ complete: outcome.ok && outcome.finishReason === "stop" })) {
       // An unclosed tag at the end of a failed call is the cut itself, not news.
       if (!outcome.ok && event.type === "error") continue;
       await this.apply(event);
@@ -265,6 +319,9 @@ class OutputApplier {
         return;
       case "error":
         await ctx.emit({ type: "log", role, level: "warn", message: `Output not understood: ${event.message}` });
+        return;
+      case "repair":
+        await ctx.emit({ type: "log", role, level: "warn", message: event.message });
         return;
     }
     let path: string;

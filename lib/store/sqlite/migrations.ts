@@ -243,6 +243,45 @@ export const MIGRATIONS: readonly Migration[] = [
     ALTER TABLE subscriptions_new RENAME TO subscriptions;
     `,
   },
+  {
+    // Runs and projects can end "completed_with_issues" (a planned file missing, a check that failed
+    // or never ran). Rebuilds both to change their CHECK, keeping runs_by_project.
+    foreignKeysOff: true,
+    sql: `
+    CREATE TABLE projects_new (
+      id TEXT PRIMARY KEY,
+      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      description TEXT NOT NULL,
+      prompt TEXT NOT NULL,
+      framework TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'generating', 'completed', 'completed_with_issues', 'failed', 'archived')),
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      UNIQUE (user_id, name)
+    );
+    INSERT INTO projects_new SELECT id, user_id, name, description, prompt, framework, status, created_at, updated_at FROM projects;
+    DROP TABLE projects;
+    ALTER TABLE projects_new RENAME TO projects;
+
+    CREATE TABLE runs_new (
+      id TEXT PRIMARY KEY,
+      project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'completed_with_issues', 'failed', 'canceled')),
+      reservation_id TEXT NOT NULL REFERENCES reservations(id),
+      cap INTEGER NOT NULL CHECK (cap >= 0),
+      estimate INTEGER NOT NULL CHECK (estimate >= 0),
+      error TEXT,
+      created_at INTEGER NOT NULL,
+      finished_at INTEGER
+    );
+    INSERT INTO runs_new SELECT id, project_id, user_id, status, reservation_id, cap, estimate, error, created_at, finished_at FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_new RENAME TO runs;
+    CREATE INDEX runs_by_project ON runs(project_id, created_at);
+    `,
+  },
 ];
 
 function schemaVersion(db: Database.Database): number {

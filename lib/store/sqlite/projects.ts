@@ -28,7 +28,7 @@ type ProjectOps = Pick<
   | "restoreVersion"
 >;
 
-const PROJECT_STATUSES: readonly ProjectStatus[] = ["pending", "generating", "completed", "failed", "archived"];
+const PROJECT_STATUSES: readonly ProjectStatus[] = ["pending", "generating", "completed", "completed_with_issues", "failed", "archived"];
 
 interface ProjectRow {
   id: string;
