@@ -549,3 +549,16 @@ describe("files the plan gives a role", () => {
     });
   });
 });
+
+describe("a project that already has files", () => {
+  it("builders are shown the files and told to change them with edits, not rewrites", async () => {
+    await setup([{ path: "server/index.js", content: "const x = 1;\n" }]);
+    const calls: Call[] = [];
+    await runOnce(scriptedStream(undefined, calls));
+    for (const role of ["backend", "frontend", "devops", "security"] as const) {
+      const user = calls.find((c) => c.role === role)!.messages[1].content;
+      expect(user, role).toContain('<file path="server/index.js">\nconst x = 1;\n');
+      expect(user, role).toContain("These files exist already. To change part of one, use <edit>");
+    }
+  });
+});

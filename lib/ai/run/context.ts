@@ -66,14 +66,22 @@ export function builderMessages(role: "backend" | "frontend", prompt: string, pl
     section("The API contract (both the backend and the frontend build against exactly this)", describeApiContract(plan)),
     section("Your files", filesFor(plan, role)),
   ];
-  if (tree.paths().length > 0) parts.push(section("The project's files so far", describeFiles(tree)));
+  if (tree.paths().length > 0) parts.push(existingFiles(tree));
   return messages(role, parts.join("\n\n"));
+}
+
+/** A project's files, with the rule that keeps changes to them cheap: edit what exists, write whole only what is new. */
+function existingFiles(tree: WorkingTree): string {
+  return section(
+    "The project's files so far",
+    `${describeFiles(tree)}\n\nThese files exist already. To change part of one, use <edit> with a search text copied from it; write a whole <file> only for a new file or one whose content changes almost entirely.`,
+  );
 }
 
 export function devopsMessages(prompt: string, plan: Plan, tree: WorkingTree): ChatMessage[] {
   return messages(
     "devops",
-    [request(prompt), section("The plan", describePlan(plan)), section("The project's files", describeFiles(tree))].join("\n\n"),
+    [request(prompt), section("The plan", describePlan(plan)), existingFiles(tree)].join("\n\n"),
   );
 }
 
@@ -84,7 +92,7 @@ export function securityMessages(prompt: string, plan: Plan, tree: WorkingTree, 
       request(prompt),
       section("The plan", describePlan(plan)),
       section("Findings of the automatic checks", findings.length ? findings.map((f) => `- ${f}`).join("\n") : "(none)"),
-      section("The project's files", describeFiles(tree)),
+      existingFiles(tree),
     ].join("\n\n"),
   );
 }
@@ -117,7 +125,7 @@ export function fixerMessages(prompt: string, plan: Plan, tree: WorkingTree, fai
         `$ ${failure.command}\nexit code: ${failure.exitCode ?? "none"} (status ${failure.status})\n\n${output || "(no output)"}`,
       ),
       section("The plan", describePlan(plan)),
-      section("The project's files", describeFiles(tree)),
+      existingFiles(tree),
     ].join("\n\n"),
   );
 }
