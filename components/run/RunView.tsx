@@ -160,13 +160,14 @@ const STATUS_STYLES: Record<string, string> = {
   pending: "bg-zinc-800 text-zinc-300",
   running: "bg-sky-900/60 text-sky-200",
   completed: "bg-emerald-900/60 text-emerald-200",
+  completed_with_issues: "bg-amber-900/60 text-amber-200",
   failed: "bg-red-900/60 text-red-200",
   canceled: "bg-zinc-800 text-zinc-300",
 };
 
 function RunStatusPill({ state, endedWithoutEvent }: { state: RunState; endedWithoutEvent: string | null }) {
   const status = endedWithoutEvent && !state.outcome ? endedWithoutEvent : state.status;
-  const label = status === "pending" ? "connecting" : status;
+  const label = status === "pending" ? "connecting" : status.replaceAll("_", " ");
   return (
     <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLES[status] ?? STATUS_STYLES.pending}`} data-testid="run-status">
       {label}

@@ -27,6 +27,7 @@ import { PackageGateway } from "../src/gateway/gateway";
 import { DEFAULT_LIMITS } from "../src/limits";
 import { runInSandbox } from "../src/sandbox/run";
 import { closeWarmPools } from "../src/sandbox/warm-pool";
+import { mountQuotaVolume, unmountQuotaVolume } from "../src/sandbox/quota-volume";
 import { createWorkspace, removeWorkspace, writeWorkspaceFile } from "../src/sandbox/workspace";
 import { AppProcess } from "../src/sessions/app-process";
 
@@ -88,8 +89,11 @@ async function main(): Promise<void> {
   );
   await gateway.start();
   const door = await gateway.openDoor("bench-session-000000000", config.sandboxUid, config.sandboxGid);
+  // As in a session: the workspace is a volume of its own (sandbox/quota-volume.ts), 2 GiB and 200 000 inodes.
+  const stateDir = config.stateDir;
   const sandboxRun = async (files: Record<string, string>, command: string) => {
     const workspace = createWorkspace(config);
+    await mountQuotaVolume(stateDir, workspace.dir, { bytes: 2048 * 1024 * 1024, inodes: 200_000 }, { uid: config.sandboxUid, gid: config.sandboxGid });
     for (const [file, content] of Object.entries(files)) writeWorkspaceFile(workspace, file, content, config);
     const { result, ms } = await timedAsync(() =>
       runInSandbox({ argv: ["/bin/sh", "-c", command], workspace: workspace.dir, limits: LIMITS, config, gatewaySocket: door, warmLauncher: false }),
@@ -97,8 +101,12 @@ async function main(): Promise<void> {
     if (result.status !== "OK") throw new Error(`${command} failed in the sandbox (${result.status}): ${result.stderr.slice(-2000)}`);
     return { workspace, ms };
   };
+  const removeRun = async (workspace: { dir: string }) => {
+    await unmountQuotaVolume(stateDir, workspace.dir);
+    removeWorkspace(workspace);
+  };
   const cold = await sandboxRun(project, "npm ci --loglevel error");
-  removeWorkspace(cold.workspace);
+  await removeRun(cold.workspace);
   const warm = await sandboxRun(project, "npm ci --loglevel error");
 
   // 4. Installed → ready, with a warm gateway.
@@ -114,13 +122,13 @@ async function main(): Promise<void> {
     return ms;
   };
   const viteReady = await untilReady(warm.workspace.dir, ["npm", "run", "dev", "--", "--port", "3000", "--strictPort", "--host", "127.0.0.1"]);
-  removeWorkspace(warm.workspace);
+  await removeRun(warm.workspace);
   const express = await sandboxRun(EXPRESS_API_FILES, "npm install --loglevel error");
   const expressReady = await untilReady(express.workspace.dir, ["npm", "start"]);
-  removeWorkspace(express.workspace);
+  await removeRun(express.workspace);
   await gateway.close();
 
-  console.log("\nInstalls of the React + Vite project's lockfile (npm ci)");
+  console.log("\nInstalls of the React + Vite project's lockfile (npm ci; through the gateway: in a session's workspace volume)");
   console.log(`  host, empty cache        ${seconds(hostCold)}`);
   console.log(`  host, warm cache         ${seconds(hostWarm)}`);
   console.log(`  gateway, cold            ${seconds(cold.ms)}   (${(cold.ms / hostCold).toFixed(2)}× the host's cold)`);
