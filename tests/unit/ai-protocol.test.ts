@@ -1,14 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { createProtocolParser, parseProtocol, type ProtocolParserOptions } from "@/lib/ai/protocol";
+import { createProtocolParser, parseProtocol, type ParseProtocolOptions, type ProtocolParserOptions } from "@/lib/ai/protocol";
 import type { ProtocolEvent } from "@/lib/ai/types";
 
 /** Feeds the chunks in order and returns every event, adjacent text merged. */
-function parseChunks(chunks: string[], options?: ProtocolParserOptions): ProtocolEvent[] {
+function parseChunks(chunks: string[], options?: ParseProtocolOptions): ProtocolEvent[] {
   const parser = createProtocolParser(options);
   const events: ProtocolEvent[] = [];
   for (const chunk of chunks) events.push(...parser.push(chunk));
-  events.push(...parser.end());
+  events.push(...parser.end(options?.complete === undefined ? undefined : { complete: options.complete }));
   return mergeText(events);
+}
+
+/** Asserts `expected` for the whole transcript, for every split into two chunks and for 1-character chunks. */
+function expectEveryChunking(transcript: string, expected: ProtocolEvent[], options?: ParseProtocolOptions): void {
+  expect(mergeText(parseProtocol(transcript, options))).toEqual(expected);
+  for (let k = 0; k <= transcript.length; k++) {
+    const events = parseChunks([transcript.slice(0, k), transcript.slice(k)], options);
+    if (JSON.stringify(events) !== JSON.stringify(expected)) expect({ split: k, events }).toEqual({ split: k, events: expected });
+  }
+  expect(parseChunks(transcript.split(""), options)).toEqual(expected);
 }
 
 function mergeText(events: ProtocolEvent[]): ProtocolEvent[] {
@@ -109,7 +119,29 @@ next line
 <file path="unclosed.txt">
 never closed`;
 
-const TRANSCRIPTS: Record<string, string> = { TYPICAL, NEAR_TAGS, MALFORMED };
+const REPAIRED = `Files, chat-model style:
+<file path="src/a.js">
+\`\`\`javascript
+console.log(1)
+\`\`\`
+</file>
+<file path="README.md">
+\`\`\`
+kept fenced
+\`\`\`
+</file>
+<file path="src/b.ts">\r
+const b = "<file path='x'>"; // <file path="y.ts">
+  <edit path="src/c.ts"><search>1</search><replace>2</replace></edit>
+<file path="src/d.py">
+~~~python
+print("<file>")
+<command>ls</command>
+<delete path="gone.txt"/>
+<file path="src/e.txt">
+tail`;
+
+const TRANSCRIPTS: Record<string, string> = { TYPICAL, NEAR_TAGS, MALFORMED, REPAIRED };
 const OPTIONS: ProtocolParserOptions = { maxFileBytes: 100 };
 
 describe("protocol parser: typical transcripts", () => {
@@ -220,7 +252,7 @@ describe("protocol parser: malformed input", () => {
       expect.stringMatching(/^<delete path="\/etc\/passwd">: .*relative.* Nothing was deleted\.$/),
       '<file path="big.txt"> is larger than 100 bytes; it was not written. Split it into smaller files.',
       'Malformed <file> tag: an attribute value is missing its closing quote. It was read as plain text.',
-      '<file path="unclosed.txt"> was not closed: the output ended before </file>, so the file was not written.',
+      '<file path="unclosed.txt"> was not closed: the output was cut off before </file>, so the file was not written.',
     ]);
     const written = events.flatMap((e) => (e.type === "file" ? [[e.path, e.content]] : []));
     expect(written).toEqual([
@@ -303,14 +335,288 @@ describe("protocol parser: malformed input", () => {
   });
 });
 
+const FENCE = "```";
+const fenceRemoved = (path: string, fence = FENCE): ProtocolEvent => ({
+  type: "repair",
+  path,
+  message: `The ${fence} code fence around ${path} was removed, so the file holds only the code inside it.`,
+});
+const fenceUnclosed = (path: string, fence = FENCE): ProtocolEvent => ({
+  type: "repair",
+  path,
+  message: `${path} began with a ${fence} code fence that was never closed; that fence line was removed.`,
+});
+const endedBy = (path: string, tag: string): ProtocolEvent => ({
+  type: "repair",
+  path,
+  message: `${path} was not closed; it was saved up to where ${tag} begins.`,
+});
+const keptAtEnd = (path: string): ProtocolEvent => ({
+  type: "repair",
+  path,
+  message: `${path} was not closed, but the answer ended normally, so the file was kept.`,
+});
+const cutOff = (path: string): ProtocolEvent => ({
+  type: "error",
+  message: `<file path=${JSON.stringify(path)}> was not closed: the output was cut off before </file>, so the file was not written.`,
+});
+const opened = (path: string): ProtocolEvent => ({ type: "file_open", path });
+const written = (path: string, content: string): ProtocolEvent => ({ type: "file", path, content });
+
+describe("protocol parser: a code fence wrapping a whole file", () => {
+  it("removes it, keeping the content's final line break, and says so", () => {
+    expectEveryChunking(`<file path="src/a.js">\n${FENCE}javascript\nconsole.log(1)\n${FENCE}\n</file>`, [
+      opened("src/a.js"),
+      fenceRemoved("src/a.js"),
+      written("src/a.js", "console.log(1)\n"),
+    ]);
+  });
+
+  const unfenced: [string, string, string, string?][] = [
+    ["tildes, no language tag", "~~~\nprint(1)\n~~~\n", "print(1)\n", "~~~"],
+    ["CRLF line endings", `${FENCE}ts\r\nconst a = 1;\r\n\r\nexport { a };\r\n${FENCE}\r\n`, "const a = 1;\r\n\r\nexport { a };\r\n"],
+    ["blank lines and spaces around the fence lines", `\n\n  ${FENCE} css  \nbody { margin: 0; }\n   ${FENCE}\t\n\n  `, "body { margin: 0; }\n"],
+    ["fence lines on the tag lines", `${FENCE}js\nx()\n${FENCE}`, "x()\n"],
+    ["a longer fence around shorter ones", `${FENCE}\`js\nconst md = \`\n${FENCE}\nnpm start\n${FENCE}\n\`;\n${FENCE}\`\n`, `const md = \`\n${FENCE}\nnpm start\n${FENCE}\n\`;\n`, "````"],
+    ["a closing fence longer than the opening one", `${FENCE}\nx\n${FENCE}\`\n`, "x\n"],
+    ["nothing inside", `${FENCE}\n${FENCE}\n`, ""],
+  ];
+  for (const [name, content, expected, fence] of unfenced) {
+    it(`removes it: ${name}`, () => {
+      expectEveryChunking(`<file path="src/f.txt">${content}</file>`, [
+        opened("src/f.txt"),
+        fenceRemoved("src/f.txt", fence),
+        written("src/f.txt", expected),
+      ]);
+    });
+  }
+
+  const kept: [string, string, string][] = [
+    ["a fence in the middle of a file", "README.txt", `Usage:\n${FENCE}\nnpm start\n${FENCE}\n`],
+    ["a template literal holding fence lines", "src/help.js", `const help = \`\n${FENCE}\nnpm start\n${FENCE}\n\`;\n`],
+    ["two code blocks", "notes.txt", `${FENCE}js\na\n${FENCE}\ntext\n${FENCE}\nb\n${FENCE}\n`],
+    ["text after the closing fence", "src/a.js", `${FENCE}js\na\n${FENCE}\nmore\n`],
+    ["a backtick in the language tag", "src/a.js", `${FENCE}js\`\na\n${FENCE}\n`],
+    ["a closing fence of the other character", "src/a.js", `~~~\na\n${FENCE}\nb\n~~~\nc\n`],
+    ["a Markdown file (.md)", "README.md", `${FENCE}\nnpm start\n${FENCE}\n`],
+    ["a Markdown file (.mdx)", "docs/a.mdx", `${FENCE}js\nx\n${FENCE}\n`],
+    ["a Markdown file (.markdown)", "docs/A.MARKDOWN", `${FENCE}js\nx\n`],
+  ];
+  for (const [name, path, content] of kept) {
+    it(`leaves the content alone: ${name}`, () => {
+      expectEveryChunking(`<file path="${path}">\n${content}</file>`, [opened(path), written(path, content)]);
+    });
+  }
+
+  it("removes only the opening fence line when the closing one is missing, however the file ended", () => {
+    expectEveryChunking(`<file path="a.js">\n${FENCE}js\nconsole.log(1)\n</file>\n${FENCE}`, [
+      opened("a.js"),
+      fenceUnclosed("a.js"),
+      written("a.js", "console.log(1)\n"),
+      { type: "text", text: `\n${FENCE}` },
+    ]);
+    expectEveryChunking(`<file path="a.js">\n${FENCE}js\none\n\n<file path="b.js">two</file>`, [
+      opened("a.js"),
+      endedBy("a.js", '<file path="b.js">'),
+      fenceUnclosed("a.js"),
+      written("a.js", "one\n\n"),
+      opened("b.js"),
+      written("b.js", "two"),
+    ]);
+    expectEveryChunking(`<file path="a.js">\n~~~~\nconsole.log(1)\n`, [opened("a.js"), keptAtEnd("a.js"), fenceUnclosed("a.js", "~~~~"), written("a.js", "console.log(1)\n")], {
+      complete: true,
+    });
+  });
+});
+
+describe("protocol parser: a block tag opening inside an unclosed file", () => {
+  it("ends the file at the line before the tag, says so, and reads the tag", () => {
+    const transcript = '<file path="a.js">one\n<file path="b.js">two</file>';
+    const expected = [opened("a.js"), endedBy("a.js", '<file path="b.js">'), written("a.js", "one\n"), opened("b.js"), written("b.js", "two")];
+    expectEveryChunking(transcript, expected);
+    for (let i = 0; i <= transcript.length; i++) {
+      for (let j = i; j <= transcript.length; j++) {
+        const events = parseChunks([transcript.slice(0, i), transcript.slice(i, j), transcript.slice(j)]);
+        if (JSON.stringify(events) !== JSON.stringify(expected)) expect({ i, j, events }).toEqual({ i, j, events: expected });
+      }
+    }
+  });
+
+  it("drops the spaces before the tag and keeps the line break before it, CRLF included", () => {
+    expectEveryChunking('<file path="a.js">\r\none\r\n  \t<edit path="b.js"><search>x</search><replace>y</replace></edit>', [
+      opened("a.js"),
+      endedBy("a.js", '<edit path="b.js">'),
+      written("a.js", "one\r\n"),
+      { type: "edit", path: "b.js", search: "x", replace: "y" },
+    ]);
+  });
+
+  it("is ended by a self-closing <delete>, and by a tag on the line right after its opening tag", () => {
+    expectEveryChunking('<file path="a.js">\none\n<delete path=\'old.js\' />\nafter', [
+      opened("a.js"),
+      endedBy("a.js", '<delete path="old.js"/>'),
+      written("a.js", "one\n"),
+      { type: "delete", path: "old.js" },
+      { type: "text", text: "\nafter" },
+    ]);
+    expectEveryChunking('<file path="a.js">\n<file path="b.js">two</file>', [
+      opened("a.js"),
+      endedBy("a.js", '<file path="b.js">'),
+      written("a.js", ""),
+      opened("b.js"),
+      written("b.js", "two"),
+    ]);
+  });
+
+  it("keeps the file when the next tag's path is refused, which is then reported as before", () => {
+    const events = parseChunks(['<file path="a.js">one\n<file path="../b.js">two</file>after']);
+    expect(events.slice(0, 3)).toEqual([opened("a.js"), endedBy("a.js", '<file path="../b.js">'), written("a.js", "one\n")]);
+    expect(errors(events)).toEqual([expect.stringMatching(/^<file path="\.\.\/b\.js">: .* The <file> block was skipped\.$/)]);
+    expect(events[events.length - 1]).toEqual({ type: "text", text: "after" });
+  });
+
+  it("also ends a file being skipped (refused path or over the size limit)", () => {
+    const refused = parseChunks(['<file path="../x.js">\nsecret\n<file path="b.js">two</file>']);
+    expect(errors(refused)).toHaveLength(1);
+    expect(withoutText(refused).filter((e) => e.type !== "error")).toEqual([opened("b.js"), written("b.js", "two")]);
+    expectEveryChunking(`<file path="big.txt">${"x".repeat(20)}\n<file path="b.js">two</file>`, [
+      opened("big.txt"),
+      { type: "error", message: '<file path="big.txt"> is larger than 10 bytes; it was not written. Split it into smaller files.' },
+      opened("b.js"),
+      written("b.js", "two"),
+    ], { maxFileBytes: 10 });
+  });
+
+  it("leaves everything else in the content as before", () => {
+    const content = [
+      "const a = '<file path=\"x.js\">'; x = 1; <file path=\"y.js\">",
+      "<file>not a tag without a path",
+      '<file path="y.js"/>',
+      '  <delete path="z.js">',
+      "<command>npm test</command>",
+      "<file path=unquoted.js>",
+      '<edit path="w.js"',
+      'const s = "</file";',
+      '<files path="v.js">',
+      '\t<file path="ok.js" mode="w">',
+      "",
+    ].join("\n");
+    // The last line is a well-formed tag at the start of a line: it ends the file, the rest does not.
+    const [kept] = content.split('\t<file path="ok.js"');
+    expectEveryChunking(`<file path="a.jsx">\n${content}more</file>`, [
+      opened("a.jsx"),
+      endedBy("a.jsx", '<file path="ok.js">'),
+      written("a.jsx", kept),
+      opened("ok.js"),
+      written("ok.js", "more"),
+    ]);
+    const withoutTag = content.replace('\t<file path="ok.js" mode="w">\n', "");
+    expectEveryChunking(`<file path="a.jsx">\n${withoutTag}</file>`, [opened("a.jsx"), written("a.jsx", withoutTag)]);
+    expectEveryChunking('<file path="a.js">x<file path="b.js">y</file>', [opened("a.js"), written("a.js", 'x<file path="b.js">y')]);
+  });
+});
+
+describe("protocol parser: an unclosed last file", () => {
+  it("is kept when the answer ended normally", () => {
+    expectEveryChunking('Here:\n<file path="a.js">\nconsole.log(1)\n', [
+      { type: "text", text: "Here:\n" },
+      opened("a.js"),
+      keptAtEnd("a.js"),
+      written("a.js", "console.log(1)\n"),
+    ], { complete: true });
+    expectEveryChunking(`<file path="a.js">\n${FENCE}js\nconsole.log(1)\n${FENCE}\n`, [
+      opened("a.js"),
+      keptAtEnd("a.js"),
+      fenceRemoved("a.js"),
+      written("a.js", "console.log(1)\n"),
+    ], { complete: true });
+  });
+
+  it("keeps what was held back at the end as content", () => {
+    expectEveryChunking('<file path="a.js">x</fi', [opened("a.js"), keptAtEnd("a.js"), written("a.js", "x</fi")], { complete: true });
+    expectEveryChunking('<file path="a.js">x\n<file path="b', [opened("a.js"), keptAtEnd("a.js"), written("a.js", 'x\n<file path="b')], { complete: true });
+    expectEveryChunking('<file path="a.js">\r\n', [opened("a.js"), keptAtEnd("a.js"), written("a.js", "")], { complete: true });
+    expectEveryChunking('<file path="a.js">', [opened("a.js"), keptAtEnd("a.js"), written("a.js", "")], { complete: true });
+  });
+
+  it("is dropped with an error when the stream was cut", () => {
+    const transcript = '<file path="a.js">\nconsole.log(1)\n';
+    expectEveryChunking(transcript, [opened("a.js"), cutOff("a.js")]);
+    expectEveryChunking(transcript, [opened("a.js"), cutOff("a.js")], { complete: false });
+    const parser = createProtocolParser();
+    expect(parser.push(transcript)).toEqual([opened("a.js")]);
+    expect(parser.end()).toEqual([cutOff("a.js")]);
+  });
+
+  it("is still checked against the size limit, and a skipped file stays an error", () => {
+    expect(parseProtocol(`<file path="a.txt">${"x".repeat(10)}`, { maxFileBytes: 10, complete: true })).toEqual([
+      opened("a.txt"),
+      keptAtEnd("a.txt"),
+      written("a.txt", "x".repeat(10)),
+    ]);
+    // The held "</fi" is content once the answer has ended, and takes the file over the limit.
+    const parser = createProtocolParser({ maxFileBytes: 10 });
+    expect(parser.push(`<file path="a.txt">${"x".repeat(8)}</fi`)).toEqual([opened("a.txt")]);
+    expect(parser.end({ complete: true })).toEqual([
+      { type: "error", message: '<file path="a.txt"> is larger than 10 bytes; it was not written. Split it into smaller files.' },
+    ]);
+    expect(errors(parseProtocol('<file path="../a.txt">x', { complete: true }))).toHaveLength(2);
+  });
+
+  it("leaves unclosed edits and commands as errors", () => {
+    expect(parseProtocol('<edit path="a.ts"><search>x', { complete: true })).toEqual([
+      { type: "error", message: '<edit path="a.ts"> was not closed: the output ended before </edit>.' },
+    ]);
+    expect(parseProtocol("<command>npm test", { complete: true })).toEqual([
+      { type: "error", message: "<command> was not closed: the output ended before </command>, so nothing was run." },
+    ]);
+  });
+});
+
+describe("protocol parser: a chat-model answer with every repair", () => {
+  const common: ProtocolEvent[] = [
+    { type: "text", text: "Files, chat-model style:\n" },
+    opened("src/a.js"),
+    fenceRemoved("src/a.js"),
+    written("src/a.js", "console.log(1)\n"),
+    { type: "text", text: "\n" },
+    opened("README.md"),
+    written("README.md", `${FENCE}\nkept fenced\n${FENCE}\n`),
+    { type: "text", text: "\n" },
+    opened("src/b.ts"),
+    endedBy("src/b.ts", '<edit path="src/c.ts">'),
+    written("src/b.ts", 'const b = "<file path=\'x\'>"; // <file path="y.ts">\n'),
+    { type: "edit", path: "src/c.ts", search: "1", replace: "2" },
+    { type: "text", text: "\n" },
+    opened("src/d.py"),
+    endedBy("src/d.py", '<delete path="gone.txt"/>'),
+    fenceUnclosed("src/d.py", "~~~"),
+    written("src/d.py", 'print("<file>")\n<command>ls</command>\n'),
+    { type: "delete", path: "gone.txt" },
+    { type: "text", text: "\n" },
+    opened("src/e.txt"),
+  ];
+
+  it("repairs what it can and drops the last file when the stream was cut", () => {
+    expect(parseChunks([REPAIRED])).toEqual([...common, cutOff("src/e.txt")]);
+  });
+
+  it("keeps the last file when the answer ended normally", () => {
+    expect(parseChunks([REPAIRED], { complete: true })).toEqual([...common, keptAtEnd("src/e.txt"), written("src/e.txt", "tail")]);
+  });
+});
+
 describe("protocol parser: the same events whatever the chunking", () => {
-  for (const [name, transcript] of Object.entries(TRANSCRIPTS)) {
-    const expected = parseChunks([transcript], OPTIONS);
+  for (const [name, transcript, options] of Object.entries(TRANSCRIPTS).flatMap(([name, transcript]) => [
+    [name, transcript, OPTIONS] as const,
+    [`${name} (complete)`, transcript, { ...OPTIONS, complete: true }] as const,
+  ])) {
+    const expected = parseChunks([transcript], options);
 
     it(`${name}: every single split point gives the same events`, () => {
       expect(expected.length).toBeGreaterThan(3);
       for (let k = 0; k <= transcript.length; k++) {
-        const events = parseChunks([transcript.slice(0, k), transcript.slice(k)], OPTIONS);
+        const events = parseChunks([transcript.slice(0, k), transcript.slice(k)], options);
         if (JSON.stringify(events) !== JSON.stringify(expected)) {
           expect({ split: k, events }).toEqual({ split: k, events: expected });
         }
@@ -318,7 +624,7 @@ describe("protocol parser: the same events whatever the chunking", () => {
     });
 
     it(`${name}: 1-character chunks give the same events`, () => {
-      expect(parseChunks(transcript.split(""), OPTIONS)).toEqual(expected);
+      expect(parseChunks(transcript.split(""), options)).toEqual(expected);
     });
 
     it(`${name}: random chunkings give the same events`, () => {
@@ -330,7 +636,7 @@ describe("protocol parser: the same events whatever the chunking", () => {
           chunks.push(transcript.slice(i, i + size));
           i += size;
         }
-        expect(parseChunks(chunks, OPTIONS)).toEqual(expected);
+        expect(parseChunks(chunks, options)).toEqual(expected);
       }
     });
   }

@@ -1,1 +1,1 @@
-export { createProtocolParser, parseProtocol, MAX_COMMAND_BYTES, type ProtocolParserOptions } from "./parser";
+export { createProtocolParser, parseProtocol, MAX_COMMAND_BYTES, type ProtocolParserOptions, type ParseProtocolOptions } from "./parser";

@@ -23,18 +23,50 @@ import {
  *   exact `</file>`, verbatim (so JSX, HTML and even protocol-looking text
  *   are content), except that ONE line break (`\n` or `\r\n`) right after
  *   the opening tag is dropped. The same rule holds for `<search>`,
- *   `<replace>` and `<command>` bodies (a command is then trimmed).
+ *   `<replace>` and `<command>` bodies (a command is then trimmed). Only
+ *   files get the repairs below.
  * - An edit may hold several `<search>…</search><replace>…</replace>` pairs;
  *   each pair is one `edit` event, emitted when its `</replace>` is read.
  *   Only whitespace may stand between the pairs.
  * - Inside `<edit>` and `<command>`, the start of another block tag
  *   (`<file `, `<edit `, `<delete `, `<command>`) means the outer tag was
  *   never closed: an `error` is emitted, the outer block is dropped and the
- *   inner tag is parsed normally. File content is never scanned for this.
+ *   inner tag is parsed normally.
  * - A block with a bad path or a malformed opening tag is reported and its
  *   body skipped up to its closing tag. A file over the size limit is
  *   reported as soon as it crosses the limit and the rest is discarded.
  * - Anything else, including stray closing tags, is explanation `text`.
+ *
+ * Repairs of what chat models write instead of the protocol. Each one is a
+ * `repair` event for the file's path, emitted right before its `file` event:
+ * - A file never closed with `</file>` ends at a complete, well-formed
+ *   `<file path="…">`, `<edit path="…">` or `<delete path="…"/>` opening
+ *   tag (quoted attributes, a path attribute, self-closing for delete and
+ *   only for delete) standing at the start of a line, with only spaces or
+ *   tabs before it. The file keeps everything up to and including the line
+ *   break that ends the line before that tag; the spaces or tabs before the
+ *   tag are dropped, and the tag is then parsed normally. Nothing else ends
+ *   file content: such a tag in mid-line or right after the file's opening
+ *   tag on the same line, `<file>` without a path, a self-closing `<file/>`,
+ *   `<command>`, a malformed tag or `</file` in a string all stay content.
+ *   A file being skipped (bad path, over the size limit) ends there too,
+ *   silently.
+ * - At the end, an unclosed file is dropped with an `error` (the answer was
+ *   cut off), unless `end({ complete: true })` says the answer ended
+ *   normally: then it is kept with everything read after its opening tag
+ *   (a held partial tag included). Unclosed `<edit>` and `<command>` blocks
+ *   are errors either way.
+ * - A code fence wrapping a kept file is removed: when the file's first
+ *   non-blank line is an opening fence (3 or more backticks or tildes, then
+ *   an optional language tag, which for backticks holds no backtick) and
+ *   the first closing fence after it (the same character, at least as many,
+ *   only spaces or tabs besides) is its last non-blank line, the content is
+ *   the lines between the two, verbatim, each with its line break. With no
+ *   closing fence at all (forgotten, or written after `</file>`), only the
+ *   lines up to and including the opening fence are removed, however the
+ *   file ended. Anything but blank lines after the closing fence, or no
+ *   fence on the first non-blank line, leaves the content as it is; so do
+ *   Markdown files (.md, .mdx, .markdown), which may be one code block.
  *
  * The parser only decides from characters it has: when the buffer ends
  * before a decision (a possible tag prefix), it holds just that tail. The
@@ -44,6 +76,11 @@ import {
 export interface ProtocolParserOptions {
   /** UTF-8 bytes allowed per file (and per search/replace body). Default: MAX_FILE_BYTES. */
   maxFileBytes?: number;
+}
+
+export interface ParseProtocolOptions extends ProtocolParserOptions {
+  /** The answer ended normally: passed to `end()`, so an unclosed last file is kept. */
+  complete?: boolean;
 }
 
 export const MAX_COMMAND_BYTES = 4096;
@@ -67,6 +104,8 @@ type State =
 type BodyScan =
   | { kind: "close"; at: number }
   | { kind: "opener"; at: number; tag: BlockTag }
+  /** A tag at the start of a line that ends an unclosed file; `tag` is how to name it. */
+  | { kind: "next"; at: number; tag: string }
   /** Everything before `safeEnd` is content; the rest may start a tag. */
   | { kind: "more"; safeEnd: number };
 
@@ -93,20 +132,72 @@ function isWhitespace(char: string): boolean {
   return char === " " || char === "\t" || char === "\n" || char === "\r";
 }
 
-/** Scans a tag body for its closing tag and, in `<edit>`/`<command>`, for a block tag that should not be there. */
-function scanBody(buffer: string, from: number, closeTag: string, stopAtOpeners: boolean): BodyScan {
+/** Scans an `<edit>`/`<command>` body for its closing tag and for a block tag that should not be there. */
+function scanBody(buffer: string, from: number, closeTag: string): BodyScan {
   for (let i = buffer.indexOf("<", from); i !== -1; i = buffer.indexOf("<", i + 1)) {
     const close = matchToken(buffer, i, closeTag);
     if (close === "match") return { kind: "close", at: i };
-    let undecided = close === "partial";
-    if (stopAtOpeners) {
-      const opener = matchBlockOpener(buffer, i);
-      if (opener.kind === "match") return { kind: "opener", at: i, tag: opener.tag };
-      if (opener.kind === "partial") undecided = true;
-    }
-    if (undecided) return { kind: "more", safeEnd: i };
+    const opener = matchBlockOpener(buffer, i);
+    if (opener.kind === "match") return { kind: "opener", at: i, tag: opener.tag };
+    if (close === "partial" || opener.kind === "partial") return { kind: "more", safeEnd: i };
   }
   return { kind: "more", safeEnd: buffer.length };
+}
+
+/** Does text[0, end) stop at the start of a line, give or take spaces and tabs? `before`: did the text before it? */
+function endsAtLineStart(text: string, end: number, before: boolean): boolean {
+  let i = end - 1;
+  while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+  return i < 0 ? before : text[i] === "\n";
+}
+
+function trimEndSpaces(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === " " || text[end - 1] === "\t")) end--;
+  return text.slice(0, end);
+}
+
+/**
+ * At `at`, a complete opening tag that ends an unclosed file: "partial" while the buffer ends
+ * before that can be told, null when it is not one.
+ */
+function fileEndingTag(buffer: string, at: number): { name: string } | "partial" | null {
+  const opener = matchBlockOpener(buffer, at);
+  if (opener.kind === "partial") return "partial";
+  if (opener.kind === "none" || opener.tag === "command") return null;
+  const end = findOpenTagEnd(buffer, at, opener.nameEnd);
+  if (end.kind === "partial") return "partial";
+  if (end.kind === "unterminated") return null;
+  const attributes = parseAttributes(end.attributes);
+  if (!attributes.ok || attributes.selfClosing !== (opener.tag === "delete")) return null;
+  const path = attributes.attributes.path;
+  if (path === undefined) return null;
+  return { name: `<${opener.tag} path=${quoted(path)}${opener.tag === "delete" ? "/" : ""}>` };
+}
+
+const MARKDOWN_PATH = /\.(md|mdx|markdown)$/i;
+const OPENING_FENCE = /^[ \t]*(`{3,}|~{3,})([^\n]*)$/;
+const CLOSING_FENCE = /^[ \t]*(`{3,}|~{3,})[ \t]*\r?$/;
+const BLANK_LINE = /^[ \t]*\r?$/;
+
+/** The content without a code fence wrapping all of it (see the rules above), or null when there is none. */
+function unfence(content: string): { content: string; fence: string; closed: boolean } | null {
+  if (!/^\s*(```|~~~)/.test(content)) return null;
+  const lines = content.split("\n");
+  let first = 0;
+  while (BLANK_LINE.test(lines[first])) first++;
+  const opening = OPENING_FENCE.exec(lines[first]);
+  if (!opening) return null;
+  const fence = opening[1];
+  if (fence[0] === "`" && opening[2].includes("`")) return null;
+  let close = first + 1;
+  for (; close < lines.length; close++) {
+    const closing = CLOSING_FENCE.exec(lines[close]);
+    if (closing && closing[1][0] === fence[0] && closing[1].length >= fence.length) break;
+  }
+  if (close === lines.length) return { content: lines.slice(first + 1).join("\n"), fence, closed: false };
+  if (!lines.slice(close + 1).every((line) => BLANK_LINE.test(line))) return null;
+  return { content: lines.slice(first + 1, close).map((line) => `${line}\n`).join(""), fence, closed: true };
 }
 
 function quoted(path: string): string {
@@ -118,6 +209,8 @@ class StreamingProtocolParser implements ProtocolParser {
   private pos = 0;
   private state: State = TEXT;
   private events: ProtocolEvent[] = [];
+  /** Whether the input before `buffer` ends at the start of a line (give or take spaces and tabs). */
+  private lineStart = true;
   private readonly maxFileBytes: number;
 
   constructor(options: ProtocolParserOptions) {
@@ -125,6 +218,7 @@ class StreamingProtocolParser implements ProtocolParser {
   }
 
   push(chunk: string): ProtocolEvent[] {
+    this.lineStart = endsAtLineStart(this.buffer, this.pos, this.lineStart);
     this.buffer = this.buffer.slice(this.pos) + chunk;
     this.pos = 0;
     while (this.step()) {
@@ -133,11 +227,12 @@ class StreamingProtocolParser implements ProtocolParser {
     return this.takeEvents();
   }
 
-  end(): ProtocolEvent[] {
-    this.finish();
+  end(options: { complete?: boolean } = {}): ProtocolEvent[] {
+    this.finish(options.complete ?? false);
     this.buffer = "";
     this.pos = 0;
     this.state = TEXT;
+    this.lineStart = true;
     return this.takeEvents();
   }
 
@@ -156,6 +251,36 @@ class StreamingProtocolParser implements ProtocolParser {
 
   private error(message: string): void {
     this.events.push({ type: "error", message });
+  }
+
+  private repair(path: string, message: string): void {
+    this.events.push({ type: "repair", path, message });
+  }
+
+  /** Emits a kept file, unfenced (with its repair) unless it is Markdown. */
+  private emitFile(path: string, content: string): void {
+    const unfenced = MARKDOWN_PATH.test(path) ? null : unfence(content);
+    if (unfenced?.closed) {
+      this.repair(path, `The ${unfenced.fence} code fence around ${path} was removed, so the file holds only the code inside it.`);
+    } else if (unfenced) {
+      this.repair(path, `${path} began with a ${unfenced.fence} code fence that was never closed; that fence line was removed.`);
+    }
+    this.events.push({ type: "file", path, content: unfenced ? unfenced.content : content });
+  }
+
+  /** Scans file content for `</file>` and for a tag at the start of a line that ends an unclosed file. */
+  private scanFile(from: number): BodyScan {
+    const { buffer } = this;
+    for (let i = buffer.indexOf("<", from); i !== -1; i = buffer.indexOf("<", i + 1)) {
+      const close = matchToken(buffer, i, "</file>");
+      if (close === "match") return { kind: "close", at: i };
+      if (close === "partial") return { kind: "more", safeEnd: i };
+      if (!endsAtLineStart(buffer, i, this.lineStart)) continue;
+      const next = fileEndingTag(buffer, i);
+      if (next === "partial") return { kind: "more", safeEnd: i };
+      if (next !== null) return { kind: "next", at: i, tag: next.name };
+    }
+    return { kind: "more", safeEnd: buffer.length };
   }
 
   private step(): boolean {
@@ -281,20 +406,29 @@ class StreamingProtocolParser implements ProtocolParser {
 
   private stepFile(state: Extract<State, { kind: "file" }>): boolean {
     if (!this.skipLeadingNewline(state.body)) return false;
-    const scan = scanBody(this.buffer, this.pos, "</file>", false);
+    const scan = this.scanFile(this.pos);
     const end = scan.kind === "more" ? scan.safeEnd : scan.at;
     const fits = this.appendToBody(state.body, end, this.maxFileBytes);
-    if (!fits) {
-      this.error(`<file path=${quoted(state.path)}> is larger than ${this.maxFileBytes} bytes; it was not written. Split it into smaller files.`);
-    }
+    if (!fits) this.tooLarge(state.path);
     if (scan.kind === "more") {
       if (!fits) this.state = { kind: "skip", tag: "file" };
       return !fits;
     }
-    this.pos = scan.at + "</file>".length;
-    if (fits) this.events.push({ type: "file", path: state.path, content: state.body.pieces.join("") });
     this.state = TEXT;
+    if (scan.kind === "close") this.pos = scan.at + "</file>".length;
+    if (!fits) return true;
+    const content = state.body.pieces.join("");
+    if (scan.kind === "close") {
+      this.emitFile(state.path, content);
+    } else {
+      this.repair(state.path, `${state.path} was not closed; it was saved up to where ${scan.tag} begins.`);
+      this.emitFile(state.path, trimEndSpaces(content));
+    }
     return true;
+  }
+
+  private tooLarge(path: string): void {
+    this.error(`<file path=${quoted(path)}> is larger than ${this.maxFileBytes} bytes; it was not written. Split it into smaller files.`);
   }
 
   private stepEdit(state: Extract<State, { kind: "edit" }>): boolean {
@@ -338,7 +472,7 @@ class StreamingProtocolParser implements ProtocolParser {
     if (!this.skipLeadingNewline(state.body)) return false;
     const closeTag = state.kind === "search" ? "</search>" : "</replace>";
     const label = `<edit path=${quoted(state.path)}>`;
-    const scan = scanBody(this.buffer, this.pos, closeTag, true);
+    const scan = scanBody(this.buffer, this.pos, closeTag);
     if (scan.kind === "opener") {
       this.error(`<${scan.tag}> inside the <${state.kind}> of ${label}: ${closeTag} is missing, so the edit was dropped.`);
       this.pos = scan.at;
@@ -364,7 +498,7 @@ class StreamingProtocolParser implements ProtocolParser {
   }
 
   private stepCommand(state: Extract<State, { kind: "command" }>): boolean {
-    const scan = scanBody(this.buffer, this.pos, "</command>", true);
+    const scan = scanBody(this.buffer, this.pos, "</command>");
     if (scan.kind === "opener") {
       this.error(`<${scan.tag}> inside <command>: </command> is missing, so the command was dropped.`);
       this.pos = scan.at;
@@ -388,7 +522,7 @@ class StreamingProtocolParser implements ProtocolParser {
 
   private stepSkip(state: Extract<State, { kind: "skip" }>): boolean {
     const closeTag = `</${state.tag}>`;
-    const scan = scanBody(this.buffer, this.pos, closeTag, state.tag !== "file");
+    const scan = state.tag === "file" ? this.scanFile(this.pos) : scanBody(this.buffer, this.pos, closeTag);
     if (scan.kind === "more") {
       this.pos = scan.safeEnd;
       return false;
@@ -398,7 +532,7 @@ class StreamingProtocolParser implements ProtocolParser {
     return true;
   }
 
-  private finish(): void {
+  private finish(complete: boolean): void {
     const rest = this.buffer.slice(this.pos);
     const state = this.state;
     switch (state.kind) {
@@ -409,7 +543,8 @@ class StreamingProtocolParser implements ProtocolParser {
         return;
       }
       case "file":
-        this.error(`<file path=${quoted(state.path)}> was not closed: the output ended before </file>, so the file was not written.`);
+        if (complete) this.keepUnclosedFile(state);
+        else this.error(`<file path=${quoted(state.path)}> was not closed: the output was cut off before </file>, so the file was not written.`);
         return;
       case "edit":
       case "search":
@@ -424,6 +559,17 @@ class StreamingProtocolParser implements ProtocolParser {
         return;
     }
   }
+
+  /** At the end of an answer that ended normally: the rest of the input is the file's content. */
+  private keepUnclosedFile(state: Extract<State, { kind: "file" }>): void {
+    this.skipLeadingNewline(state.body); // false only for a lone "\r", which is then content
+    if (!this.appendToBody(state.body, this.buffer.length, this.maxFileBytes)) {
+      this.tooLarge(state.path);
+      return;
+    }
+    this.repair(state.path, `${state.path} was not closed, but the answer ended normally, so the file was kept.`);
+    this.emitFile(state.path, state.body.pieces.join(""));
+  }
 }
 
 export function createProtocolParser(options: ProtocolParserOptions = {}): ProtocolParser {
@@ -431,7 +577,7 @@ export function createProtocolParser(options: ProtocolParserOptions = {}): Proto
 }
 
 /** Parses a whole transcript at once (tests, and callers that already hold the full text). */
-export function parseProtocol(transcript: string, options: ProtocolParserOptions = {}): ProtocolEvent[] {
+export function parseProtocol(transcript: string, options: ParseProtocolOptions = {}): ProtocolEvent[] {
   const parser = createProtocolParser(options);
-  return [...parser.push(transcript), ...parser.end()];
+  return [...parser.push(transcript), ...parser.end({ complete: options.complete })];
 }
