@@ -44,6 +44,10 @@ interface Answer {
   cut?: boolean;
   /** Waits before finishing (for concurrency checks). */
   before?: () => Promise<void>;
+  /** The finish reason the provider gave ("stop": the answer ended normally). */
+  finishReason?: string;
+  /** The provider reported no usage: `usage` is the call layer's estimate. */
+  usageEstimated?: boolean;
 }
 
 type Script = (call: Call, index: number) => Answer;
@@ -87,7 +91,10 @@ function scriptedStream(script: Script = () => undefined as never, calls: Call[]
       yield { type: "attempt_failed", attempt: failed };
       throw new CallFailedError([failed], false);
     }
-    yield { type: "finish", attempt: attempt(true) };
+    yield {
+      type: "finish",
+      attempt: { ...attempt(true), finishReason: answer.finishReason, ...(answer.usageEstimated ? { usageEstimated: true } : {}) },
+    };
   };
 }
 
@@ -560,5 +567,58 @@ describe("a project that already has files", () => {
       expect(user, role).toContain('<file path="server/index.js">\nconst x = 1;\n');
       expect(user, role).toContain("These files exist already. To change part of one, use <edit>");
     }
+  });
+});
+
+describe("what models really write", () => {
+  const only = (role: RoleName, answer: Answer): Script => (call) => (call.role === role ? answer : defaultAnswers[call.role]);
+  const warnings = (events: RunEvent[], role: RoleName) =>
+    events.filter((e): e is Extract<RunEvent, { type: "log" }> => e.type === "log" && e.role === role && e.level === "warn").map((e) => e.message);
+
+  it("a code fence inside a file is removed from the saved file, and the run says so", async () => {
+    await setup();
+    const { events } = await runOnce(
+      scriptedStream(only("backend", { chunks: ['<file path="server/index.js">\n```javascript\nconst x = 1;\n```\n</file>'] })),
+    );
+    expect((await store.getFile(user.id, project.id, "server/index.js"))?.content).toBe("const x = 1;\n");
+    expect(warnings(events, "backend")).toEqual([expect.stringMatching(/code fence around server\/index\.js was removed/)]);
+  });
+
+  it("an unclosed last file is kept when the answer ended normally", async () => {
+    await setup();
+    const { events } = await runOnce(scriptedStream(only("backend", { chunks: ['<file path="server/index.js">const x = 1;\n'], finishReason: "stop" })));
+    expect((await store.getFile(user.id, project.id, "server/index.js"))?.content).toBe("const x = 1;\n");
+    expect(warnings(events, "backend")).toEqual([expect.stringMatching(/server\/index\.js was not closed, but the answer ended normally/)]);
+  });
+
+  it("an unclosed last file is dropped when the answer stopped at its length limit", async () => {
+    await setup();
+    const calls: Call[] = [];
+    const { events } = await runOnce(
+      scriptedStream((call) => (call.role === "backend" ? { chunks: ['<file path="server/index.js">const x = 1;\n'], finishReason: "length" } : defaultAnswers[call.role]), calls),
+    );
+    expect(await store.getFile(user.id, project.id, "server/index.js")).toBeNull();
+    expect(warnings(events, "backend")[0]).toMatch(/<file path="server\/index\.js"> was not closed: the output was cut off/);
+    // Asked again by name, it ends the same way: the run names the missing file.
+    expect(calls.filter((c) => c.role === "backend")).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ status: "completed_with_issues", issues: expect.arrayContaining([{ summary: "A planned file was never written: server/index.js." }]) });
+  });
+
+  it("a file left open before the next file ends there: both are saved", async () => {
+    await setup();
+    const { events } = await runOnce(
+      scriptedStream(only("frontend", { chunks: ['<file path="web/App.jsx">export default function App() {}\n<file path="web/extra.js">', "export const extra = 1;\n</file>"] })),
+    );
+    expect((await store.getFile(user.id, project.id, "web/App.jsx"))?.content).toBe("export default function App() {}\n");
+    expect((await store.getFile(user.id, project.id, "web/extra.js"))?.content).toBe("export const extra = 1;\n");
+    expect(warnings(events, "frontend")).toEqual([expect.stringMatching(/web\/App\.jsx was not closed; it was saved up to where <file path="web\/extra\.js"> begins/)]);
+  });
+
+  it("usage the provider never reported is charged from the estimate and marked so", async () => {
+    await setup();
+    const { events, steps } = await runOnce(scriptedStream(only("backend", { ...defaultAnswers.backend, usage: ONE_CREDIT, usageEstimated: true })));
+    expect(events.find(finished("backend"))).toMatchObject({ usageEstimated: true, inputTokens: ONE_CREDIT.inputTokens });
+    expect(events.find(finished("frontend"))).not.toHaveProperty("usageEstimated");
+    expect(steps.reduce((n, step) => n + step.credits, 0)).toBe(5);
   });
 });
