@@ -9,25 +9,58 @@ import {
   type ToolSet,
 } from "ai";
 import { defaultModelFor, languageModelFor, MissingKeyError, NoProviderError, secretsFor, type ProviderSecrets } from "./providers";
+import { tokensForChars } from "./pricing";
 import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, StreamCompletionOptions, Usage } from "./types";
 
 /**
- * One completion, streamed, with fallback across candidates (DESIGN.md §4).
+ * One completion, streamed, with retries and fallback across candidates (DESIGN.md §4).
  *
  * Contract of `streamCompletion`:
- * - candidates are tried in order; an attempt that fails for any reason
- *   (timeout, HTTP 5xx/429/4xx, network, malformed or cut stream, missing
- *   key) yields `attempt_failed` and the next candidate is tried;
- * - the generator ends after exactly one `finish`, or throws CallFailedError
- *   once every candidate failed or the signal aborted (an `attempt_failed`
- *   with error "aborted" is yielded first);
+ * - candidates are tried in order. A try that fails before receiving any token with a 408, 409,
+ *   429 or 5xx, or a connection error (refused, reset, dropped before the first token), is retried on
+ *   the SAME candidate up to RETRY_POLICY.maxRetries times, after an exponential backoff with jitter
+ *   or the provider's Retry-After (retry-after-ms, seconds or an HTTP date) when it gives one; each
+ *   such try yields a `retry` event (its attempt, the delay, a sentence for people) before the wait,
+ *   and the wait ends at once when the signal aborts. A Retry-After above RETRY_POLICY.maxRetryAfterMs
+ *   is not waited for;
+ * - an attempt that fails otherwise (retries exhausted or not waited for, 400/401/403/404…, timeout,
+ *   malformed stream, a stream cut after some text, missing key) yields `attempt_failed` and the next
+ *   candidate is tried. A try that already yielded text is never retried on the same candidate;
+ * - the generator ends after exactly one `finish`, or throws CallFailedError once every candidate
+ *   failed or the signal aborted (an `attempt_failed` with error "aborted" is yielded first);
  * - text yielded by a failed attempt stays yielded: the caller decides;
- * - each attempt carries the usage its provider reported, 0 when it reported
- *   none (e.g. a stream cut before its usage chunk);
- * - the SDK never retries (maxRetries: 0), so every try is ours and recorded.
+ * - every try is reported exactly once, on exactly one event (`retry`, `attempt_failed` or
+ *   `finish`), with its usage: what the provider reported; where it reported none, estimated from the
+ *   characters sent and received (tokensForChars) and flagged `usageEstimated` — for a finished
+ *   attempt, and for a failed one that received at least one token. A try that failed before
+ *   receiving anything costs 0 and is not estimated;
+ * - a finished attempt carries the provider's `finishReason` ("stop", "length", …);
+ * - `attempt.error` is "<code>: <detail>", the detail being the provider's own message with any key
+ *   redacted: for the server log and the code (before ":") for people — every failed try is logged
+ *   with a `[autocrea]` prefix; `retry` messages and CallFailedError's message carry no provider text;
+ * - the SDK never retries (maxRetries: 0), so every try is ours and recorded. Requests go through
+ *   providerFetch (providers.ts), whose pool closes idle connections before servers do.
  */
 
 export const DEFAULT_TIMEOUT_MS = 45_000;
+
+export interface RetryPolicy {
+  /** Retries of one candidate after its first try. */
+  maxRetries: number;
+  /** The n-th retry waits baseDelayMs × 2^(n−1), ±20 % jitter, unless the provider said how long. */
+  baseDelayMs: number;
+  /** A provider asking to wait longer than this is not waited for: the next candidate is tried. */
+  maxRetryAfterMs: number;
+}
+
+export const RETRY_POLICY: Readonly<RetryPolicy> = { maxRetries: 3, baseDelayMs: 500, maxRetryAfterMs: 20_000 };
+
+let retryPolicy: RetryPolicy = { ...RETRY_POLICY };
+
+/** Tests only: a faster (or no) retry policy; null restores RETRY_POLICY. */
+export function setRetryPolicyForTests(policy: Partial<RetryPolicy> | null): void {
+  retryPolicy = { ...RETRY_POLICY, ...policy };
+}
 
 export class CallFailedError extends Error {
   constructor(
@@ -37,17 +70,33 @@ export class CallFailedError extends Error {
     super(
       aborted
         ? "The AI call was canceled."
-        : `Every AI provider failed: ${attempts.map((a) => `${a.provider} (${a.error ?? "error"})`).join(", ")}.`,
+        : `Every AI provider failed: ${attempts
+            .map((a) => `${a.provider} (${errorCode(a.error)})`)
+            .filter((tried, i, all) => tried !== all[i - 1]) // a retried try reads once
+            .join(", ")}.`,
     );
     this.name = "CallFailedError";
   }
 }
 
+/** The code of an attempt's error ("http_5xx", "rate_limited", …), without the provider's text. */
+function errorCode(error: string | undefined): string {
+  return error ? error.split(":")[0] : "error";
+}
+
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0 };
 
-function reportedUsage(usage: LanguageModelUsage | undefined): Usage {
-  const count = (n: number | undefined) => (typeof n === "number" && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
-  return usage ? { inputTokens: count(usage.inputTokens), outputTokens: count(usage.outputTokens) } : ZERO;
+/** A token count the provider reported, or undefined when it reported none. */
+function reportedCount(n: number | undefined): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) ? Math.max(0, Math.floor(n)) : undefined;
+}
+
+function reportedUsage(usage: LanguageModelUsage | undefined): Partial<Usage> {
+  return { inputTokens: reportedCount(usage?.inputTokens), outputTokens: reportedCount(usage?.outputTokens) };
+}
+
+function charsSent(messages: ChatMessage[]): number {
+  return messages.reduce((sum, message) => sum + message.content.length, 0);
 }
 
 /** Removes every occurrence of the secret from a provider message. */
@@ -97,6 +146,119 @@ function providerMessage(err: APICallError): string {
   return fromData ?? err.message;
 }
 
+// ---------------------------------------------------------------- retries
+
+type RetryReason = "rate_limited" | "server_error" | "connection";
+
+interface Retryable {
+  reason: RetryReason;
+  /** How long the provider asked to wait (Retry-After), when it did. */
+  retryAfterMs?: number;
+}
+
+const RETRYABLE_STATUSES = new Set([408, 409, 429]);
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** A refused, reset or dropped connection somewhere in the error's causes. */
+function isConnectionError(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current = err; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (current instanceof TypeError && /^(fetch failed|terminated)$/i.test(current.message)) return true;
+  }
+  return false;
+}
+
+/** Retry-After as milliseconds: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date. */
+export function retryAfterMs(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1]?.trim();
+  const ms = header("retry-after-ms");
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
+  const value = header("retry-after");
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Whether an error that happened before any token may be retried on the same candidate. */
+function retryableError(err: unknown): Retryable | undefined {
+  if (APICallError.isInstance(err)) {
+    const status = err.statusCode;
+    if (status === undefined || status < 400) return { reason: "connection" }; // never connected, or cut before a token
+    if (status === 429) return { reason: "rate_limited", retryAfterMs: retryAfterMs(err.responseHeaders) };
+    if (RETRYABLE_STATUSES.has(status) || status >= 500) {
+      return { reason: "server_error", retryAfterMs: retryAfterMs(err.responseHeaders) };
+    }
+    return undefined;
+  }
+  return isConnectionError(err) ? { reason: "connection" } : undefined;
+}
+
+/** The wait before retry number `retry` (1-based), or undefined when there is no retry left or the provider asks too much. */
+function retryDelay(retryable: Retryable, retry: number, policy: RetryPolicy): number | undefined {
+  if (retry > policy.maxRetries) return undefined;
+  if (retryable.retryAfterMs !== undefined) {
+    return retryable.retryAfterMs <= policy.maxRetryAfterMs ? retryable.retryAfterMs : undefined;
+  }
+  const jitter = 0.8 + Math.random() * 0.4;
+  return Math.round(policy.baseDelayMs * 2 ** (retry - 1) * jitter);
+}
+
+function formatDelay(ms: number): string {
+  if (ms < 50) return "now";
+  const seconds = ms / 1000;
+  return `in ${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.round(seconds)} s`;
+}
+
+/** The sentence a `retry` event carries: never the provider's text. */
+export function retryMessage(reason: RetryReason, delayMs: number): string {
+  const when = formatDelay(delayMs);
+  switch (reason) {
+    case "rate_limited":
+      return `The AI service is rate-limiting requests; retrying ${when}.`;
+    case "server_error":
+      return `The AI service had a temporary error; retrying ${when}.`;
+    case "connection":
+      return `The connection to the AI service dropped; retrying ${when}.`;
+  }
+}
+
+/** Waits `ms`; false as soon as the signal aborts (or had). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(true), ms);
+    const onAbort = () => done(false);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    function done(waited: boolean) {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(waited);
+    }
+  });
+}
+
+/** The server log's line for a failed try (the provider's text, key redacted, goes here and nowhere public). */
+function logFailedTry(attempt: CallAttempt, next: string): void {
+  console.error(`[autocrea] AI call to ${attempt.provider} (${attempt.model}) failed; ${next}:`, attempt.error);
+}
+
 /** System messages go in `system` (the SDK warns about them inside `messages`); the rest keep their order. */
 function splitSystem(messages: ChatMessage[]): { system?: string; messages: ChatMessage[] } {
   const system = messages.filter((m) => m.role === "system").map((m) => m.content);
@@ -135,15 +297,18 @@ function nextStep(
   });
 }
 
-interface AttemptOutcome {
+interface TryOutcome {
   attempt: CallAttempt;
   aborted: boolean;
+  /** Set when the try failed before any token in a way worth retrying on the same candidate. */
+  retryable?: Retryable;
 }
 
-async function* runAttempt(
+/** One HTTP try at one candidate: yields its text, leaves what happened in `outcome`. */
+async function* runTry(
   candidate: ProviderCandidate,
   options: StreamCompletionOptions,
-  outcome: { value?: AttemptOutcome },
+  outcome: { value?: TryOutcome },
 ): AsyncGenerator<CallEvent> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const base = { provider: candidate.provider, model: candidate.model, source: candidate.source };
@@ -153,9 +318,27 @@ async function* runAttempt(
   else options.signal?.addEventListener("abort", forwardAbort, { once: true });
 
   let secrets: ProviderSecrets | undefined;
-  let usage = ZERO;
-  const fail = (error: string, aborted = false) => {
-    outcome.value = { attempt: { ...base, ok: false, error, usage }, aborted };
+  let reported: Partial<Usage> = {};
+  /** Characters of text (and reasoning) received: the output estimate, and whether any token came. */
+  let receivedChars = 0;
+
+  /** The try's usage: reported, with what was not reported estimated once anything was received. */
+  const usage = (finished: boolean): Pick<CallAttempt, "usage" | "usageEstimated"> => {
+    if (!finished && receivedChars === 0) {
+      return { usage: { inputTokens: reported.inputTokens ?? 0, outputTokens: reported.outputTokens ?? 0 } };
+    }
+    const estimated = reported.inputTokens === undefined || reported.outputTokens === undefined;
+    return {
+      usage: {
+        inputTokens: reported.inputTokens ?? tokensForChars(charsSent(options.messages)),
+        outputTokens: reported.outputTokens ?? tokensForChars(receivedChars),
+      },
+      ...(estimated ? { usageEstimated: true } : {}),
+    };
+  };
+  const fail = (error: string, details: { aborted?: boolean; cause?: unknown } = {}) => {
+    const retryable = !details.aborted && receivedChars === 0 && details.cause !== undefined ? retryableError(details.cause) : undefined;
+    outcome.value = { attempt: { ...base, ok: false, error, ...usage(false) }, aborted: details.aborted ?? false, retryable };
   };
 
   let iterator: AsyncIterator<TextStreamPart<ToolSet>> | undefined;
@@ -173,38 +356,43 @@ async function* runAttempt(
       });
       iterator = result.fullStream[Symbol.asyncIterator]();
     } catch (err) {
-      if (controller.signal.aborted) return fail("aborted", true);
-      return fail(describeError(err, secrets));
+      if (controller.signal.aborted) return fail("aborted", { aborted: true });
+      return fail(describeError(err, secrets)); // a missing key or endpoint: not worth retrying
     }
 
     let deadline = Date.now() + timeoutMs;
     for (;;) {
       const step = await nextStep(iterator, deadline, controller.signal);
-      if (step.kind === "aborted") return fail("aborted", true);
+      if (step.kind === "aborted") return fail("aborted", { aborted: true });
       if (step.kind === "timeout") return fail(`timeout: no token for ${timeoutMs} ms`);
       if (step.kind === "done") return fail("malformed_stream: the stream ended without a finish");
       const part = step.part;
       switch (part.type) {
         case "text-delta":
-          if (part.text) yield { type: "text", text: part.text };
+          if (part.text) {
+            receivedChars += part.text.length;
+            yield { type: "text", text: part.text };
+          }
           // After the yield: time the consumer spends is not the provider's.
           deadline = Date.now() + timeoutMs;
           break;
         case "reasoning-delta":
+          receivedChars += part.text.length;
           deadline = Date.now() + timeoutMs;
           break;
         case "finish-step":
-          usage = reportedUsage(part.usage);
+          // This step's usage; `finish` below repeats it as the total (one step): it replaces, never adds.
+          reported = reportedUsage(part.usage);
           break;
         case "error":
-          if (controller.signal.aborted) return fail("aborted", true);
-          return fail(describeError(part.error, secrets));
+          if (controller.signal.aborted) return fail("aborted", { aborted: true });
+          return fail(describeError(part.error, secrets), { cause: part.error });
         case "abort":
-          return fail("aborted", true);
+          return fail("aborted", { aborted: true });
         case "finish": {
-          usage = part.totalUsage ? reportedUsage(part.totalUsage) : usage;
+          if (part.totalUsage) reported = reportedUsage(part.totalUsage);
           if (part.finishReason === "error") return fail("malformed_stream: the provider reported an error");
-          outcome.value = { attempt: { ...base, ok: true, usage }, aborted: false };
+          outcome.value = { attempt: { ...base, ok: true, ...usage(true), finishReason: part.finishReason }, aborted: false };
           return;
         }
         default:
@@ -222,21 +410,35 @@ async function* runAttempt(
 /** Streams one completion across `options.candidates` (see the contract at the top of this file). */
 export async function* streamCompletion(options: StreamCompletionOptions): AsyncGenerator<CallEvent> {
   if (options.candidates.length === 0) throw new NoProviderError();
+  const policy = retryPolicy;
   const attempts: CallAttempt[] = [];
   for (const candidate of options.candidates) {
-    const outcome: { value?: AttemptOutcome } = {};
-    yield* runAttempt(candidate, options, outcome);
-    const { attempt, aborted } = outcome.value ?? {
-      attempt: { provider: candidate.provider, model: candidate.model, source: candidate.source, ok: false, error: "aborted", usage: ZERO },
-      aborted: true,
-    };
-    attempts.push(attempt);
-    if (attempt.ok) {
-      yield { type: "finish", attempt };
-      return;
+    const base = { provider: candidate.provider, model: candidate.model, source: candidate.source };
+    const abortedTry: TryOutcome = { attempt: { ...base, ok: false, error: "aborted", usage: ZERO }, aborted: true };
+    for (let retry = 1; ; retry++) {
+      const outcome: { value?: TryOutcome } = {};
+      yield* runTry(candidate, options, outcome);
+      const { attempt, aborted, retryable } = outcome.value ?? abortedTry;
+      attempts.push(attempt);
+      if (attempt.ok) {
+        yield { type: "finish", attempt };
+        return;
+      }
+      const delayMs = retryable ? retryDelay(retryable, retry, policy) : undefined;
+      if (retryable && delayMs !== undefined) {
+        logFailedTry(attempt, `retrying in ${delayMs} ms`);
+        yield { type: "retry", attempt, delayMs, message: retryMessage(retryable.reason, delayMs) };
+        if (await pause(delayMs, options.signal)) continue;
+        // Aborted while waiting: the retried try was reported above; this one never started.
+        attempts.push(abortedTry.attempt);
+        yield { type: "attempt_failed", attempt: abortedTry.attempt };
+        throw new CallFailedError(attempts, true);
+      }
+      if (!aborted) logFailedTry(attempt, "trying the next provider");
+      yield { type: "attempt_failed", attempt };
+      if (aborted) throw new CallFailedError(attempts, true);
+      break;
     }
-    yield { type: "attempt_failed", attempt };
-    if (aborted) throw new CallFailedError(attempts, true);
   }
   throw new CallFailedError(attempts, false);
 }
@@ -244,7 +446,7 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
 export interface CompletedText {
   /** The successful attempt's text only (text from failed attempts is dropped). */
   text: string;
-  /** Every attempt, the successful one last. */
+  /** Every try (retried ones included), the successful one last. */
   attempts: CallAttempt[];
 }
 
@@ -257,7 +459,7 @@ export async function completeText(options: StreamCompletionOptions): Promise<Co
     else if (event.type === "attempt_failed") {
       attempts.push(event.attempt);
       text = "";
-    } else attempts.push(event.attempt);
+    } else attempts.push(event.attempt); // finish, or retry (a try that yielded no text)
   }
   return { text, attempts };
 }

@@ -3,6 +3,7 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModel } from "ai";
 import { createOllama } from "ollama-ai-provider-v2";
+import { Agent, fetch as undiciFetch } from "undici";
 import { env } from "@/lib/env";
 import { HttpError } from "@/lib/http/errors";
 import { readUserKey, userKeyProviders } from "@/lib/secrets/user-keys";
@@ -140,6 +141,25 @@ export async function secretsFor(candidate: ProviderCandidate, userId?: string):
   }
 }
 
+/**
+ * How long a pooled connection to a provider may sit idle before we close it. Servers close idle
+ * keep-alive connections too (Node 5 s + 1 s, uvicorn/vLLM 5 s, gunicorn 2 s, load balancers…), and a
+ * request written into a connection the server is closing at that moment fails with "other side
+ * closed" / ECONNRESET. undici's defaults keep an unhinted connection 4 s (longer than some servers)
+ * and its idle timer starts only when the client has read the whole response, which can be well
+ * after the server finished sending it. Closing ours after 1 s, whatever the server advertises,
+ * keeps us the side that closes first; an AI call lasts seconds, so one more handshake is nothing.
+ */
+export const PROVIDER_KEEP_ALIVE_MS = 1_000;
+
+let providerDispatcher: Agent | undefined;
+
+/** The `fetch` every provider SDK uses: undici's (the AI SDK's own dependency) on its own connection pool. */
+export const providerFetch = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => {
+  providerDispatcher ??= new Agent({ keepAliveTimeout: PROVIDER_KEEP_ALIVE_MS, keepAliveMaxTimeout: PROVIDER_KEEP_ALIVE_MS });
+  return undiciFetch(input, { ...init, dispatcher: providerDispatcher });
+}) as unknown as typeof globalThis.fetch;
+
 /** Builds the AI SDK model for a candidate. Keys are passed explicitly: no SDK reads process.env. */
 export function languageModelFor(candidate: ProviderCandidate, secrets: ProviderSecrets): LanguageModel {
   switch (candidate.provider) {
@@ -151,14 +171,15 @@ export function languageModelFor(candidate: ProviderCandidate, secrets: Provider
         baseURL: secrets.baseURL,
         apiKey: secrets.apiKey,
         includeUsage: true,
+        fetch: providerFetch,
       }).chatModel(candidate.model);
     }
     case "openai":
       // .chat: the Chat Completions API, which OpenAI-compatible gateways (OPENAI_BASE_URL) also speak.
-      return createOpenAI({ apiKey: secrets.apiKey ?? "", baseURL: secrets.baseURL }).chat(candidate.model);
+      return createOpenAI({ apiKey: secrets.apiKey ?? "", baseURL: secrets.baseURL, fetch: providerFetch }).chat(candidate.model);
     case "anthropic":
-      return createAnthropic({ apiKey: secrets.apiKey ?? "", baseURL: secrets.baseURL })(candidate.model);
+      return createAnthropic({ apiKey: secrets.apiKey ?? "", baseURL: secrets.baseURL, fetch: providerFetch })(candidate.model);
     case "ollama":
-      return createOllama({ baseURL: secrets.baseURL })(candidate.model);
+      return createOllama({ baseURL: secrets.baseURL, fetch: providerFetch })(candidate.model);
   }
 }
