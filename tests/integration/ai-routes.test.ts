@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as chat } from "@/app/api/ai/chat/route";
 import { POST as complete } from "@/app/api/ai/complete/route";
 import { POST as explain } from "@/app/api/ai/explain/route";
@@ -7,11 +7,13 @@ import { POST as refactor } from "@/app/api/ai/refactor/route";
 import { POST as saveKey } from "@/app/api/keys/route";
 import { POST as createProject } from "@/app/api/projects/route";
 import { GET as getUsage } from "@/app/api/usage/route";
-import { creditsFor, estimateCallCredits } from "@/lib/ai/pricing";
+import { RETRY_POLICY, setRetryPolicyForTests } from "@/lib/ai/call";
+import { creditsFor, estimateCallCredits, microCreditsFor, tokensForChars } from "@/lib/ai/pricing";
 import { explainAction } from "@/lib/ai/prompts/explain";
 import type { Usage } from "@/lib/ai/types";
 import { getStore } from "@/lib/store";
 import { countPromptTokens, splitIntoTokens, type LlmServer } from "../fixtures/llm-server";
+import { messageText } from "../fixtures/llm-server/script";
 import { readSse, sseText, withAiTestApp } from "./ai-test-app";
 import { authed } from "./support/app";
 
@@ -23,6 +25,21 @@ import { authed } from "./support/app";
  */
 
 const app = withAiTestApp();
+
+// The real number of retries, with short waits: the retried tries are what these tests look at, not the backoff.
+beforeAll(() => setRetryPolicyForTests({ baseDelayMs: 5 }));
+afterAll(() => setRetryPolicyForTests(null));
+const TRIES = 1 + RETRY_POLICY.maxRetries;
+
+/**
+ * What lib/ai/call.ts estimates for a try that received `received` characters and had no usage
+ * reported: tokensForChars of the characters of every message it sent, and of those it received.
+ */
+function estimated(server: LlmServer, index: number, received: string): Usage {
+  const body = server.requests[index].body as { messages: { role: string; content: unknown }[] };
+  const sent = body.messages.reduce((n, m) => n + messageText(m.content).length, 0);
+  return { inputTokens: tokensForChars(sent), outputTokens: tokensForChars(received.length) };
+}
 
 /** What the fixture reported for its n-th recorded request answering `answer` in full. */
 function reported(server: LlmServer, index: number, answer: string): Usage {
@@ -134,30 +151,32 @@ describe("POST /api/ai/explain", () => {
     expect(await store.getBalance(userId)).toBe(1);
   });
 
-  it("tries the user's own key first and, when it fails with a 500, completes on the platform and records both attempts", async () => {
+  it("tries the user's own key first, retries its 500s on the same provider, then completes on the platform and records every try", async () => {
     const { cookie, userId } = await app.signUp();
     await addUserKey(cookie);
-    app.openai.setFault({ fault: { kind: "status", status: 500, message: "upstream exploded" } });
+    app.openai.setFault({ fault: { kind: "status", status: 500, message: "upstream exploded" }, times: "always" });
     app.jox.setScript({ fallback: "fallback answer" });
 
     const events = await readSse(await explain(authed("POST", "/api/ai/explain", cookie, explainBody), undefined));
-    expect(app.openai.requests).toHaveLength(1);
-    expect(app.openai.requests[0].headers.authorization).toBe("Bearer ****ABCD");
+    // The first try and its retries, all on the user's key.
+    expect(app.openai.requests).toHaveLength(TRIES);
+    for (const request of app.openai.requests) expect(request.headers.authorization).toBe("Bearer ****ABCD");
     expect(app.jox.requests).toHaveLength(1);
     const charged = creditsFor("jox-test", reported(app.jox, 0, "fallback answer"));
-    expect(events[0].event).toBe("attempt_failed");
+    expect(charged).toBeGreaterThan(0);
+    // Retries are not streamed to the browser: one attempt_failed when the provider is given up.
+    expect(events.map((e) => e.event).filter((e) => e !== "text")).toEqual(["attempt_failed", "done"]);
     expect(sseText(events)).toBe("fallback answer");
-    expect(events.at(-1)!.event).toBe("done");
     expect(events[0].data).toEqual({ provider: "openai", model: "gpt-4o-mini", error: "http_5xx" });
+    const failed = { provider: "openai", model: "gpt-4o-mini", ok: false, error: "http_5xx" };
     expect(events.at(-1)!.data).toMatchObject({
       ok: true,
       credits: charged,
       provider: "joxcoder",
-      attempts: [
-        { provider: "openai", model: "gpt-4o-mini", ok: false, error: "http_5xx" },
-        { provider: "joxcoder", model: "jox-test", ok: true },
-      ],
+      attempts: [...Array.from({ length: TRIES }, () => failed), { provider: "joxcoder", model: "jox-test", ok: true }],
     });
+    // The provider's own error text stays on the server.
+    expect(JSON.stringify(events)).not.toContain("upstream exploded");
     expect(await (await getStore()).getBalance(userId)).toBe(100 - charged);
   });
 
@@ -177,7 +196,7 @@ describe("POST /api/ai/explain", () => {
     ]);
   });
 
-  it("keeps the text of a stream cut mid-way and charges only the usage providers reported", async () => {
+  it("keeps the text of a stream cut mid-way and charges the cut try's estimated usage plus the reported usage, rounded once", async () => {
     const { cookie, userId } = await app.signUp();
     // Two platform providers: JoxCoder, then OpenAI (platform key, served by the second fixture).
     app.setEnv({ OPENAI_API_KEY: "sk-platform-openai" });
@@ -185,14 +204,21 @@ describe("POST /api/ai/explain", () => {
       app.jox.setFault({ fault: { kind: "cut", afterChunks: 2 } });
       app.openai.setScript({ fallback: "complete" });
       const events = await readSse(await explain(authed("POST", "/api/ai/explain", cookie, explainBody), undefined));
-      expect(sseText(events)).toBe("Answer f" + "complete");
+      const streamed = "Answer f"; // the 2 chunks JoxCoder sent before the cut
+      expect(sseText(events)).toBe(streamed + "complete");
+      // A cut after text is not retried on the same provider: one JoxCoder try, then OpenAI.
+      expect(app.jox.requests).toHaveLength(1);
+      expect(app.openai.requests).toHaveLength(1);
+      // The cut try reported nothing but received text: estimated from the characters sent and received.
+      const cut = estimated(app.jox, 0, streamed);
       const usage = reported(app.openai, 0, "complete");
-      const charged = creditsFor("gpt-4o-mini", usage);
+      const charged = Math.ceil((microCreditsFor("jox-test", cut) + microCreditsFor("gpt-4o-mini", usage)) / 1_000_000);
+      expect(charged).toBeLessThan(creditsFor("jox-test", cut) + creditsFor("gpt-4o-mini", usage)); // rounded once, not per try
       expect(events.at(-1)!.data).toMatchObject({
         ok: true,
         credits: charged,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
+        inputTokens: cut.inputTokens + usage.inputTokens,
+        outputTokens: cut.outputTokens + usage.outputTokens,
         attempts: [
           { provider: "joxcoder", ok: false, error: "stream_cut" },
           { provider: "openai", ok: true },
@@ -209,12 +235,24 @@ describe("POST /api/ai/explain", () => {
     }
   });
 
-  it("when every provider fails: ends with ok false, charges nothing and refunds the whole reservation", async () => {
+  it("when every provider fails: retries it, ends with ok false, charges nothing and refunds the whole reservation", async () => {
     const { cookie, userId } = await app.signUp();
-    app.jox.setFault({ fault: { kind: "status", status: 503 } });
+    app.jox.setFault({ fault: { kind: "status", status: 503, message: "pod jox-7f9c out of memory" }, times: "always" });
     const events = await readSse(await explain(authed("POST", "/api/ai/explain", cookie, explainBody), undefined));
+    expect(app.jox.requests).toHaveLength(TRIES);
     expect(events.map((e) => e.event)).toEqual(["attempt_failed", "done"]);
-    expect(events[1].data).toMatchObject({ ok: false, aborted: false, credits: 0, error: "Every AI provider failed (joxcoder: http_5xx)." });
+    const failed = { provider: "joxcoder", model: "jox-test", ok: false, error: "http_5xx" };
+    expect(events[1].data).toMatchObject({
+      ok: false,
+      aborted: false,
+      credits: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      attempts: Array.from({ length: TRIES }, () => failed),
+    });
+    // (Each retried try is listed today: "joxcoder: http_5xx" × 4.)
+    expect(events[1].data.error).toMatch(/^Every AI provider failed \(joxcoder: http_5xx(, joxcoder: http_5xx)*\)\.$/);
+    expect(JSON.stringify(events)).not.toContain("out of memory");
     expect(await ledgerOf(userId)).toEqual([
       { delta: 100, reason: "trial" },
       { delta: -explainEstimate, reason: "generation" },
@@ -223,7 +261,7 @@ describe("POST /api/ai/explain", () => {
     expect(await (await getStore()).listAiRequests(userId)).toEqual([expect.objectContaining({ credits: 0, tokens: 0 })]);
   });
 
-  it("settles when the client goes away mid-stream", async () => {
+  it("settles when the client goes away mid-stream, charging the estimate of what was streamed", async () => {
     const { cookie, userId } = await app.signUp();
     app.jox.setFault({ fault: { kind: "hang", afterChunks: 1 } });
     const controller = new AbortController();
@@ -241,11 +279,17 @@ describe("POST /api/ai/explain", () => {
     }
     expect(rest).toContain("event: done");
     expect(rest).toContain('"aborted":true');
-    expect(await (await getStore()).getBalance(userId)).toBe(100);
+    // The aborted try received "Answ" and reported nothing: it is charged its estimate.
+    const usage = estimated(app.jox, 0, "Answ");
+    const charged = creditsFor("jox-test", usage);
+    expect(charged).toBeGreaterThan(0);
+    const done = JSON.parse(/^data: (.*)$/m.exec(rest.slice(rest.indexOf("event: done")))![1]);
+    expect(done).toMatchObject({ ok: false, aborted: true, credits: charged, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+    expect(await (await getStore()).getBalance(userId)).toBe(100 - charged);
     expect(await ledgerOf(userId)).toEqual([
       { delta: 100, reason: "trial" },
       { delta: -explainEstimate, reason: "generation" },
-      { delta: explainEstimate, reason: "refund" },
+      { delta: explainEstimate - charged, reason: "refund" },
     ]);
   });
 });

@@ -5,13 +5,15 @@ import { POST as cancelRoute } from "@/app/api/generations/[runId]/cancel/route"
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
 import { GET as latestRunRoute } from "@/app/api/projects/[id]/runs/latest/route";
-import { microCreditsFor } from "@/lib/ai/pricing";
+import { RETRY_POLICY, setRetryPolicyForTests } from "@/lib/ai/call";
+import { microCreditsFor, tokensForChars } from "@/lib/ai/pricing";
 import { liveRuns } from "@/lib/ai/run/registry";
 import { NO_RUNNER_REASON } from "@/lib/ai/orchestrator";
 import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
 import { countPromptTokens, splitIntoTokens, startLlmServer, type LlmServer, type RecordedRequest } from "../fixtures/llm-server";
+import { messageText } from "../fixtures/llm-server/script";
 import { authed, openTestApp, signUp } from "./support/app";
 import { EXPECTED_FILES, SseReader, TRANSCRIPTS, type SseFrame } from "./generation-helpers";
 
@@ -84,16 +86,20 @@ async function events(cookie: string, runId: string, headers: Record<string, str
   return new SseReader(response);
 }
 
-/** What the scripted server reported for the answered chat requests, priced as the app prices a run: summed exactly, rounded up once. */
-function reportedCredits(requests: RecordedRequest[], model: string, answered: (r: RecordedRequest) => boolean = () => true): number {
-  const micro = requests
+/** Exact micro-credits of what the scripted server reported for the answered chat requests. */
+function reportedMicro(requests: RecordedRequest[], model: string, answered: (r: RecordedRequest) => boolean = () => true): number {
+  return requests
     .filter((r) => r.chatRequest !== null && answered(r))
     .reduce((sum, r) => {
       const body = r.body as { messages: { role: string; content: string }[] };
       const usage = { inputTokens: countPromptTokens(body.messages), outputTokens: splitIntoTokens(TRANSCRIPTS[r.role!]).length };
       return sum + microCreditsFor(model, usage);
     }, 0);
-  return Math.ceil(micro / 1_000_000);
+}
+
+/** What the scripted server reported for the answered chat requests, priced as the app prices a run: summed exactly, rounded up once. */
+function reportedCredits(requests: RecordedRequest[], model: string, answered: (r: RecordedRequest) => boolean = () => true): number {
+  return Math.ceil(reportedMicro(requests, model, answered) / 1_000_000);
 }
 
 const last = (frames: SseFrame[]) => frames.at(-1)!.data;
@@ -177,30 +183,61 @@ describe("a whole generation", () => {
 });
 
 describe("faults", () => {
-  it("a 500 from the first provider completes on the second", async () => {
-    env.OPENAI_API_KEY = "sk-test-platform";
-    env.OPENAI_BASE_URL = backup.url;
-    resetEnvForTests();
-    llm.setFault({ fault: { kind: "status", status: 500 }, times: "always" });
-    const { cookie, userId } = await signUp();
-    const projectId = await newProject(cookie);
+  it("a 500 from the first provider is retried, then the run completes on the second", async () => {
+    // The real number of retries with short waits (100 ms × 2^(n−1)): five roles back off here.
+    setRetryPolicyForTests({ baseDelayMs: 100 });
+    try {
+      env.OPENAI_API_KEY = "sk-test-platform";
+      env.OPENAI_BASE_URL = backup.url;
+      resetEnvForTests();
+      const providerText = "node jox-3 overloaded (trace 7f3a)";
+      llm.setFault({ fault: { kind: "status", status: 500, message: providerText }, times: "always" });
+      const { cookie, userId } = await signUp();
+      const projectId = await newProject(cookie);
 
-    const { runId } = await startRun(cookie, projectId);
-    const frames = await (await events(cookie, runId)).readToEnd();
+      const { runId } = await startRun(cookie, projectId);
+      const frames = await (await events(cookie, runId)).readToEnd();
 
-    expect(last(frames)).toMatchObject({ type: "done", status: "completed_with_issues" });
-    const store = await getStore();
-    expect((await store.listFiles(userId, projectId)).map((f) => f.path).sort()).toEqual(EXPECTED_FILES);
-    const steps = (await store.listGenerationSteps(userId, runId)).filter((s) => s.role !== "tester");
-    for (const step of steps) expect(step).toMatchObject({ status: "succeeded", provider: "openai", model: "gpt-4o-mini" });
-    expect(llm.requests.filter((r) => r.chatRequest !== null)).toHaveLength(5);
-    const warnings = frames.map((f) => f.data).filter((e) => e.type === "log" && e.level === "warn");
-    expect(warnings.some((e) => e.type === "log" && /^JoxCoder had a server error; trying the next provider\.$/.test(e.message))).toBe(true);
-    // The failed attempts reported no usage and cost nothing.
-    expect(last(frames)).toMatchObject({ spent: reportedCredits(backup.requests, "gpt-4o-mini") });
+      expect(last(frames)).toMatchObject({ type: "done", status: "completed_with_issues", issues: [{ summary: NO_RUNNER_REASON }] });
+      const store = await getStore();
+      expect((await store.listFiles(userId, projectId)).map((f) => f.path).sort()).toEqual(EXPECTED_FILES);
+      const steps = (await store.listGenerationSteps(userId, runId)).filter((s) => s.role !== "tester");
+      expect(steps).toHaveLength(5);
+      for (const step of steps) expect(step).toMatchObject({ status: "succeeded", provider: "openai", model: "gpt-4o-mini" });
+      // Every role's request to JoxCoder: the first try and its retries, then the fallback.
+      const tries = 1 + RETRY_POLICY.maxRetries;
+      expect(llm.requests.filter((r) => r.chatRequest !== null)).toHaveLength(5 * tries);
+      for (const role of ["architect", "backend", "frontend", "devops", "security"]) {
+        expect(llm.requests.filter((r) => r.role === role)).toHaveLength(tries);
+        expect(backup.requests.filter((r) => r.role === role)).toHaveLength(1);
+      }
+
+      // People read sentences: a retry notice per retried try, one fall-through per role, never the provider's text.
+      const logs = frames.map((f) => f.data).filter((e) => e.type === "log");
+      const warnings = logs.filter((e) => e.level === "warn").map((e) => e.message);
+      expect(warnings.filter((m) => /^The AI service had a temporary error; retrying (now|in \d+(\.\d)? s)\.$/.test(m))).toHaveLength(5 * RETRY_POLICY.maxRetries);
+      expect(warnings.filter((m) => m === "JoxCoder had a server error; trying the next provider.")).toHaveLength(5);
+      expect(JSON.stringify(frames)).not.toContain(providerText);
+      expect(JSON.stringify(frames)).not.toContain("Scripted failure");
+
+      // The failed tries reported no usage and cost nothing: the run pays OpenAI's reported usage, rounded once.
+      const spent = reportedCredits(backup.requests, "gpt-4o-mini");
+      expect(last(frames)).toMatchObject({ spent });
+      for (const step of frames.map((f) => f.data)) {
+        if (step.type === "step_finished" && step.role !== "tester") {
+          expect(step).toMatchObject({
+            inputTokens: countPromptTokens((backup.requests.find((r) => r.role === step.role)!.body as { messages: { role: string; content: string }[] }).messages),
+            outputTokens: splitIntoTokens(TRANSCRIPTS[step.role]).length,
+          });
+          expect(step.usageEstimated).toBeUndefined();
+        }
+      }
+    } finally {
+      setRetryPolicyForTests(null);
+    }
   });
 
-  it("a stream cut mid-file keeps the files closed before the cut and charges only reported usage", async () => {
+  it("a stream cut mid-file keeps the files closed before the cut and charges the estimate of what was streamed", async () => {
     const cutAt = Math.ceil((TRANSCRIPTS.backend.indexOf('<file path="server/index.js">') + 60) / 4);
     llm.setFault({ fault: { kind: "cut", afterChunks: cutAt }, role: "backend" });
     const { cookie, userId } = await signUp();
@@ -210,18 +247,36 @@ describe("faults", () => {
     const { runId, reserved } = await startRun(cookie, projectId);
     const frames = await (await events(cookie, runId)).readToEnd();
 
+    // A cut after text is not retried on the same provider, and there is no other: the backend step fails, and the run.
     const end = last(frames);
     expect(end).toMatchObject({ type: "failed", status: "failed" });
+    expect(llm.requests.filter((r) => r.role === "backend")).toHaveLength(1);
+    expect(frames.map((f) => f.data)).toContainEqual({
+      type: "log",
+      role: "backend",
+      level: "warn",
+      message: "JoxCoder broke off its answer; there is no other provider to try.",
+    });
     const paths = (await store.listFiles(userId, projectId)).map((f) => f.path);
     expect(paths).toContain("server/store.js");
     expect(paths).not.toContain("server/index.js");
     expect(paths).toContain("web/app.js"); // the frontend, running alongside, finished
-    const steps = await store.listGenerationSteps(userId, runId);
-    expect(steps.find((s) => s.role === "backend")).toMatchObject({ status: "failed", credits: 0, outputTokens: 0 });
-    expect(steps.map((s) => s.role)).not.toContain("devops");
+    expect((await store.listGenerationSteps(userId, runId)).map((s) => s.role)).not.toContain("devops");
 
-    const spent = reportedCredits(llm.requests, "joxcoder", (r) => r.role !== "backend");
+    // The cut try reported no usage but streamed `cutAt` chunks: estimated from the characters sent and received.
+    const cutRequest = llm.requests.find((r) => r.role === "backend")!;
+    const sentChars = (cutRequest.body as { messages: { content: unknown }[] }).messages.reduce((n, m) => n + messageText(m.content).length, 0);
+    const receivedChars = splitIntoTokens(TRANSCRIPTS.backend).slice(0, cutAt).join("").length;
+    const cut = { inputTokens: tokensForChars(sentChars), outputTokens: tokensForChars(receivedChars) };
+    const backend = (await store.listGenerationSteps(userId, runId)).find((s) => s.role === "backend");
+    expect(backend).toMatchObject({ status: "failed", inputTokens: cut.inputTokens, outputTokens: cut.outputTokens });
+    expect(frames.map((f) => f.data).find((e) => e.type === "step_finished" && e.role === "backend")).toMatchObject({ usageEstimated: true });
+
+    // The run pays the others' reported usage plus the cut try's estimate, summed exactly and rounded once.
+    const micro = reportedMicro(llm.requests, "joxcoder", (r) => r.role !== "backend") + microCreditsFor("joxcoder", cut);
+    const spent = Math.ceil(micro / 1_000_000);
     expect(end).toMatchObject({ spent, refunded: reserved - spent });
+    expect((await store.listGenerationSteps(userId, runId)).reduce((n, s) => n + s.credits, 0)).toBe(spent);
     expect(await store.getBalance(userId)).toBe(100 - spent);
     expect((await store.getProject(userId, projectId))?.status).toBe("failed");
     expect((await store.getRun(userId, runId))?.status).toBe("failed");
