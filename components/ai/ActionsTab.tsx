@@ -153,6 +153,7 @@ export function ActionsTab({ projectId }: { projectId: string }) {
       {state.status !== "idle" && (
         <section aria-label="AI answer" aria-live="polite" className="space-y-3 border-t border-zinc-800 pt-3" data-testid="ai-answer">
           {state.fellBack && <p className="text-xs text-amber-300">{state.fellBack} failed; answering with the next provider…</p>}
+          {state.retrying && <p className="text-xs text-amber-300" role="status">{state.retrying}</p>}
           {state.text && <AnswerView text={state.text} streaming={streaming} />}
           {streaming && !state.text && <p className="text-sm text-zinc-400">Thinking…</p>}
           {state.problem && <AiProblem problem={state.problem} />}

@@ -13,9 +13,11 @@ export interface AiCallState {
   problem: ApiProblem | null;
   /** A provider failed and the answer started over with the next one. */
   fellBack: string | null;
+  /** The provider is being tried again (a sentence to show while waiting). */
+  retrying: string | null;
 }
 
-const idle: AiCallState = { status: "idle", text: "", summary: null, problem: null, fellBack: null };
+const idle: AiCallState = { status: "idle", text: "", summary: null, problem: null, fellBack: null, retrying: null };
 
 /** One streamed AI call at a time: start, stop, and what came back. */
 export function useAiCall() {
@@ -33,13 +35,14 @@ export function useAiCall() {
       setState({ ...idle, status: "streaming" });
       const result = await streamAi(action, body, {
         signal: abort.signal,
-        onText: (text) => setState((s) => ({ ...s, text })),
-        onProviderFailed: (provider) => setState((s) => ({ ...s, text: "", fellBack: provider })),
+        onText: (text) => setState((s) => ({ ...s, text, retrying: null })),
+        onRetry: (message) => setState((s) => ({ ...s, retrying: message })),
+        onProviderFailed: (provider) => setState((s) => ({ ...s, text: "", fellBack: provider, retrying: null })),
       });
       if (abortRef.current === abort) abortRef.current = null;
       const next: AiCallState = result.ok
-        ? { status: "done", text: result.text, summary: result.summary, problem: null, fellBack: null }
-        : { status: "error", text: result.text, summary: result.summary ?? null, problem: result.problem, fellBack: null };
+        ? { status: "done", text: result.text, summary: result.summary, problem: null, fellBack: null, retrying: null }
+        : { status: "error", text: result.text, summary: result.summary ?? null, problem: result.problem, fellBack: null, retrying: null };
       setState(next);
       void queryClient?.invalidateQueries({ queryKey: balanceKey() });
       return next;

@@ -128,6 +128,8 @@ export interface CallSummary {
 
 export type MeteredEvent =
   | { type: "text"; text: string }
+  /** The same provider is tried again after `delayMs`; `message` is a sentence for people. */
+  | { type: "retry"; message: string; delayMs: number }
   | { type: "attempt_failed"; provider: string; model: string; error: string }
   | { type: "done"; summary: CallSummary };
 
@@ -143,7 +145,8 @@ const publicError = (error: string | undefined) => (error ? error.split(":")[0] 
 
 function failureMessage(failure: CallFailedError): string {
   if (failure.aborted) return "The AI call was canceled.";
-  const tried = failure.attempts.map((a) => `${a.provider}: ${publicError(a.error) ?? "error"}`).join(", ");
+  // Retries of one provider fail alike: each provider and code once.
+  const tried = [...new Set(failure.attempts.map((a) => `${a.provider}: ${publicError(a.error) ?? "error"}`))].join(", ");
   return `Every AI provider failed (${tried}).`;
 }
 
@@ -194,7 +197,8 @@ export async function* meteredCompletion(call: PreparedCall, input: RunCallInput
         }
         attempts.push(event.attempt);
         charged += await chargeAttempt(call.hold, tally, event.attempt);
-        if (event.type === "attempt_failed") {
+        if (event.type === "retry") yield { type: "retry", message: event.message, delayMs: event.delayMs };
+        else if (event.type === "attempt_failed") {
           yield {
             type: "attempt_failed",
             provider: event.attempt.provider,

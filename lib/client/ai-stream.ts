@@ -19,6 +19,8 @@ export interface AiStreamHandlers {
   onText?: (textSoFar: string) => void;
   /** A provider failed mid-answer; the next one starts over. */
   onProviderFailed?: (provider: string) => void;
+  /** The provider is tried again shortly ("The AI service is rate-limiting requests; retrying in 2 s."). */
+  onRetry?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -44,6 +46,8 @@ export async function streamAi(action: AiAction, body: unknown, handlers: AiStre
       if (message.event === "text" && typeof data.text === "string") {
         text += data.text;
         handlers.onText?.(text);
+      } else if (message.event === "retry" && typeof data.message === "string") {
+        handlers.onRetry?.(data.message);
       } else if (message.event === "attempt_failed") {
         handlers.onProviderFailed?.(String(data.provider ?? "a provider"));
       } else if (message.event === "done") {

@@ -6,6 +6,8 @@ import type { MeteredEvent } from "@/lib/ai/metering";
  *
  *   200, Content-Type: text/event-stream, events separated by a blank line:
  *   event: text            data: {"text": "..."}                         (0..n, append in order)
+ *   event: retry           data: {"message","delayMs"}                  (the same provider is tried again after delayMs;
+ *                                                                          message is a sentence to show)
  *   event: attempt_failed  data: {"provider","model","error"}            (a provider failed; the next one is tried,
  *                                                                          text already sent stays sent)
  *   event: done            data: CallSummary                             (always last: {ok, error?, aborted, credits,
@@ -27,6 +29,8 @@ function encode(event: MeteredEvent): Uint8Array {
   switch (event.type) {
     case "text":
       return sseEvent("text", { text: event.text });
+    case "retry":
+      return sseEvent("retry", { message: event.message, delayMs: event.delayMs });
     case "attempt_failed":
       return sseEvent("attempt_failed", { provider: event.provider, model: event.model, error: event.error });
     case "done":
