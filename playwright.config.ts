@@ -96,6 +96,8 @@ export default defineConfig({
         // Shared with the integration tests' runners: packages fetched once serve later runs on this machine.
         RUNNER_GATEWAY_CACHE_DIR: "/tmp/autocrea-test-gateway-cache",
       },
+      // Ends its sessions (and unmounts their workspace volumes) instead of being killed with them mounted.
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
     },
     {
       command: `node --import tsx tests/fixtures/deploy-servers/main.ts --vercel ${DEPLOY_PORTS.vercel} --netlify ${DEPLOY_PORTS.netlify} --railway ${DEPLOY_PORTS.railway}`,
