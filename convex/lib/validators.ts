@@ -49,6 +49,7 @@ export const generationRole = oneOf<GenerationRole>({
   security: true,
   tester: true,
   fixer: true,
+  editor: true,
 });
 
 export const generationStatus = oneOf<GenerationStatus>({

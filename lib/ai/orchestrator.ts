@@ -60,7 +60,7 @@ class StepFailed extends Error {
   }
 }
 
-function check(role: RoleName, result: FileStepResult): void {
+export function check(role: RoleName, result: FileStepResult): void {
   if (result.status !== "succeeded") {
     throw new StepFailed(role, result.status, result.error ?? `The ${role} step ${result.status}.`);
   }
@@ -71,9 +71,27 @@ export interface DagOptions {
   maxFixerPasses?: number;
 }
 
+/**
+ * Runs `body` (a DAG's steps), turning a step that failed or was stopped into the run's outcome;
+ * what `body` returns are the issues of a DAG that went to its end.
+ */
+export async function dagOutcome(ctx: RunContext, body: () => Promise<RunIssue[]>): Promise<DagOutcome> {
+  try {
+    const issues = await body();
+    for (const issue of issues) await ctx.emit({ type: "log", level: "error", message: `Not completed: ${issue.summary}` });
+    return { status: "completed", issues };
+  } catch (err) {
+    if (err instanceof StepFailed) {
+      const stopped = ctx.signal.aborted;
+      return { status: stopped && isUserCancel(ctx) ? "canceled" : "failed", error: stopped ? ctx.stopReason() : err.message };
+    }
+    throw err;
+  }
+}
+
 export async function runDag(ctx: RunContext, options: DagOptions): Promise<DagOutcome> {
   const { prompt } = options;
-  try {
+  return dagOutcome(ctx, async () => {
     const plan = await architect(ctx, prompt);
 
     const [backend, frontend] = await Promise.all([
@@ -100,15 +118,8 @@ export async function runDag(ctx: RunContext, options: DagOptions): Promise<DagO
     // Without a runner the tester is only recorded as skipped, which costs nothing: a cap reached by the last model step is not a failure.
     if (ctx.runner) guard(ctx, "tester");
     issues.push(...(await testAndFix(ctx, prompt, plan, options.maxFixerPasses ?? MAX_FIXER_PASSES)));
-    for (const issue of issues) await ctx.emit({ type: "log", level: "error", message: `Not completed: ${issue.summary}` });
-    return { status: "completed", issues };
-  } catch (err) {
-    if (err instanceof StepFailed) {
-      const stopped = ctx.signal.aborted;
-      return { status: stopped && isUserCancel(ctx) ? "canceled" : "failed", error: stopped ? ctx.stopReason() : err.message };
-    }
-    throw err;
-  }
+    return issues;
+  });
 }
 
 /** A stop by the user ends the run `canceled`; reaching the cap or the run's deadline ends it `failed`. */
@@ -117,7 +128,7 @@ function isUserCancel(ctx: RunContext): boolean {
 }
 
 /** Between steps: stop once canceled, at the cap or past the run's deadline. */
-function guard(ctx: RunContext, role: RoleName): void {
+export function guard(ctx: RunContext, role: RoleName): void {
   if (ctx.signal.aborted) throw new StepFailed(role, "canceled", ctx.stopReason());
 }
 
@@ -184,15 +195,19 @@ async function testAndFix(ctx: RunContext, prompt: string, plan: Plan, maxFixerP
   if (tester.commands.length === 0) {
     return [{ summary: "The tester gave no command to run, so nothing was checked." }];
   }
-  return runCommandsWithFixer(ctx, ctx.runner, tester.commands, prompt, plan, maxFixerPasses);
+  return runChecksWithFixer(ctx, ctx.runner, tester.commands, prompt, plan, maxFixerPasses);
 }
 
-async function runCommandsWithFixer(
+/**
+ * Runs the checks in a fresh runner session, with up to `maxFixerPasses` fixer passes on a failure;
+ * returns what kept them from passing with ≥ 1 test executed. `plan`: none for a change request.
+ */
+export async function runChecksWithFixer(
   ctx: RunContext,
   runner: RunnerClient,
   commands: string[],
   prompt: string,
-  plan: Plan,
+  plan: Plan | null,
   maxFixerPasses: number,
 ): Promise<RunIssue[]> {
   let session: { id: string };

@@ -115,6 +115,8 @@ export const ROLE_TOKEN_BUDGET: Readonly<Record<RoleName, Usage>> = {
   security: { inputTokens: 12_000, outputTokens: 2_000 },
   tester: { inputTokens: 10_000, outputTokens: 4_000 },
   fixer: { inputTokens: 12_000, outputTokens: 4_000 },
+  // A change request's input is the context it was given (estimated from its characters), not a fixed budget.
+  editor: { inputTokens: 1_000, outputTokens: 4_000 },
 };
 
 export interface RunEstimateInput {

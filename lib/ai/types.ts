@@ -107,7 +107,11 @@ export interface StreamCompletionOptions {
 
 // ---------------------------------------------------------------- runs
 
-export type RoleName = "architect" | "backend" | "frontend" | "devops" | "security" | "tester" | "fixer";
+/** `editor`: the one agent of a change request (lib/ai/change), instead of the pipeline's builders. */
+export type RoleName = "architect" | "backend" | "frontend" | "devops" | "security" | "tester" | "fixer" | "editor";
+
+/** A generation runs the whole pipeline; a change request, the editor then the checks. */
+export type RunKind = "generation" | "change";
 
 /** Something that keeps a run from being `completed`: a planned file never written, a check that failed or never ran. */
 export interface RunIssue {
@@ -118,7 +122,7 @@ export interface RunIssue {
 
 /** Streamed over SSE and persisted in order; `seq` is the SSE id. */
 export type RunEvent =
-  | { type: "run_started"; runId: string; projectId: string; reserved: number; estimate: number }
+  | { type: "run_started"; runId: string; projectId: string; reserved: number; estimate: number; kind?: RunKind; request?: string }
   | { type: "step_started"; stepId: string; role: RoleName; model: string; provider: string }
   /** `usageEstimated`: some of the step's usage was not reported by the provider but estimated from characters. */
   | { type: "step_finished"; stepId: string; role: RoleName; status: "succeeded" | "failed" | "skipped" | "canceled"; credits: number; inputTokens: number; outputTokens: number; error?: string; reason?: string; usageEstimated?: boolean }

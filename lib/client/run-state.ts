@@ -1,4 +1,4 @@
-import type { RoleName, RunEvent, RunIssue } from "@/lib/ai/types";
+import type { RoleName, RunEvent, RunIssue, RunKind } from "@/lib/ai/types";
 
 /**
  * The run view, built from the run's events alone (GET
@@ -46,6 +46,9 @@ export type RunStatus = "pending" | "running" | "completed" | "completed_with_is
 export interface RunState {
   lastSeq: number;
   status: RunStatus;
+  /** A generation (the whole pipeline) or a change request, with the user's request. */
+  kind: RunKind;
+  request: string | null;
   estimate: number | null;
   reserved: number;
   spent: number;
@@ -64,6 +67,8 @@ export const MAX_LOGS = 300;
 export const initialRunState: RunState = {
   lastSeq: 0,
   status: "pending",
+  kind: "generation",
+  request: null,
   estimate: null,
   reserved: 0,
   spent: 0,
@@ -101,7 +106,14 @@ export function reduceRun(state: RunState, { seq, event }: SeqEvent): RunState {
   const s: RunState = { ...state, lastSeq: seq };
   switch (event.type) {
     case "run_started":
-      return { ...s, status: s.outcome ? s.status : "running", estimate: event.estimate, reserved: event.reserved };
+      return {
+        ...s,
+        status: s.outcome ? s.status : "running",
+        kind: event.kind ?? "generation",
+        request: event.request ?? null,
+        estimate: event.estimate,
+        reserved: event.reserved,
+      };
     case "step_started":
       if (s.steps.some((step) => step.stepId === event.stepId)) return s;
       return {
@@ -192,8 +204,11 @@ export function replayRun(events: readonly SeqEvent[], from: RunState = initialR
 
 export const isRunFinished = (state: RunState) => state.outcome !== null;
 
-/** The pipeline's roles in order, for showing those not started yet as queued. */
-export const PIPELINE: readonly RoleName[] = ["architect", "backend", "frontend", "devops", "security", "tester"];
+/** Each kind of run's roles in order, for showing those not started yet as queued. */
+export const PIPELINES: Readonly<Record<RunKind, readonly RoleName[]>> = {
+  generation: ["architect", "backend", "frontend", "devops", "security", "tester"],
+  change: ["editor"],
+};
 
 export type RoleRow = { kind: "step"; step: StepView } | { kind: "queued"; role: RoleName; runEnded: boolean };
 
@@ -201,7 +216,7 @@ export type RoleRow = { kind: "step"; step: StepView } | { kind: "queued"; role:
 export function roleRows(state: RunState): RoleRow[] {
   const rows: RoleRow[] = state.steps.map((step) => ({ kind: "step", step }));
   const started = new Set(state.steps.map((s) => s.role));
-  for (const role of PIPELINE) {
+  for (const role of PIPELINES[state.kind]) {
     if (!started.has(role)) rows.push({ kind: "queued", role, runEnded: isRunFinished(state) });
   }
   return rows;

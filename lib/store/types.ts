@@ -198,7 +198,8 @@ export type GenerationRole =
   | "devops"
   | "security"
   | "tester"
-  | "fixer";
+  | "fixer"
+  | "editor";
 
 export type GenerationStatus = "running" | "succeeded" | "failed" | "canceled" | "skipped";
 

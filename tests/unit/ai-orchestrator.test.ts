@@ -60,6 +60,7 @@ const defaultAnswers: Record<RoleName, Answer> = {
   security: { chunks: ["Nothing to fix."] },
   tester: { chunks: ['<file path="test/app.test.js">test\n</file><command>npm test</command>'] },
   fixer: { chunks: ['<edit path="server/index.js"><search>const x = 1;</search><replace>const x = 2;</replace></edit>'] },
+  editor: { chunks: ['Raised x.\n<edit path="server/index.js"><search>const x = 1;</search><replace>const x = 3;</replace></edit>'] },
 };
 
 const roleOf = (messages: ChatMessage[]) => /^ROLE: (\w+)/.exec(messages[0].content)![1] as RoleName;
@@ -114,16 +115,18 @@ afterEach(async () => {
 });
 
 interface RunOptions {
+  /** A change request instead of a generation. */
+  change?: { request: string; about: string };
   reserve?: number;
   runner?: RunnerClient | null;
   onStart?: (controller: AbortController) => void;
 }
 
-async function runOnce(stream: StreamFn, { reserve = 50, runner = null, onStart }: RunOptions = {}) {
+async function runOnce(stream: StreamFn, { reserve = 50, runner = null, onStart, change }: RunOptions = {}) {
   const reserved = await store.reserveCredits(user.id, reserve, `run-${Math.random()}`);
   if (!reserved.ok) throw new Error("reservation refused");
   const run = await store.createRun(user.id, { projectId: project.id, reservationId: reserved.reservation.id, cap: reserve, estimate: reserve });
-  const live = launchRun({ store, userId: user.id, run, prompt: "A todo app", candidates: CANDIDATES, stream, runner, maxFixerPasses: 2 });
+  const live = launchRun({ store, userId: user.id, run, prompt: "A todo app", candidates: CANDIDATES, stream, runner, maxFixerPasses: 2, change });
   onStart?.(live.controller);
   await live.finished;
   const events = (await store.listRunEvents(user.id, run.id)).map((e) => e.event);
@@ -620,5 +623,69 @@ describe("what models really write", () => {
     expect(events.find(finished("backend"))).toMatchObject({ usageEstimated: true, inputTokens: ONE_CREDIT.inputTokens });
     expect(events.find(finished("frontend"))).not.toHaveProperty("usageEstimated");
     expect(steps.reduce((n, step) => n + step.credits, 0)).toBe(5);
+  });
+});
+
+describe("a change request", () => {
+  const PROJECT = [
+    { path: "server/index.js", content: "const x = 1;\n" },
+    { path: "web/App.jsx", content: "export default function App() { return null; }\n" },
+    { path: "README.md", content: "# Todo\n" },
+  ];
+
+  it("runs one editor step over the files the request is about, not the pipeline, and saves a change version", async () => {
+    await setup(PROJECT);
+    const calls: Call[] = [];
+    const { events, steps } = await runOnce(scriptedStream(undefined, calls), { change: { request: "Set x in the server to 3", about: "A todo app" } });
+    expect(calls.map((c) => c.role)).toEqual(["editor"]);
+    expect(steps.map((s) => s.role)).toEqual(["editor"]);
+    const editorInput = calls[0].messages[1].content;
+    expect(editorInput).toContain('<file path="server/index.js">\nconst x = 1;\n\n</file>');
+    expect(editorInput).toContain("- web/App.jsx (");
+    expect(editorInput).not.toContain("export default function App()");
+    expect(events[0]).toMatchObject({ type: "run_started", kind: "change", request: "Set x in the server to 3" });
+    expect((await store.getFile(user.id, project.id, "server/index.js"))?.content).toBe("const x = 3;\n");
+    expect((await store.listVersions(user.id, project.id))[0]?.message).toBe("Change with issues: Set x in the server to 3");
+    expect(events.at(-1)).toMatchObject({ type: "done", status: "completed_with_issues", issues: [{ summary: NO_RUNNER_REASON }] });
+  });
+
+  it("runs the project's own checks with the fixer loop, and completes when they pass with a test", async () => {
+    await setup([...PROJECT, { path: "package.json", content: '{"scripts":{"test":"node --test"}}\n' }]);
+    const commands: string[] = [];
+    const runner = {
+      createSession: async () => ({ id: "s1" }),
+      writeFiles: async () => {},
+      runCommand: async (_id: string, request: { command?: string }) => {
+        commands.push(request.command!);
+        const ok = commands.length > 1;
+        return { stdout: ok ? "# tests 2\n" : "", stderr: ok ? "" : "AssertionError", exitCode: ok ? 0 : 1, signal: null, status: ok ? "OK" : "RE", wallMs: 1, cpuMs: 1, memoryBytes: 0, truncated: false, message: "" };
+      },
+      deleteSession: async () => {},
+    } as unknown as RunnerClient;
+    const calls: Call[] = [];
+    const fixer = { chunks: ['<edit path="server/index.js"><search>const x = 3;</search><replace>const x = 3; // checked\n</replace></edit>'] };
+    const { events } = await runOnce(scriptedStream((call) => (call.role === "fixer" ? fixer : defaultAnswers[call.role]), calls), {
+      runner,
+      change: { request: "Set x in the server to 3", about: "A todo app" },
+    });
+    expect(commands).toEqual(["npm test", "npm test"]);
+    expect(calls.map((c) => c.role)).toEqual(["editor", "fixer"]);
+    expect(calls[1].messages[1].content).not.toContain("## The plan");
+    expect(events.at(-1)).toMatchObject({ type: "done", status: "completed", issues: [] });
+    expect((await store.listVersions(user.id, project.id))[0]?.message).toBe("Change: Set x in the server to 3");
+  });
+
+  it("an editor that changes nothing ends with that as its issue, quoting what it said", async () => {
+    await setup(PROJECT);
+    const { events } = await runOnce(
+      scriptedStream((call) => (call.role === "editor" ? { chunks: ["This is a whole new app: use Rebuild."] } : defaultAnswers[call.role])),
+      { change: { request: "Turn it into a chess game", about: "A todo app" } },
+    );
+    expect(events.at(-1)).toMatchObject({
+      type: "done",
+      status: "completed_with_issues",
+      version: null,
+      issues: [{ summary: 'The editor changed no file: "This is a whole new app: use Rebuild."' }],
+    });
   });
 });

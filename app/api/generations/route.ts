@@ -5,7 +5,7 @@ import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
-import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
+import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
 
 export const runtime = "nodejs";
 
@@ -20,16 +20,13 @@ const startSchema = z.strictObject({
 });
 
 const MAX_BODY = 64 * 1024;
-const STARTS_PER_MINUTE = 10;
-const STARTS_PER_MINUTE_PER_IP = 20;
 
 /** Starts a generation run: 202 {runId, estimate, reserved}; 402 {required, available} when credits are short. */
 export const POST = route(async (request) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
   const body = await parseJson(request, startSchema, { maxBytes: MAX_BODY });
-  await enforceLimit(`generate:${user.id}`, { max: STARTS_PER_MINUTE, windowMs: 60_000 }, "Too many generations started.");
-  await enforceIpLimit(request, "generate", { max: STARTS_PER_MINUTE_PER_IP, windowMs: 60_000 }, "Too many generations started from your network.");
+  await enforceRunStartLimits(request, user.id);
   const started = await startGeneration(user.id, body);
   return NextResponse.json(started, { status: 202 });
 });

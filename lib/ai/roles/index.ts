@@ -2,6 +2,7 @@ import type { RoleName } from "../types";
 import { ARCHITECT_PROMPT } from "./architect";
 import { BACKEND_PROMPT } from "./backend";
 import { DEVOPS_PROMPT } from "./devops";
+import { EDITOR_PROMPT } from "./editor";
 import { FIXER_PROMPT } from "./fixer";
 import { FRONTEND_PROMPT } from "./frontend";
 import { OUTPUT_PROTOCOL } from "./protocol";
@@ -16,6 +17,7 @@ const ROLE_PROMPTS: Record<RoleName, string> = {
   security: SECURITY_PROMPT,
   tester: TESTER_PROMPT,
   fixer: FIXER_PROMPT,
+  editor: EDITOR_PROMPT,
 };
 
 /**

@@ -111,7 +111,7 @@ export interface CommandFailure {
   output: string;
 }
 
-export function fixerMessages(prompt: string, plan: Plan, tree: WorkingTree, failure: CommandFailure): ChatMessage[] {
+export function fixerMessages(prompt: string, plan: Plan | null, tree: WorkingTree, failure: CommandFailure): ChatMessage[] {
   const output =
     failure.output.length > MAX_COMMAND_OUTPUT_CHARS
       ? `…(earlier output cut)\n${failure.output.slice(-MAX_COMMAND_OUTPUT_CHARS)}`
@@ -124,7 +124,7 @@ export function fixerMessages(prompt: string, plan: Plan, tree: WorkingTree, fai
         "The failing command",
         `$ ${failure.command}\nexit code: ${failure.exitCode ?? "none"} (status ${failure.status})\n\n${output || "(no output)"}`,
       ),
-      section("The plan", describePlan(plan)),
+      ...(plan ? [section("The plan", describePlan(plan))] : []),
       existingFiles(tree),
     ].join("\n\n"),
   );

@@ -1,5 +1,6 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { Id, Run, Store } from "@/lib/store/types";
+import { runChange } from "../change/dag";
 import { runDag, type DagOutcome } from "../orchestrator";
 import type { ProviderCandidate, RunEvent } from "../types";
 import { deadlineMessage, RUN_MAX_DURATION_MS, STOP_UNWIND_MS, type AbortReason } from "./deadline";
@@ -36,6 +37,8 @@ export interface LaunchRunInput {
   maxDurationMs?: number;
   /** Once stopped, how long the steps may unwind before the run is finalized anyway (default STOP_UNWIND_MS). */
   stopUnwindMs?: number;
+  /** A change request (lib/ai/change) instead of the whole pipeline: the user's request, and what the project is. */
+  change?: { request: string; about: string };
 }
 
 export const CANCELED_MESSAGE = "The run was canceled.";
@@ -81,7 +84,15 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
   try {
     tree = new WorkingTree(await store.listFiles(userId, run.projectId));
     meter = new Meter(store, run.reservationId, run.cap, input.candidates, emit, () => controller.abort("cap"));
-    await emit({ type: "run_started", runId: run.id, projectId: run.projectId, reserved: run.cap, estimate: run.estimate });
+    await emit({
+      type: "run_started",
+      runId: run.id,
+      projectId: run.projectId,
+      reserved: run.cap,
+      estimate: run.estimate,
+      kind: input.change ? "change" : "generation",
+      ...(input.change ? { request: input.change.request } : {}),
+    });
     const ctx: RunContext = {
       store,
       userId,
@@ -97,7 +108,9 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
       runner: input.runner,
       timeoutMs: input.timeoutMs,
     };
-    const dag = runDag(ctx, { prompt: input.prompt, maxFixerPasses: input.maxFixerPasses });
+    const dag = input.change
+      ? runChange(ctx, { ...input.change, maxFixerPasses: input.maxFixerPasses })
+      : runDag(ctx, { prompt: input.prompt, maxFixerPasses: input.maxFixerPasses });
     outcome = await unwoundWithin(dag, controller.signal, input.stopUnwindMs ?? STOP_UNWIND_MS, () => ({
       status: stoppedStatus(controller.signal),
       error: stopReason(),
@@ -181,8 +194,9 @@ async function finalize(
   const issues = outcome.status === "completed" ? outcome.issues : [];
   const changes = tree.diff();
   if (changes.files.length > 0 || changes.deletes.length > 0) {
-    const message =
-      outcome.status !== "completed"
+    const message = input.change
+      ? `${outcome.status !== "completed" ? `Partial change (${outcome.status})` : issues.length > 0 ? "Change with issues" : "Change"}: ${firstLine(input.change.request)}`
+      : outcome.status !== "completed"
         ? `Partial generation (${outcome.status})`
         : issues.length > 0
           ? `Generated with issues: ${firstLine(input.prompt)}`

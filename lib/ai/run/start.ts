@@ -3,7 +3,7 @@ import { env } from "@/lib/env";
 import { HttpError, notFound } from "@/lib/http/errors";
 import { isPlausibleProjectId } from "@/lib/projects/schema";
 import { runnerClient, type RunnerClient } from "@/lib/sandbox";
-import { getStore, type Id, type Run, type Store } from "@/lib/store";
+import { getStore, type Id, type Project, type Run, type Store } from "@/lib/store";
 import { streamCompletion } from "../call";
 import { insufficientCredits } from "../metering";
 import { plannedRoles } from "../orchestrator";
@@ -91,16 +91,40 @@ export async function estimateGeneration(userId: Id, prompt: string): Promise<Ge
 
 export async function startGeneration(userId: Id, input: StartGenerationInput): Promise<StartedGeneration> {
   const store: Store = await getStore();
-  const project = isPlausibleProjectId(input.projectId) ? await store.getProject(userId, input.projectId) : null;
-  if (!project) throw notFound("Project");
-  if (liveRunOfProject(project.id)) {
-    throw new HttpError(409, "run_in_progress", "A generation is already running for this project. Wait for it or cancel it.");
-  }
-
+  const project = await ownIdleProject(store, userId, input.projectId);
   const candidates = await resolveCandidates(userId);
   const runner = dependencies.runner();
   const estimate = runEstimate(candidates, runner !== null, input.prompt.length);
+  return reserveAndLaunch(store, userId, project, { estimate, cap: input.cap, candidates, runner, prompt: input.prompt });
+}
 
+/** The user's project, with no run going on; 404 / 409 otherwise. */
+export async function ownIdleProject(store: Store, userId: Id, projectId: string): Promise<Project> {
+  const project = isPlausibleProjectId(projectId) ? await store.getProject(userId, projectId) : null;
+  if (!project) throw notFound("Project");
+  if (liveRunOfProject(project.id)) {
+    throw new HttpError(409, "run_in_progress", "A generation or change is already running for this project. Wait for it or cancel it.");
+  }
+  return project;
+}
+
+export interface LaunchPlan {
+  estimate: number;
+  cap?: number;
+  candidates: ProviderCandidate[];
+  runner: RunnerClient | null;
+  /** The generation's prompt (recorded on the project), or, for a change, its request. */
+  prompt: string;
+  change?: { request: string; about: string };
+}
+
+/**
+ * Reserves min(cap, estimate) — 402 with nothing started when short — records the run and launches
+ * it in the background (a generation, or a change request).
+ */
+export async function reserveAndLaunch(store: Store, userId: Id, project: Project, plan: LaunchPlan): Promise<StartedGeneration> {
+  const { estimate, candidates, runner } = plan;
+  const input = { cap: plan.cap, prompt: plan.prompt };
   const balance = await store.getBalance(userId);
   if (input.cap !== undefined && input.cap > balance) throw insufficientCredits(input.cap, balance);
   const amount = Math.min(input.cap ?? estimate, estimate);
@@ -110,7 +134,7 @@ export async function startGeneration(userId: Id, input: StartGenerationInput): 
   let run: Run | undefined;
   try {
     run = await store.createRun(userId, { projectId: project.id, reservationId: reserved.reservation.id, cap: amount, estimate });
-    await store.updateProject(userId, project.id, { prompt: input.prompt, status: "generating" });
+    await store.updateProject(userId, project.id, plan.change ? { status: "generating" } : { prompt: input.prompt, status: "generating" });
   } catch (err) {
     // Nothing started: give the credits back and close the run record if there is one.
     await store.settleReservation(reserved.reservation.id).catch(() => {});
@@ -129,6 +153,12 @@ export async function startGeneration(userId: Id, input: StartGenerationInput): 
     timeoutMs: dependencies.timeoutMs,
     maxFixerPasses: dependencies.maxFixerPasses,
     maxDurationMs: runLimits().maxDurationMs,
+    change: plan.change,
   });
   return { runId: run.id, estimate, reserved: amount };
+}
+
+/** Seams the change requests share with generations (lib/ai/change/start.ts). */
+export function launchDependencies(): Pick<GenerationDependencies, "runner" | "maxFixerPasses"> {
+  return { runner: dependencies.runner, maxFixerPasses: dependencies.maxFixerPasses };
 }

@@ -1,0 +1,36 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { startChange } from "@/lib/ai/change/start";
+import { requireUser } from "@/lib/auth";
+import { assertSameOrigin } from "@/lib/http/csrf";
+import { parseJson, route } from "@/lib/http/errors";
+import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
+import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
+
+export const runtime = "nodejs";
+
+interface Context {
+  params: Promise<{ id: string }>;
+}
+
+const changeSchema = z.strictObject({
+  request: z
+    .string({ error: "request must be a string." })
+    .trim()
+    .min(1, { error: "Say what to change (request is empty)." })
+    .max(PROJECT_PROMPT_MAX, { error: `request must be at most ${PROJECT_PROMPT_MAX} characters.` }),
+  cap: z.number({ error: "cap must be a number." }).int({ error: "cap must be a whole number of credits." }).positive().optional(),
+});
+
+const MAX_BODY = 64 * 1024;
+
+/** Starts a change request on the project: 202 {runId, estimate, reserved}; follow it like a run (GET /api/generations/:runId/events). */
+export const POST = route<Context>(async (request, { params }) => {
+  const user = await requireUser(request);
+  assertSameOrigin(request);
+  const { id } = await params;
+  const body = await parseJson(request, changeSchema, { maxBytes: MAX_BODY });
+  await enforceRunStartLimits(request, user.id);
+  const started = await startChange(user.id, { projectId: id, request: body.request, cap: body.cap });
+  return NextResponse.json(started, { status: 202 });
+});

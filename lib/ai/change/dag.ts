@@ -1,0 +1,46 @@
+import { check, dagOutcome, guard, MAX_FIXER_PASSES, NO_RUNNER_REASON, runChecksWithFixer, type DagOutcome } from "../orchestrator";
+import type { RunContext } from "../run/run-context";
+import { runFileStep } from "../run/step";
+import type { RunIssue } from "../types";
+import { checksFor } from "./checks";
+import { editorMessages, selectChangeContext } from "./context";
+
+/**
+ * A change request (DESIGN.md §4): one editor step over the files the request is about, then the
+ * project's own checks in the sandbox with the fixer loop — verified like a run, at the price of
+ * the change.
+ */
+
+export interface ChangeOptions {
+  request: string;
+  /** What the project is (its description and first prompt). */
+  about: string;
+  maxFixerPasses?: number;
+}
+
+export async function runChange(ctx: RunContext, options: ChangeOptions): Promise<DagOutcome> {
+  return dagOutcome(ctx, async () => {
+    guard(ctx, "editor");
+    const before = ctx.tree.snapshot();
+    const context = selectChangeContext(ctx.tree, options.request);
+    await ctx.emit({
+      type: "log",
+      role: "editor",
+      level: "info",
+      message: `Reading ${context.shown.length} of ${context.shown.length + context.listed.length} files: ${context.shown.map((f) => f.path).join(", ") || "none matched the request"}.`,
+    });
+    const editor = await runFileStep(ctx, "editor", editorMessages(options.request, options.about, context));
+    check("editor", editor);
+    const { files, deletes } = ctx.tree.diff(before);
+    if (files.length === 0 && deletes.length === 0) {
+      const said = editor.explanation.split("\n").find((line) => line.trim())?.trim();
+      return [{ summary: `The editor changed no file${said ? `: "${said.slice(0, 300)}"` : "."}` }];
+    }
+    if (!ctx.runner) return [{ summary: NO_RUNNER_REASON }];
+    const commands = checksFor(ctx.tree);
+    if (commands.length === 0) return [{ summary: "The project has no checks to run (no test script), so the change was not verified." }];
+    guard(ctx, "tester");
+    const issues: RunIssue[] = await runChecksWithFixer(ctx, ctx.runner, commands, options.request, null, options.maxFixerPasses ?? MAX_FIXER_PASSES);
+    return issues;
+  });
+}
