@@ -36,7 +36,7 @@ async function generate(page: Page, name: string, description: string): Promise<
   await expect(runView.getByTestId("run-status")).toHaveText("completed", { timeout: 360_000 });
   await expect(runView).toContainText("$ npm install → ok");
   await expect(runView).toContainText("$ npm test → ok");
-  await expect(runView).toContainText("Every check passed.");
+  await expect(runView).toContainText(/Every check passed \(\d+ tests? ran\)\./);
 }
 
 async function runApp(page: Page): Promise<ReturnType<Page["frameLocator"]>> {

@@ -8,6 +8,9 @@ describe("testsExecuted reads the test runner's summary", () => {
     ["node:test (spec reporter)", "✔ a (0.5ms)\nℹ tests 3\nℹ suites 0\nℹ pass 3\n", 3],
     ["Vitest", " ✓ src/habits.test.ts (4 tests) 3ms\n\n Test Files  1 passed (1)\n      Tests  4 passed (4)\n   Start at  10:00:00\n", 4],
     ["Vitest with failures", "      Tests  1 failed | 3 passed (4)\n", 4],
+    // As Vitest prints it with colours (FORCE_COLOR, or a terminal), and CRLF line ends.
+    ["Vitest in colour", "\x1b[2m Test Files \x1b[22m \x1b[1m\x1b[32m1 passed\x1b[39m\x1b[22m\x1b[90m (1)\x1b[39m\r\n\x1b[2m      Tests \x1b[22m \x1b[1m\x1b[32m4 passed\x1b[39m\x1b[22m\x1b[90m (4)\x1b[39m\r\n", 4],
+    ["node:test (spec reporter) in colour", "\x1b[34mℹ tests 5\x1b[39m\n\x1b[34mℹ pass 5\x1b[39m\n", 5],
     ["Jest", "Test Suites: 1 passed, 1 total\nTests:       1 failed, 2 passed, 3 total\nSnapshots:   0 total\n", 3],
     ["pytest", "collected 3 items\n\ntest_app.py ...                    [100%]\n\n============================== 3 passed in 0.02s ===============================\n", 3],
     ["pytest with failures", "=========================== 1 failed, 2 passed in 0.05s ============================\n", 3],

@@ -66,7 +66,11 @@ const READERS: Reader[] = [
   },
 ];
 
-export function testsExecuted(output: string): number | null {
+/** Colour and cursor escapes: test runners colour their summaries when FORCE_COLOR or a terminal says so. */
+const ANSI_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+export function testsExecuted(rawOutput: string): number | null {
+  const output = rawOutput.replace(ANSI_ESCAPE, "").replace(/\r\n?/g, "\n");
   for (const read of READERS) {
     const found = read(output);
     if (found !== null) return found;
