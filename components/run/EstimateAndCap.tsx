@@ -1,7 +1,6 @@
 "use client";
 
-import { useId } from "react";
-import { fieldInput, fieldLabel } from "@/components/ui/styles";
+import { SpendCapField } from "./SpendCapField";
 import { currentEstimate, type EstimateState } from "./useEstimate";
 
 interface EstimateAndCapProps {
@@ -24,7 +23,6 @@ export function parseCap(raw: string, available: number | null): { cap?: number;
 
 /** The estimate shown before a run, and the optional spend cap. */
 export function EstimateAndCap({ estimate, cap, onCapChange, capError }: EstimateAndCapProps) {
-  const id = useId();
   const value = currentEstimate(estimate);
   const short = value !== null && value.available < value.estimate;
 
@@ -57,34 +55,7 @@ export function EstimateAndCap({ estimate, cap, onCapChange, capError }: Estimat
         )}
         {estimate.status === "loading" && !value && <p className="text-zinc-500">Estimating…</p>}
       </div>
-      <div>
-        <label htmlFor={`${id}-cap`} className={fieldLabel}>
-          Spend cap <span className="font-normal text-zinc-500">(optional, credits)</span>
-        </label>
-        <input
-          id={`${id}-cap`}
-          name="cap"
-          type="number"
-          inputMode="numeric"
-          min={1}
-          max={value?.available}
-          step={1}
-          value={cap}
-          onChange={(e) => onCapChange(e.target.value)}
-          placeholder="no cap"
-          className={`${fieldInput} max-w-40`}
-          aria-invalid={capError ? true : undefined}
-          aria-describedby={`${id}-cap-help${capError ? ` ${id}-cap-error` : ""}`}
-        />
-        <p id={`${id}-cap-help`} className="mt-1 text-xs text-zinc-500">
-          The run never spends more than this. Below the estimate, it stops when the cap is reached and keeps the files written so far.
-        </p>
-        {capError && (
-          <p id={`${id}-cap-error`} role="alert" className="mt-1 text-sm text-red-400">
-            {capError}
-          </p>
-        )}
-      </div>
+      <SpendCapField cap={cap} onCapChange={onCapChange} available={value?.available} capError={capError} />
     </div>
   );
 }

@@ -3,14 +3,14 @@
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useWorkspace } from "@/lib/client/workspace-store";
+import { NewRunChooser } from "./NewRunChooser";
 import { RunView } from "./RunView";
-import { StartRunForm } from "./StartRunForm";
 import { useLatestRun } from "./useLatestRun";
 
 /**
- * The Run panel: the live view of the project's generation run (`?run=` in
- * the URL, the workspace's activeRunId, or else the project's newest run),
- * or a form to start one.
+ * The Run panel: the live view of the project's run — a generation or a change
+ * request — (`?run=` in the URL, the workspace's activeRunId, or else the
+ * project's newest run), or the forms to start one.
  */
 export default function RunPanel({ projectId }: { projectId: string }) {
   const router = useRouter();
@@ -74,7 +74,7 @@ export default function RunPanel({ projectId }: { projectId: string }) {
               Could not check whether a generation is already running ({latest.message}).
             </p>
           )}
-          <StartRunForm
+          <NewRunChooser
             projectId={projectId}
             onStarted={(id) => {
               setActiveRun(id);

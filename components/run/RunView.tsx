@@ -6,6 +6,7 @@ import { buttonSecondary } from "@/components/ui/styles";
 import { balanceKey, fileKey, filesKey, projectKey, versionsKey } from "@/lib/client/query-keys";
 import { isRunFinished, roleRows, type LogEntry, type RoleRow, type RunState, type SeqEvent, type StepView } from "@/lib/client/run-state";
 import { useWorkspace } from "@/lib/client/workspace-store";
+import { ChangeReview } from "./ChangeReview";
 import { useRunEvents, type Connection } from "./useRunEvents";
 import { formatElapsed, useNow, useStepTimes, type StepTime } from "./useStepTimes";
 
@@ -16,7 +17,7 @@ interface RunViewProps {
   onNewRun(): void;
 }
 
-/** One generation run, live: steps, meter, files, notable events, and the outcome. */
+/** One run (a generation or a change request), live: steps, meter, files, notable events, and the outcome. */
 export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
   const queryClient = useContext(QueryClientContext);
   const setStreaming = useWorkspace((s) => s.setStreaming);
@@ -111,9 +112,9 @@ export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
   }
 
   return (
-    <div className="space-y-4" data-testid="run-view" data-run-status={state.status}>
+    <div className="space-y-4" data-testid="run-view" data-run-status={state.status} data-run-kind={state.kind}>
       <div className="flex items-center gap-2">
-        <h3 className="text-sm font-semibold text-zinc-100">Generation</h3>
+        <h3 className="text-sm font-semibold text-zinc-100">{RUN_TITLES[state.kind]}</h3>
         <RunStatusPill state={state} endedWithoutEvent={endedWithoutEvent} />
         <div className="ml-auto flex gap-2">
           {finished ? (
@@ -138,8 +139,10 @@ export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
         </p>
       )}
       <ConnectionNote connection={connection} onReconnect={reconnect} />
+      {state.kind === "change" && state.request && <ChangeRequestQuote request={state.request} />}
 
       <Outcome state={state} endedWithoutEvent={endedWithoutEvent} />
+      {state.kind === "change" && state.outcome?.version != null && <ChangeReview projectId={projectId} version={state.outcome.version} />}
       <Meter state={state} />
 
       <section aria-label="Steps">
@@ -153,6 +156,19 @@ export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
       <FilesList state={state} />
       <Logs logs={state.logs} />
     </div>
+  );
+}
+
+const RUN_TITLES: Record<RunState["kind"], string> = { generation: "Generation", change: "Change" };
+
+function ChangeRequestQuote({ request }: { request: string }) {
+  return (
+    <figure className="rounded-md border border-zinc-800 bg-zinc-950/60 p-3 text-sm">
+      <figcaption className="text-xs text-zinc-500">You asked</figcaption>
+      <blockquote className="mt-1 whitespace-pre-wrap break-words text-zinc-100" data-testid="run-request">
+        {request}
+      </blockquote>
+    </figure>
   );
 }
 
@@ -243,7 +259,7 @@ function Outcome({ state, endedWithoutEvent }: { state: RunState; endedWithoutEv
           ))}
         </ul>
         <p className="mt-2 text-amber-200/80">
-          Spent {outcome.spent} {outcome.spent === 1 ? "credit" : "credits"}, refunded {outcome.refunded}. Ask for a change in the chat to fix it.
+          Spent {outcome.spent} {outcome.spent === 1 ? "credit" : "credits"}, refunded {outcome.refunded}. Ask for a change (New run) to fix it.
         </p>
       </div>
     );
