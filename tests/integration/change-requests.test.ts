@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { POST as startRoute } from "@/app/api/generations/route";
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
+import { POST as changeEstimateRoute } from "@/app/api/projects/[id]/changes/estimate/route";
 import { POST as changeRoute } from "@/app/api/projects/[id]/changes/route";
 import { microCreditsFor } from "@/lib/ai/pricing";
 import { liveRuns } from "@/lib/ai/run/registry";
@@ -85,11 +86,22 @@ describe("a change request", () => {
     const generationMicro = micro(llm.requests);
     llm.reset();
 
+    // Asked first: what it would reserve and read; nothing is called or reserved.
+    const asked = await changeEstimateRoute(authed("POST", `/api/projects/${projectId}/changes/estimate`, cookie, { request: CHANGE.request }), {
+      params: Promise.resolve({ id: projectId }),
+    });
+    expect(asked.status).toBe(200);
+    const preview = await asked.json();
+    expect(preview).toMatchObject({ model: MODEL, available: 100 - generation.spent });
+    expect([...preview.files].sort()).toEqual(["package.json", "server.js", "test/todos.test.js", "todos.js"]);
+    expect(llm.requests).toHaveLength(0);
+
     const response = await changeRoute(authed("POST", `/api/projects/${projectId}/changes`, cookie, { request: CHANGE.request }), {
       params: Promise.resolve({ id: projectId }),
     });
     expect(response.status).toBe(202);
     const { runId, estimate, reserved } = await response.json();
+    expect(estimate).toBe(preview.estimate);
     const frames = await new SseReader(await eventsRoute(authed("GET", `/api/generations/${runId}/events`, cookie), { params: Promise.resolve({ runId }) })).readToEnd();
     const events = frames.map((f) => f.data);
     expect(events[0]).toMatchObject({ type: "run_started", kind: "change", request: CHANGE.request, estimate, reserved });

@@ -1,5 +1,6 @@
-import { getStore, type Id } from "@/lib/store";
-import { HttpError } from "@/lib/http/errors";
+import { HttpError, notFound } from "@/lib/http/errors";
+import { isPlausibleProjectId } from "@/lib/projects/schema";
+import { getStore, type Id, type Project } from "@/lib/store";
 import { MAX_FIXER_PASSES } from "../orchestrator";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
@@ -30,18 +31,42 @@ function about(project: { description: string; prompt: string }): string {
     .join("\n\n");
 }
 
-export async function startChange(userId: Id, input: StartChangeInput): Promise<StartedGeneration> {
+/** The project's files, the candidates, the runner and the estimate of one change request. */
+async function prepareChange(userId: Id, projectId: string, request: string, project: Project) {
   const store = await getStore();
-  const project = await ownIdleProject(store, userId, input.projectId);
-  const files = await store.listFiles(userId, project.id);
+  const files = await store.listFiles(userId, projectId);
   if (files.length === 0) {
     throw new HttpError(409, "no_files", "This project has no files yet: generate it first, then ask for changes.");
   }
   const { runner, maxFixerPasses } = launchDependencies();
   const candidates = await resolveCandidates(userId);
   const runnerClient = runner();
-  const messages = editorMessages(input.request, about(project), selectChangeContext(new WorkingTree(files), input.request));
+  const context = selectChangeContext(new WorkingTree(files), request);
+  const messages = editorMessages(request, about(project), context);
   const estimate = changeEstimate(candidates, runnerClient !== null, contextChars(messages), maxFixerPasses ?? MAX_FIXER_PASSES);
+  return { candidates, runnerClient, estimate, context };
+}
+
+export interface ChangeEstimate {
+  estimate: number;
+  model: string;
+  /** The files the editor would be shown. */
+  files: string[];
+}
+
+/** What a change request would reserve now, and what it would read (POST /api/projects/:id/changes/estimate). */
+export async function estimateChange(userId: Id, projectId: string, request: string): Promise<ChangeEstimate> {
+  const store = await getStore();
+  const project = isPlausibleProjectId(projectId) ? await store.getProject(userId, projectId) : null;
+  if (!project) throw notFound("Project");
+  const { estimate, candidates, context } = await prepareChange(userId, project.id, request, project);
+  return { estimate, model: candidates[0].model, files: context.shown.map((f) => f.path) };
+}
+
+export async function startChange(userId: Id, input: StartChangeInput): Promise<StartedGeneration> {
+  const store = await getStore();
+  const project = await ownIdleProject(store, userId, input.projectId);
+  const { candidates, runnerClient, estimate } = await prepareChange(userId, project.id, input.request, project);
   return reserveAndLaunch(store, userId, project, {
     estimate,
     cap: input.cap,

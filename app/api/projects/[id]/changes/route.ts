@@ -1,10 +1,10 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
 import { startChange } from "@/lib/ai/change/start";
+import { changeRequestText } from "@/lib/ai/change/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
-import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
 import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
 
 export const runtime = "nodejs";
@@ -14,11 +14,7 @@ interface Context {
 }
 
 const changeSchema = z.strictObject({
-  request: z
-    .string({ error: "request must be a string." })
-    .trim()
-    .min(1, { error: "Say what to change (request is empty)." })
-    .max(PROJECT_PROMPT_MAX, { error: `request must be at most ${PROJECT_PROMPT_MAX} characters.` }),
+  request: changeRequestText,
   cap: z.number({ error: "cap must be a number." }).int({ error: "cap must be a whole number of credits." }).positive().optional(),
 });
 
