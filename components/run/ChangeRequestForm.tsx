@@ -7,6 +7,7 @@ import { postJson } from "@/lib/client/api-errors";
 import { balanceKey } from "@/lib/client/query-keys";
 import { fetchBalance } from "@/lib/client/workspace-api";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
+import { ChangeEstimate, useChangeEstimate } from "./ChangeEstimate";
 import { parseCap } from "./EstimateAndCap";
 import { InsufficientCredits } from "./InsufficientCredits";
 import { SpendCapField } from "./SpendCapField";
@@ -18,8 +19,8 @@ interface ChangeRequestFormProps {
 
 /**
  * Asks for a change to the project's files (POST /api/projects/:id/changes).
- * There is no estimate before a change starts (no endpoint for it yet), so
- * none is shown: the run view shows what was reserved once it has started.
+ * As the request is typed, its estimate and the files the editor would read are
+ * shown (debounced, like the generation form's); asking for it reserves nothing.
  */
 export function ChangeRequestForm({ projectId, onStarted }: ChangeRequestFormProps) {
   const id = useId();
@@ -29,6 +30,7 @@ export function ChangeRequestForm({ projectId, onStarted }: ChangeRequestFormPro
   const [error, setError] = useState<{ field?: "request" | "cap"; message: string } | null>(null);
   const [short, setShort] = useState<{ required: number; available: number } | null>(null);
   const balance = useQuery({ queryKey: balanceKey(), queryFn: fetchBalance });
+  const estimate = useChangeEstimate(projectId, request);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -85,6 +87,7 @@ export function ChangeRequestForm({ projectId, onStarted }: ChangeRequestFormPro
           An editor changes only the files the request is about, then the project&apos;s checks run. The result is saved as a new
           version you can undo.
         </p>
+        <ChangeEstimate estimate={estimate} />
       </div>
       <SpendCapField cap={cap} onCapChange={setCap} available={balance.data} capError={error?.field === "cap" ? error.message : undefined} />
       {short && <InsufficientCredits {...short} />}

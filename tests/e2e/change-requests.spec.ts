@@ -53,6 +53,8 @@ test("ask for a change, review its diff, undo it", async ({ page }, testInfo) =>
   await expect(changeForm.getByRole("alert")).toHaveText("Say what should change.");
 
   await changeForm.getByLabel("What should change?").fill(CHANGE.request);
+  // Once typed, the request's estimate names the files the editor would read (nothing reserved yet).
+  await expect(changeForm.getByTestId("change-estimate")).toContainText(/About \d+ credits? · reads \d+ files?: .*todos\.js/);
   await changeForm.getByRole("button", { name: "Ask for change" }).click();
 
   await expect(runView.getByRole("heading", { name: "Change", exact: true })).toBeVisible();
