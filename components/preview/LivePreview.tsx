@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { buttonSecondary } from "@/components/ui/styles";
+import { buildFixRequest, useFixRequest } from "@/lib/client/fix-request";
 import { useWorkspace } from "@/lib/client/workspace-store";
 import type { LivePreview as LivePreviewState } from "@/lib/preview/live";
 
@@ -154,6 +155,15 @@ export default function LivePreview({ projectId, onNoApp }: { projectId: string;
         <div role="alert" className="m-3 rounded-md border border-red-900 bg-red-950/40 p-3 text-sm text-red-200">
           <p>{live.app.message}</p>
           {live.app.logTail && <pre className="mt-2 max-h-40 overflow-auto whitespace-pre-wrap text-xs text-red-100">{live.app.logTail}</pre>}
+          <button
+            type="button"
+            className={`${smallButton} mt-2`}
+            onClick={() =>
+              useFixRequest.getState().ask(buildFixRequest([{ summary: live.app.message || STATE_TEXT[state], detail: live.app.logTail || log.text }]))
+            }
+          >
+            Ask for a fix
+          </button>
         </div>
       )}
 

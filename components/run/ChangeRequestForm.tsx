@@ -1,9 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { buttonPrimary, fieldInput, fieldLabel } from "@/components/ui/styles";
 import { postJson } from "@/lib/client/api-errors";
+import { untakenFixRequest, useFixRequest } from "@/lib/client/fix-request";
 import { balanceKey } from "@/lib/client/query-keys";
 import { fetchBalance } from "@/lib/client/workspace-api";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
@@ -21,16 +22,35 @@ interface ChangeRequestFormProps {
  * Asks for a change to the project's files (POST /api/projects/:id/changes).
  * As the request is typed, its estimate and the files the editor would read are
  * shown (debounced, like the generation form's); asking for it reserves nothing.
+ * An "Ask for a fix" elsewhere (lib/client/fix-request) fills the text box, for
+ * the user to edit; nothing starts until the form is sent.
  */
 export function ChangeRequestForm({ projectId, onStarted }: ChangeRequestFormProps) {
   const id = useId();
-  const [request, setRequest] = useState("");
+  const [request, setRequest] = useState(() => untakenFixRequest(useFixRequest.getState())?.text ?? "");
+  const textarea = useRef<HTMLTextAreaElement>(null);
   const [cap, setCap] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<{ field?: "request" | "cap"; message: string } | null>(null);
   const [short, setShort] = useState<{ required: number; available: number } | null>(null);
   const balance = useQuery({ queryKey: balanceKey(), queryFn: fetchBalance });
   const estimate = useChangeEstimate(projectId, request);
+
+  // A fix asked for before this form was shown was taken by useState above; one asked for while it is shown replaces the text.
+  useEffect(() => {
+    const take = (fix: { id: number; text: string } | null, fill: boolean) => {
+      if (!fix) return;
+      useFixRequest.getState().take(fix.id);
+      if (fill) {
+        setRequest(fix.text);
+        setError(null);
+        setShort(null);
+      }
+      textarea.current?.focus();
+    };
+    take(untakenFixRequest(useFixRequest.getState()), false);
+    return useFixRequest.subscribe((state) => take(untakenFixRequest(state), true));
+  }, []);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -68,6 +88,7 @@ export function ChangeRequestForm({ projectId, onStarted }: ChangeRequestFormPro
         </label>
         <textarea
           id={`${id}-request`}
+          ref={textarea}
           rows={4}
           required
           value={request}

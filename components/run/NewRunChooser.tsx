@@ -1,8 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { PanelLoading } from "@/components/workspace/PanelStates";
+import { useFixRequest } from "@/lib/client/fix-request";
 import { filesKey } from "@/lib/client/query-keys";
 import { fetchFiles } from "@/lib/client/workspace-api";
 import { ChangeRequestForm } from "./ChangeRequestForm";
@@ -23,6 +24,14 @@ type RunChoice = "change" | "rebuild";
 export function NewRunChooser({ projectId, onStarted }: NewRunChooserProps) {
   const files = useQuery({ queryKey: filesKey(projectId), queryFn: () => fetchFiles(projectId) });
   const [choice, setChoice] = useState<RunChoice>("change");
+  // "Ask for a fix" is a change request: show its form even if Rebuild was chosen.
+  useEffect(
+    () =>
+      useFixRequest.subscribe((state, previous) => {
+        if (state.request !== previous.request) setChoice("change");
+      }),
+    [],
+  );
 
   if (files.isPending) return <PanelLoading label="the project's files" />;
   // Unknown (the file list failed to load): offer both; the change endpoint answers no_files if there are none.

@@ -3,6 +3,7 @@
 import { QueryClientContext } from "@tanstack/react-query";
 import { useCallback, useContext, useEffect, useRef, useState } from "react";
 import { buttonSecondary } from "@/components/ui/styles";
+import { buildFixRequest, useFixRequest } from "@/lib/client/fix-request";
 import { balanceKey, fileKey, filesKey, projectKey, versionsKey } from "@/lib/client/query-keys";
 import { isRunFinished, roleRows, type LogEntry, type RoleRow, type RunState, type SeqEvent, type StepView } from "@/lib/client/run-state";
 import { useWorkspace } from "@/lib/client/workspace-store";
@@ -259,8 +260,17 @@ function Outcome({ state, endedWithoutEvent }: { state: RunState; endedWithoutEv
           ))}
         </ul>
         <p className="mt-2 text-amber-200/80">
-          Spent {outcome.spent} {outcome.spent === 1 ? "credit" : "credits"}, refunded {outcome.refunded}. Ask for a change (New run) to fix it.
+          Spent {outcome.spent} {outcome.spent === 1 ? "credit" : "credits"}, refunded {outcome.refunded}.
         </p>
+        {outcome.issues.length > 0 && (
+          <button
+            type="button"
+            onClick={() => useFixRequest.getState().ask(buildFixRequest(outcome.issues))}
+            className={`${buttonSecondary} mt-2 px-3 py-1 text-xs`}
+          >
+            Ask for a fix
+          </button>
+        )}
       </div>
     );
   }
