@@ -59,6 +59,13 @@ test("tests that still fail after the fixer's passes end the run with issues, an
   await expect(runView).not.toContainText("Every check passed");
   await page.screenshot({ path: testInfo.outputPath("failing-tests.png"), fullPage: true });
 
+  // One click turns the failure into a change request to review before it starts.
+  await outcome.getByRole("button", { name: "Ask for a fix" }).click();
+  const request = page.getByLabel("What should change?");
+  await expect(request).toHaveValue(/^Fix this: "npm test" still fails after 2 fixer passes/);
+  await expect(request).toHaveValue(/AssertionError/);
+  await expect(page.getByRole("button", { name: "Ask for change" })).toBeEnabled();
+
   // The dashboard says so too.
   await page.goto("/dashboard");
   await expect(page.getByRole("list", { name: "Your projects" }).getByRole("listitem").filter({ hasText: "Broken tests" })).toContainText(
