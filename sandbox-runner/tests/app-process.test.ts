@@ -144,6 +144,18 @@ describe("a session's app", () => {
     await nothingLeft();
   });
 
+  it("restarts asked for at once run one after the other: one app runs, reachable, and stopping it leaves nothing", async () => {
+    const { app } = appIn({ "server.js": NODE_SERVER });
+    await app.start({ argv: ["node", "server.js"], port: 3000 });
+    expect(await until(app, ["ready", "crashed", "failed"])).toBe("ready");
+    // A save's restart and the preview's own, together, twice over.
+    await Promise.all([1, 2, 3].map(() => app.start({ argv: ["node", "server.js"], port: 3000 })));
+    expect(await until(app, ["ready", "crashed", "failed"])).toBe("ready");
+    expect(await get(app.linkSocket, "/")).toEqual({ status: 200, body: "hello from 3000" });
+    await app.stop();
+    await nothingLeft();
+  });
+
   it("installs packages through the gateway first, and again only when the manifest changes", async () => {
     const server = `const pad = require("left-pad"); require("http").createServer((q, s) => s.end(pad("7", 3, "0"))).listen(Number(process.env.PORT), "127.0.0.1");`;
     const manifest = { name: "t", version: "1.0.0", dependencies: { "left-pad": "1.3.0" } };

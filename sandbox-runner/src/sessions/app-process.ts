@@ -97,6 +97,7 @@ class AppLog {
 
 export class AppProcess {
   private state: AppState = "stopped";
+  private pending: Promise<void> = Promise.resolve();
   private port: number | null = null;
   private message: string | null = null;
   private exitCode: number | null = null;
@@ -139,9 +140,23 @@ export class AppProcess {
     return this.state === "installing" || this.state === "starting" || this.state === "ready";
   }
 
+  /**
+   * Starts and stops run one at a time, in the order asked: two restarts asked at once (a save and
+   * the preview's own restart, say) would otherwise interleave and leave one app running unseen.
+   */
+  private serialize(operation: () => Promise<void>): Promise<void> {
+    const next = this.pending.then(operation, operation);
+    this.pending = next.catch(() => undefined);
+    return next;
+  }
+
   /** (Re)starts the app: stops a running one first. Resolves once it is starting (not ready). */
-  async start(spec: AppStartSpec): Promise<void> {
-    await this.stop("restarted");
+  start(spec: AppStartSpec): Promise<void> {
+    return this.serialize(() => this.startNow(spec));
+  }
+
+  private async startNow(spec: AppStartSpec): Promise<void> {
+    await this.stopNow("restarted");
     const generation = ++this.generation;
     this.port = spec.port;
     this.message = null;
@@ -160,7 +175,11 @@ export class AppProcess {
   }
 
   /** Stops the app and its link; the state becomes `stopped` with `reason` logged. */
-  async stop(reason = "stopped"): Promise<void> {
+  stop(reason = "stopped"): Promise<void> {
+    return this.serialize(() => this.stopNow(reason));
+  }
+
+  private async stopNow(reason: string): Promise<void> {
     this.generation++;
     const { child, link, cgroup } = this;
     this.child = this.link = this.cgroup = null;
@@ -293,8 +312,12 @@ export class AppProcess {
     while (this.generation === generation && this.state === "starting") {
       if (Date.now() > deadline) {
         const seconds = Math.round((this.options.startTimeoutMs ?? DEFAULT_APP_START_TIMEOUT_MS) / 1000);
-        await this.stop("stopped: it never listened");
-        this.fail("failed", `The app did not answer HTTP on port ${port} within ${seconds} s; is it listening on that port (the PORT variable)?`);
+        await this.serialize(async () => {
+          // A restart queued meanwhile owns the app now.
+          if (this.generation !== generation) return;
+          await this.stopNow("stopped: it never listened");
+          this.fail("failed", `The app did not answer HTTP on port ${port} within ${seconds} s; is it listening on that port (the PORT variable)?`);
+        });
         return;
       }
       if (this.link && (await this.answers())) {
