@@ -1,20 +1,13 @@
 import { expect, test } from "@playwright/test";
 import todoApp, { CHANGE, TODOS_JS } from "../fixtures/llm-server/scripts/todo-app";
-import type { LlmScript } from "../fixtures/llm-server/script";
 import { signUp } from "./support/accounts";
+import { useScript } from "./support/llm";
 
 /**
  * A change request from the Run panel, against the real services: the todo app is generated, then
  * changed by the scripted editor (one edit of todos.js), checked with `npm test` in the sandbox,
  * reviewed file by file in Monaco's diff, and undone.
  */
-
-const LLM_CONTROL = "http://127.0.0.1:4111/__control/script";
-
-async function useScript(script: LlmScript): Promise<void> {
-  const response = await fetch(LLM_CONTROL, { method: "PUT", body: JSON.stringify(script), headers: { "content-type": "application/json" } });
-  expect(response.ok).toBe(true);
-}
 
 // Room for the run view's heading, request, outcome and diff in one screenshot.
 test.use({ viewport: { width: 1440, height: 960 } });

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import todoApp, { TRANSCRIPTS } from "../fixtures/llm-server/scripts/todo-app";
-import type { LlmScript } from "../fixtures/llm-server/script";
 import { signUp } from "./support/accounts";
+import { useScript } from "./support/llm";
 
 /**
  * A run says what happened: checks that still fail after the fixer's passes, or a test runner that
@@ -9,13 +9,6 @@ import { signUp } from "./support/accounts";
  * failing check with its output. The todo app's files, with a tester whose checks go wrong and a
  * fixer that cannot help.
  */
-
-const LLM_CONTROL = "http://127.0.0.1:4111/__control/script";
-
-async function useScript(script: LlmScript): Promise<void> {
-  const response = await fetch(LLM_CONTROL, { method: "PUT", body: JSON.stringify(script), headers: { "content-type": "application/json" } });
-  expect(response.ok).toBe(true);
-}
 
 test.afterAll(async () => {
   await useScript(todoApp);

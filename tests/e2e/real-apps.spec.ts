@@ -2,8 +2,8 @@ import { expect, test, type Page } from "@playwright/test";
 import expressApi, { APP_TITLE as EXPRESS_TITLE, EDIT as EXPRESS_EDIT } from "../fixtures/llm-server/scripts/express-api";
 import todoApp from "../fixtures/llm-server/scripts/todo-app";
 import viteReact, { APP_TITLE as VITE_TITLE, EDIT as VITE_EDIT } from "../fixtures/llm-server/scripts/vite-react";
-import type { LlmScript } from "../fixtures/llm-server/script";
 import { signUp } from "./support/accounts";
+import { useScript } from "./support/llm";
 
 /**
  * Real apps end to end: the scripted model writes a React + Vite + TypeScript app and an Express API
@@ -12,13 +12,6 @@ import { signUp } from "./support/accounts";
  * live frame; an edit saved in Monaco shows up there without a manual rebuild (Vite's hot reload
  * through the preview proxy's WebSocket, or a restart of a server that does not watch its files).
  */
-
-const LLM_CONTROL = "http://127.0.0.1:4111/__control/script";
-
-async function useScript(script: LlmScript): Promise<void> {
-  const response = await fetch(LLM_CONTROL, { method: "PUT", body: JSON.stringify(script), headers: { "content-type": "application/json" } });
-  expect(response.ok).toBe(true);
-}
 
 // The other specs expect the todo app.
 test.afterAll(async () => {
