@@ -5,7 +5,7 @@ import { serverMutation, serverQuery } from "./lib/functions";
 import { assertCredits, findOwnedProject, requireOwnedProject, requireUser } from "./lib/access";
 import { storeError } from "./lib/errors";
 import { toRun } from "./lib/records";
-import { finishedRunStatus } from "./lib/validators";
+import { finishedRunStatus, runKind } from "./lib/validators";
 
 async function findOwnedRun(ctx: QueryCtx, userId: string, runId: string): Promise<Doc<"runs"> | null> {
   const id = ctx.db.normalizeId("runs", runId);
@@ -26,6 +26,8 @@ export const create = serverMutation({
     reservationId: v.string(),
     cap: v.number(),
     estimate: v.number(),
+    kind: v.optional(runKind),
+    request: v.optional(v.string()),
   },
   handler: async (ctx, args) => {
     assertCredits(args.cap, "A run's cap", { allowZero: true });
@@ -39,6 +41,8 @@ export const create = serverMutation({
       projectId: project._id,
       userId: user._id,
       status: "running",
+      kind: args.kind ?? "generation",
+      request: args.request ?? "",
       reservationId: reservation._id,
       cap: args.cap,
       estimate: args.estimate,
@@ -71,6 +75,26 @@ export const latest = serverQuery({
       .order("desc")
       .first();
     return run && run.userId === userId ? toRun(run) : null;
+  },
+});
+
+/** The project's runs, newest first, optionally of one kind; the kind is filtered while reading, within `limit`. */
+export const list = serverQuery({
+  args: { userId: v.string(), projectId: v.string(), kind: v.optional(runKind), limit: v.number() },
+  handler: async (ctx, { userId, projectId, kind, limit }) => {
+    const project = await findOwnedProject(ctx, userId, projectId);
+    if (!project) return [];
+    const wanted = Math.min(100, Math.max(1, Math.floor(limit)));
+    const found = [];
+    for await (const run of ctx.db
+      .query("runs")
+      .withIndex("by_projectId", (q) => q.eq("projectId", project._id))
+      .order("desc")) {
+      if (run.userId !== userId || (kind && (run.kind ?? "generation") !== kind)) continue;
+      found.push(toRun(run));
+      if (found.length >= wanted) break;
+    }
+    return found;
   },
 });
 

@@ -10,6 +10,7 @@ import {
   plan,
   projectStatus,
   reservationStatus,
+  runKind,
   runStatus,
   subscriptionStatus,
   webhookSource,
@@ -120,6 +121,9 @@ export default defineSchema({
     projectId: v.id("projects"),
     userId: v.id("users"),
     status: runStatus,
+    // Optional: runs recorded before these fields read as a generation with an empty request.
+    kind: v.optional(runKind),
+    request: v.optional(v.string()),
     reservationId: v.id("reservations"),
     cap: v.number(),
     estimate: v.number(),

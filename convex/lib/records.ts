@@ -176,6 +176,8 @@ export function toRun(d: Doc<"runs">): Run {
     projectId: d.projectId,
     userId: d.userId,
     status: d.status,
+    kind: d.kind ?? "generation",
+    request: d.request ?? "",
     reservationId: d.reservationId,
     cap: d.cap,
     estimate: d.estimate,

@@ -10,6 +10,7 @@ import type {
   ProjectStatus,
   ReservationStatus,
   RunStatus,
+  RunKind,
   SubscriptionStatus,
   WebhookSource,
 } from "../../lib/store/types";
@@ -68,6 +69,8 @@ export const finishedGenerationStatus = oneOf<Exclude<GenerationStatus, "running
 });
 
 export const runStatus = oneOf<RunStatus>({ running: true, completed: true, completed_with_issues: true, failed: true, canceled: true });
+
+export const runKind = oneOf<RunKind>({ generation: true, change: true });
 
 export const finishedRunStatus = oneOf<Exclude<RunStatus, "running">>({
   completed: true,

@@ -10,7 +10,9 @@
  * "not_found"), so route handlers can answer 404 without a separate check.
  */
 
-import type { RunEvent } from "../ai/types";
+import type { RunEvent, RunKind } from "../ai/types";
+
+export type { RunKind };
 
 export type Id = string;
 
@@ -270,6 +272,10 @@ export interface Run {
   projectId: Id;
   userId: Id;
   status: RunStatus;
+  /** A generation (the whole pipeline) or a change request (one editor and the checks). */
+  kind: RunKind;
+  /** What the user asked: the generation's prompt or the change request's text. */
+  request: string;
   reservationId: Id;
   /** The most the run may spend (= the reservation's amount). */
   cap: number;
@@ -285,6 +291,16 @@ export interface CreateRunInput {
   reservationId: Id;
   cap: number;
   estimate: number;
+  /** Default "generation". */
+  kind?: RunKind;
+  /** Default "". */
+  request?: string;
+}
+
+export interface ListRunsOptions {
+  kind?: RunKind;
+  /** Newest first; default 20, at most 100. */
+  limit?: number;
 }
 
 export interface FinishRunInput {
@@ -477,6 +493,8 @@ export interface Store {
   getRun(userId: Id, runId: Id): Promise<Run | null>;
   /** The project's most recently created run (running or finished); null when it has none or the project is not the user's. */
   latestRun(userId: Id, projectId: Id): Promise<Run | null>;
+  /** The project's runs, newest first ([] when the project is not the user's). */
+  listRuns(userId: Id, projectId: Id, options?: ListRunsOptions): Promise<Run[]>;
   /** Sets the final status once; finishing a finished run is a "conflict". */
   finishRun(userId: Id, runId: Id, input: FinishRunInput): Promise<Run>;
   /** Atomic: appends the event with the run's next seq (1, 2, 3…) and returns that seq. Foreign run → "not_found". */

@@ -552,6 +552,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           projectId: project.id,
           userId: user.id,
           status: "running",
+          kind: "generation",
+          request: "",
           reservationId,
           cap: 40,
           estimate: 55,
@@ -592,6 +594,30 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         });
         expect(await store.latestRun(user.id, project.id)).toEqual(second);
         expect(await store.latestRun(user.id, emptyProject.id)).toBeNull();
+      });
+
+      it("listRuns lists the project's runs newest first, of one kind when asked, for the owner only", async () => {
+        const { user, project, run } = await newRun("list");
+        const other = await newUser("list-other");
+        const changes = [];
+        for (const request of ["add a due date", "make the header sticky"]) {
+          const reserved = await store.reserveCredits(user.id, 2, `list-${request}-${user.id}`);
+          if (!reserved.ok) throw new Error("reservation refused");
+          changes.push(
+            await store.createRun(user.id, { projectId: project.id, reservationId: reserved.reservation.id, cap: 2, estimate: 2, kind: "change", request }),
+          );
+        }
+        expect(changes[0]).toMatchObject({ kind: "change", request: "add a due date" });
+        expect(await store.getRun(user.id, changes[1].id)).toEqual(changes[1]);
+        expect((await store.listRuns(user.id, project.id)).map((r) => r.id)).toEqual([changes[1].id, changes[0].id, run.id]);
+        expect((await store.listRuns(user.id, project.id, { kind: "change" })).map((r) => r.request)).toEqual([
+          "make the header sticky",
+          "add a due date",
+        ]);
+        expect((await store.listRuns(user.id, project.id, { kind: "generation" })).map((r) => r.id)).toEqual([run.id]);
+        expect((await store.listRuns(user.id, project.id, { limit: 1 })).map((r) => r.id)).toEqual([changes[1].id]);
+        expect(await store.listRuns(other.id, project.id)).toEqual([]);
+        expect(await store.listRuns(user.id, "no-such-project")).toEqual([]);
       });
 
       it("a run needs the user's own project and reservation", async () => {

@@ -147,6 +147,8 @@ describe("SQLite migration: plans named after the product", () => {
 
 /** The schema version before runs and projects could end "completed_with_issues". */
 const BEFORE_ISSUES_STATUS = 4;
+/** The schema version before runs had a kind and a request. */
+const BEFORE_RUN_KIND = 5;
 
 describe("SQLite migration: the completed_with_issues status", () => {
   it("keeps every project, run and run event, accepts the new status, and keeps the index and the cascades", async () => {
@@ -181,6 +183,45 @@ describe("SQLite migration: the completed_with_issues status", () => {
     expect(db.prepare("SELECT count(*) FROM runs").pluck().get()).toBe(0);
     expect(db.prepare("SELECT count(*) FROM run_events").pluck().get()).toBe(0);
     expect(db.prepare("SELECT count(*) FROM files WHERE project_id = 'p_u_pro'").pluck().get()).toBe(0);
+    db.close();
+  });
+});
+
+describe("SQLite migration: a run's kind and request", () => {
+  it("labels earlier runs from their first event: change requests with their text, the rest as generations", async () => {
+    const file = freshFile();
+    const old = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(old);
+    old.pragma("foreign_keys = OFF");
+    for (const m of MIGRATIONS.slice(BEFORE_PLAN_RENAME, BEFORE_RUN_KIND)) old.exec(typeof m === "string" ? m : m.sql);
+    old.pragma(`user_version = ${BEFORE_RUN_KIND}`);
+    old.pragma("foreign_keys = ON");
+    const started = (runId: string, extra: object) =>
+      JSON.stringify({ type: "run_started", runId, projectId: "p_u_pro", reserved: 1, estimate: 1, ...extra });
+    for (const [runId, data] of [
+      ["gen", started("gen", { kind: "generation" })],
+      ["change", started("change", { kind: "change", request: "add a due date" })],
+      ["old", started("old", {})],
+      ["silent", null],
+    ] as const) {
+      old.prepare(`INSERT INTO reservations (id, user_id, amount, spent, status, idempotency_key, created_at) VALUES (?, 'u_pro', 1, 0, 'open', ?, 0)`).run(`r_${runId}`, `k_${runId}`);
+      old.prepare(
+        `INSERT INTO runs (id, project_id, user_id, status, reservation_id, cap, estimate, error, created_at, finished_at) VALUES (?, 'p_u_pro', 'u_pro', 'completed', ?, 1, 1, NULL, 0, 1)`,
+      ).run(runId, `r_${runId}`);
+      if (data) old.prepare("INSERT INTO run_events (run_id, seq, type, data, created_at) VALUES (?, 1, 'run_started', ?, 0)").run(runId, data);
+    }
+    old.close();
+
+    const store = await createSqliteStore(file);
+    await store.close();
+    const db = new Database(file);
+    expect(db.prepare("SELECT id, kind, request FROM runs ORDER BY id").all()).toEqual([
+      { id: "change", kind: "change", request: "add a due date" },
+      { id: "gen", kind: "generation", request: "" },
+      { id: "old", kind: "generation", request: "" },
+      { id: "silent", kind: "generation", request: "" },
+    ]);
+    expect(() => db.prepare("UPDATE runs SET kind = 'rebuild' WHERE id = 'gen'").run()).toThrow(/CHECK constraint/);
     db.close();
   });
 });

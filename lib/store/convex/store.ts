@@ -205,9 +205,13 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
         reservationId: input.reservationId,
         cap: input.cap,
         estimate: input.estimate,
+        ...(input.kind ? { kind: input.kind } : {}),
+        ...(input.request !== undefined ? { request: input.request } : {}),
       }),
     getRun: (userId, runId) => query(api.runs.get, { userId, runId }),
     latestRun: (userId, projectId) => query(api.runs.latest, { userId, projectId }),
+    listRuns: (userId, projectId, options = {}) =>
+      query(api.runs.list, { userId, projectId, limit: options.limit ?? 20, ...(options.kind ? { kind: options.kind } : {}) }),
     finishRun: (userId, runId, input) =>
       mutation(api.runs.finish, { userId, runId, status: input.status, error: input.error ?? null }),
     appendRunEvent: (userId, runId, event) =>

@@ -282,6 +282,17 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX runs_by_project ON runs(project_id, created_at);
     `,
   },
+  // Runs say what they are (a generation or a change request) and what was asked, so a project's
+  // change requests can be listed as a conversation. Filled from each run's first event where it has one.
+  `
+  ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'generation' CHECK (kind IN ('generation', 'change'));
+  ALTER TABLE runs ADD COLUMN request TEXT NOT NULL DEFAULT '';
+  UPDATE runs SET
+    kind = CASE WHEN json_extract(e.data, '$.kind') = 'change' THEN 'change' ELSE 'generation' END,
+    request = COALESCE(json_extract(e.data, '$.request'), '')
+  FROM run_events AS e
+  WHERE e.run_id = runs.id AND e.seq = 1 AND e.type = 'run_started';
+  `,
 ];
 
 function schemaVersion(db: Database.Database): number {

@@ -1,14 +1,17 @@
 import type { RunEvent } from "@/lib/ai/types";
+import type { RunKind } from "@/lib/ai/types";
 import { StoreError, type Run, type RunStatus, type Store, type StoredRunEvent } from "../types";
 import { assertCredits, immediate, LIVE_OWNED_PROJECT, newId, notFound, now, type Db } from "./db";
 
-type RunOps = Pick<Store, "createRun" | "getRun" | "latestRun" | "finishRun" | "appendRunEvent" | "listRunEvents">;
+type RunOps = Pick<Store, "createRun" | "getRun" | "latestRun" | "listRuns" | "finishRun" | "appendRunEvent" | "listRunEvents">;
 
 interface RunRow {
   id: string;
   project_id: string;
   user_id: string;
   status: RunStatus;
+  kind: RunKind;
+  request: string;
   reservation_id: string;
   cap: number;
   estimate: number;
@@ -22,6 +25,8 @@ const toRun = (r: RunRow): Run => ({
   projectId: r.project_id,
   userId: r.user_id,
   status: r.status,
+  kind: r.kind,
+  request: r.request,
   reservationId: r.reservation_id,
   cap: r.cap,
   estimate: r.estimate,
@@ -55,6 +60,8 @@ export function runOps(db: Db): RunOps {
           project_id: input.projectId,
           user_id: userId,
           status: "running",
+          kind: input.kind ?? "generation",
+          request: input.request ?? "",
           reservation_id: input.reservationId,
           cap: input.cap,
           estimate: input.estimate,
@@ -63,8 +70,8 @@ export function runOps(db: Db): RunOps {
           finished_at: null,
         };
         db.prepare(
-          `INSERT INTO runs (id, project_id, user_id, status, reservation_id, cap, estimate, error, created_at, finished_at)
-           VALUES (@id, @project_id, @user_id, @status, @reservation_id, @cap, @estimate, @error, @created_at, @finished_at)`,
+          `INSERT INTO runs (id, project_id, user_id, status, kind, request, reservation_id, cap, estimate, error, created_at, finished_at)
+           VALUES (@id, @project_id, @user_id, @status, @kind, @request, @reservation_id, @cap, @estimate, @error, @created_at, @finished_at)`,
         ).run(row);
         return toRun(row);
       });
@@ -82,6 +89,18 @@ export function runOps(db: Db): RunOps {
         .prepare("SELECT * FROM runs WHERE project_id = ? AND user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1")
         .get(projectId, userId) as RunRow | undefined;
       return row ? toRun(row) : null;
+    },
+
+    async listRuns(userId, projectId, options = {}) {
+      if (!db.prepare(LIVE_OWNED_PROJECT).get(projectId, userId)) return [];
+      const limit = Math.min(100, Math.max(1, Math.floor(options.limit ?? 20)));
+      const rows = db
+        .prepare(
+          `SELECT * FROM runs WHERE project_id = ? AND user_id = ? AND (? IS NULL OR kind = ?)
+           ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+        )
+        .all(projectId, userId, options.kind ?? null, options.kind ?? null, limit) as RunRow[];
+      return rows.map(toRun);
     },
 
     async finishRun(userId, runId, input) {
