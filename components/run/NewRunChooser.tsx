@@ -1,12 +1,11 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
 import { PanelLoading } from "@/components/workspace/PanelStates";
-import { useFixRequest } from "@/lib/client/fix-request";
+import { buttonSecondary } from "@/components/ui/styles";
 import { filesKey } from "@/lib/client/query-keys";
 import { fetchFiles } from "@/lib/client/workspace-api";
-import { ChangeRequestForm } from "./ChangeRequestForm";
+import { useWorkspace } from "@/lib/client/workspace-store";
 import { StartRunForm } from "./StartRunForm";
 
 interface NewRunChooserProps {
@@ -14,60 +13,30 @@ interface NewRunChooserProps {
   onStarted(runId: string): void;
 }
 
-type RunChoice = "change" | "rebuild";
-
 /**
- * What starting a run means: a project with files is changed by default (a
- * change request), and rebuilt by the whole pipeline only when asked; a project
- * without files can only be generated.
+ * Starting a run here means the whole pipeline: generating the app, or rebuilding one that has files.
+ * Changes to part of an app are asked for in the chat, which points there first.
  */
 export function NewRunChooser({ projectId, onStarted }: NewRunChooserProps) {
   const files = useQuery({ queryKey: filesKey(projectId), queryFn: () => fetchFiles(projectId) });
-  const [choice, setChoice] = useState<RunChoice>("change");
-  // "Ask for a fix" is a change request: show its form even if Rebuild was chosen.
-  useEffect(
-    () =>
-      useFixRequest.subscribe((state, previous) => {
-        if (state.request !== previous.request) setChoice("change");
-      }),
-    [],
-  );
+  const showPanel = useWorkspace((s) => s.showPanel);
 
   if (files.isPending) return <PanelLoading label="the project's files" />;
-  // Unknown (the file list failed to load): offer both; the change endpoint answers no_files if there are none.
-  const hasFiles = files.isError || files.data.files.length > 0;
-  if (!hasFiles) return <StartRunForm projectId={projectId} onStarted={onStarted} />;
-
+  const hasFiles = files.isSuccess && files.data.files.length > 0;
   return (
     <div className="space-y-4">
-      <RunChoiceSwitch choice={choice} onChoose={setChoice} />
-      {choice === "change" ? (
-        <ChangeRequestForm projectId={projectId} onStarted={onStarted} />
-      ) : (
-        <StartRunForm projectId={projectId} onStarted={onStarted} />
+      {hasFiles && (
+        <div className="rounded-md border border-zinc-800 bg-zinc-900/60 p-3 text-sm text-zinc-300" data-testid="rebuild-note">
+          <p>
+            To change part of the app, ask in the chat: only the files the change is about are read and rewritten, so it costs a
+            fraction of a rebuild.
+          </p>
+          <button type="button" onClick={() => showPanel("chat")} className={`${buttonSecondary} mt-2 px-3 py-1 text-xs`}>
+            Open the chat
+          </button>
+        </div>
       )}
-    </div>
-  );
-}
-
-const CHOICE_LABELS: Record<RunChoice, string> = { change: "Change", rebuild: "Rebuild" };
-
-function RunChoiceSwitch({ choice, onChoose }: { choice: RunChoice; onChoose(choice: RunChoice): void }) {
-  return (
-    <div role="group" aria-label="Kind of run" className="inline-flex rounded-md border border-zinc-700 p-0.5 text-xs">
-      {(Object.keys(CHOICE_LABELS) as RunChoice[]).map((option) => (
-        <button
-          key={option}
-          type="button"
-          aria-pressed={choice === option}
-          onClick={() => onChoose(option)}
-          className={`rounded px-3 py-1 font-semibold transition-colors ${
-            choice === option ? "bg-zinc-800 text-zinc-50" : "text-zinc-400 hover:text-zinc-100"
-          }`}
-        >
-          {CHOICE_LABELS[option]}
-        </button>
-      ))}
+      <StartRunForm projectId={projectId} onStarted={onStarted} />
     </div>
   );
 }

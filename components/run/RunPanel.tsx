@@ -1,8 +1,7 @@
 "use client";
 
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useEffectEvent, useState } from "react";
-import { useFixRequest } from "@/lib/client/fix-request";
+import { useEffect, useState } from "react";
 import { useWorkspace } from "@/lib/client/workspace-store";
 import { NewRunChooser } from "./NewRunChooser";
 import { RunView } from "./RunView";
@@ -11,8 +10,7 @@ import { useLatestRun } from "./useLatestRun";
 /**
  * The Run panel: the live view of the project's run — a generation or a change
  * request — (`?run=` in the URL, the workspace's activeRunId, or else the
- * project's newest run), or the forms to start one. "Ask for a fix" (an issue of
- * a run, the app that crashed) switches it to the change form, prefilled.
+ * project's newest run), or the form to start a generation (or a rebuild).
  */
 export default function RunPanel({ projectId }: { projectId: string }) {
   const router = useRouter();
@@ -57,17 +55,6 @@ export default function RunPanel({ projectId }: { projectId: string }) {
     setActiveRun(null);
     showRun(null);
   }
-
-  const onFixRequest = useEffectEvent(() => {
-    if (runId !== null || latest.state === "loading") startNewRun();
-  });
-  useEffect(
-    () =>
-      useFixRequest.subscribe((state, previous) => {
-        if (state.request !== previous.request) onFixRequest();
-      }),
-    [],
-  );
 
   return (
     <section aria-label="Run" className="h-full overflow-auto p-4" data-project-id={projectId}>

@@ -1,14 +1,14 @@
 "use client";
 
-import { QueryClientContext } from "@tanstack/react-query";
-import { useCallback, useContext, useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import { buttonSecondary } from "@/components/ui/styles";
-import { buildFixRequest, useFixRequest } from "@/lib/client/fix-request";
-import { balanceKey, fileKey, filesKey, projectKey, versionsKey } from "@/lib/client/query-keys";
-import { isRunFinished, roleRows, type LogEntry, type RoleRow, type RunState, type SeqEvent, type StepView } from "@/lib/client/run-state";
+import { isRunFinished, roleRows, type LogEntry, type RoleRow, type RunState, type StepView } from "@/lib/client/run-state";
 import { useWorkspace } from "@/lib/client/workspace-store";
 import { ChangeReview } from "./ChangeReview";
+import { IssueList } from "./IssueList";
+import { useCancelRun } from "./useCancelRun";
 import { useRunEvents, type Connection } from "./useRunEvents";
+import { useRunWorkspaceSync } from "./useRunWorkspaceSync";
 import { formatElapsed, useNow, useStepTimes, type StepTime } from "./useStepTimes";
 
 interface RunViewProps {
@@ -20,58 +20,8 @@ interface RunViewProps {
 
 /** One run (a generation or a change request), live: steps, meter, files, notable events, and the outcome. */
 export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
-  const queryClient = useContext(QueryClientContext);
   const setStreaming = useWorkspace((s) => s.setStreaming);
-  const setSavedVersion = useWorkspace((s) => s.setSavedVersion);
-
-  // File events come in bursts (and all at once when a finished run is replayed): refresh once per burst.
-  const touched = useRef<{ paths: Set<string>; timer: ReturnType<typeof setTimeout> | null }>({ paths: new Set(), timer: null });
-  useEffect(() => {
-    const pending = touched.current;
-    return () => {
-      if (pending.timer) clearTimeout(pending.timer);
-    };
-  }, []);
-
-  const onEvent = useCallback(
-    ({ event }: SeqEvent) => {
-      switch (event.type) {
-        case "file_written":
-        case "file_edited":
-        case "file_deleted": {
-          const pending = touched.current;
-          pending.paths.add(event.path);
-          pending.timer ??= setTimeout(() => {
-            const paths = [...pending.paths];
-            pending.paths.clear();
-            pending.timer = null;
-            void queryClient?.invalidateQueries({ queryKey: filesKey(projectId), exact: true });
-            for (const path of paths) void queryClient?.invalidateQueries({ queryKey: fileKey(projectId, path) });
-          }, 500);
-          return;
-        }
-        case "run_started":
-          void queryClient?.invalidateQueries({ queryKey: projectKey(projectId), exact: true });
-          void queryClient?.invalidateQueries({ queryKey: balanceKey() });
-          return;
-        case "done":
-        case "failed":
-          void queryClient?.invalidateQueries({ queryKey: projectKey(projectId), exact: true });
-          // The run saves its files as one version when it ends (also when it fails).
-          void queryClient?.invalidateQueries({ queryKey: filesKey(projectId) });
-          void queryClient?.invalidateQueries({ queryKey: versionsKey(projectId) });
-          void queryClient?.invalidateQueries({ queryKey: balanceKey() });
-          if (event.type === "done" && event.version !== null) {
-            const version = event.version;
-            const known = useWorkspace.getState().savedVersion;
-            // A replay of an old run must not move the workspace back to its version.
-            if (known === null || version > known) setSavedVersion(version);
-          }
-          return;
-      }
-    },
-    [projectId, queryClient, setSavedVersion],
-  );
+  const onEvent = useRunWorkspaceSync(projectId);
 
   const { state, connection, endedWithoutEvent, reconnect } = useRunEvents(runId, onEvent);
   const finished = isRunFinished(state) || endedWithoutEvent !== null;
@@ -96,21 +46,7 @@ export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
   const times = useStepTimes(runId, stepsVersion);
   const now = useNow(!finished && state.steps.some((s) => s.status === "running"));
 
-  const [cancel, setCancel] = useState<{ pending: boolean; error: string | null }>({ pending: false, error: null });
-  async function onCancel() {
-    setCancel({ pending: true, error: null });
-    try {
-      const response = await fetch(`/api/generations/${encodeURIComponent(runId)}/cancel`, { method: "POST" });
-      if (!response.ok) {
-        const body = (await response.json().catch(() => null)) as { message?: string } | null;
-        setCancel({ pending: false, error: body?.message ?? `Could not cancel (HTTP ${response.status}).` });
-        return;
-      }
-      setCancel({ pending: false, error: null });
-    } catch {
-      setCancel({ pending: false, error: "Could not reach the server to cancel." });
-    }
-  }
+  const cancel = useCancelRun(runId);
 
   return (
     <div className="space-y-4" data-testid="run-view" data-run-status={state.status} data-run-kind={state.kind}>
@@ -125,7 +61,7 @@ export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
           ) : (
             <button
               type="button"
-              onClick={onCancel}
+              onClick={() => void cancel.cancel()}
               disabled={cancel.pending}
               className={`${buttonSecondary} px-3 py-1 text-xs disabled:cursor-not-allowed disabled:opacity-50`}
             >
@@ -246,31 +182,10 @@ function Outcome({ state, endedWithoutEvent }: { state: RunState; endedWithoutEv
         <p className="font-semibold">
           Finished with issues{outcome.version !== null ? ` — saved as version ${outcome.version}` : ""}. Not every check passed:
         </p>
-        <ul className="mt-2 space-y-2">
-          {outcome.issues.map((issue, index) => (
-            <li key={index} data-testid="run-issue">
-              <p>{issue.summary}</p>
-              {issue.detail && (
-                <details className="mt-1">
-                  <summary className="cursor-pointer text-amber-200/80">Output</summary>
-                  <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap rounded bg-black/40 p-2 text-xs text-zinc-200">{issue.detail}</pre>
-                </details>
-              )}
-            </li>
-          ))}
-        </ul>
+        <IssueList issues={outcome.issues} />
         <p className="mt-2 text-amber-200/80">
           Spent {outcome.spent} {outcome.spent === 1 ? "credit" : "credits"}, refunded {outcome.refunded}.
         </p>
-        {outcome.issues.length > 0 && (
-          <button
-            type="button"
-            onClick={() => useFixRequest.getState().ask(buildFixRequest(outcome.issues))}
-            className={`${buttonSecondary} mt-2 px-3 py-1 text-xs`}
-          >
-            Ask for a fix
-          </button>
-        )}
       </div>
     );
   }

@@ -9,11 +9,22 @@ export interface PanelTab {
   render: () => ReactNode;
 }
 
+interface PanelTabsProps {
+  label: string;
+  tabs: PanelTab[];
+  className?: string;
+  /** The tab shown first (default the first). */
+  initial?: string;
+  /** Brings a tab forward when `seq` changes (a request from elsewhere in the workspace). */
+  request?: { panel: string; seq: number } | null;
+}
+
 /** An accessible tab strip (WAI-ARIA tabs: arrows, Home/End) over lazily mounted panels. */
-export function PanelTabs({ label, tabs, className = "" }: { label: string; tabs: PanelTab[]; className?: string }) {
+export function PanelTabs({ label, tabs, className = "", initial, request }: PanelTabsProps) {
   const baseId = useId();
-  const [active, setActive] = useState(tabs[0].id);
-  const [mounted, setMounted] = useState<ReadonlySet<string>>(() => new Set([tabs[0].id]));
+  const first = tabs.some((t) => t.id === initial) ? initial! : tabs[0].id;
+  const [active, setActive] = useState(first);
+  const [mounted, setMounted] = useState<ReadonlySet<string>>(() => new Set([first]));
   const buttons = useRef(new Map<string, HTMLButtonElement>());
 
   const select = (id: string, focus = false) => {
@@ -21,6 +32,16 @@ export function PanelTabs({ label, tabs, className = "" }: { label: string; tabs
     setMounted((m) => (m.has(id) ? m : new Set([...m, id])));
     if (focus) buttons.current.get(id)?.focus();
   };
+
+  // A new request (seq) moves the tabs once, during render (React's "adjust state when a prop changes").
+  const [seenRequest, setSeenRequest] = useState(request?.seq ?? null);
+  if (request && request.seq !== seenRequest) {
+    setSeenRequest(request.seq);
+    if (tabs.some((t) => t.id === request.panel)) {
+      setActive(request.panel);
+      setMounted((m) => (m.has(request.panel) ? m : new Set([...m, request.panel])));
+    }
+  }
 
   const onKeyDown = (event: React.KeyboardEvent, index: number) => {
     const last = tabs.length - 1;

@@ -2,9 +2,11 @@
 
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
+import { useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { EditorArea } from "@/components/editor/EditorArea";
 import { VersionsPanel } from "@/components/versions/VersionsPanel";
+import { useFixRequest } from "@/lib/client/fix-request";
 import { useWorkspace } from "@/lib/client/workspace-store";
 import type { ProjectStatus } from "@/lib/store/types";
 import { FileTree } from "./FileTree";
@@ -18,9 +20,13 @@ const RunPanel = dynamic(() => import("@/components/run/RunPanel"), {
   ssr: false,
   loading: () => <PanelLoading label="Run" />,
 });
+const ProjectChat = dynamic(() => import("@/components/chat/ProjectChat"), {
+  ssr: false,
+  loading: () => <PanelLoading label="chat" />,
+});
 const AiPanel = dynamic(() => import("@/components/ai/AiPanel"), {
   ssr: false,
-  loading: () => <PanelLoading label="AI" />,
+  loading: () => <PanelLoading label="AI actions" />,
 });
 const TerminalPanel = dynamic(() => import("@/components/terminal/TerminalPanel"), {
   ssr: false,
@@ -67,13 +73,25 @@ export default function Workspace({ project, initialBalance }: { project: Worksp
         data-testid="workspace"
       >
         <WorkspaceHeader project={project} initialBalance={initialBalance} />
-        {ready ? <WorkspaceBody projectId={project.id} /> : <PanelLoading label="workspace" />}
+        {ready ? <WorkspaceBody projectId={project.id} status={project.status} /> : <PanelLoading label="workspace" />}
       </div>
     </QueryClientProvider>
   );
 }
 
-function WorkspaceBody({ projectId }: { projectId: string }) {
+function WorkspaceBody({ projectId, status }: { projectId: string; status: ProjectStatus }) {
+  // A run named in the URL (a generation just started) or a project with nothing generated yet opens on Run; else on the chat.
+  const searchParams = useSearchParams();
+  const [assistantTab] = useState(() => (searchParams.get("run") || status === "pending" ? "run" : "chat"));
+  const panelRequest = useWorkspace((s) => s.panelRequest);
+  // "Ask for a fix" anywhere brings the chat forward, where the request waits in the message box.
+  useEffect(
+    () =>
+      useFixRequest.subscribe((state, previous) => {
+        if (state.request !== previous.request) useWorkspace.getState().showPanel("chat");
+      }),
+    [],
+  );
   const [leftWidth, setLeftWidth] = useState(256);
   const [rightWidth, setRightWidth] = useState(384);
   const [bottomHeight, setBottomHeight] = useState(240);
@@ -148,11 +166,14 @@ function WorkspaceBody({ projectId }: { projectId: string }) {
         direction={-1}
         onChange={setRightWidth}
       />
-      <aside aria-label="Run and AI" style={{ width: rightWidth }} className="flex min-w-0 shrink-0 flex-col">
+      <aside aria-label="Chat, runs and AI" style={{ width: rightWidth }} className="flex min-w-0 shrink-0 flex-col">
         <PanelTabs
           label="Assistant"
           className="h-full"
+          initial={assistantTab}
+          request={panelRequest}
           tabs={[
+            { id: "chat", label: "Chat", render: () => <ProjectChat projectId={projectId} /> },
             { id: "run", label: "Run", render: () => <RunPanel projectId={projectId} /> },
             { id: "ai", label: "AI", render: () => <AiPanel projectId={projectId} /> },
             { id: "deploy", label: "Deploy", render: () => <DeployPanel projectId={projectId} /> },

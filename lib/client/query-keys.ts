@@ -9,6 +9,7 @@
 export const projectKey = (projectId: string) => ["project", projectId] as const;
 export const filesKey = (projectId: string) => ["project", projectId, "files"] as const;
 export const fileKey = (projectId: string, path: string) => ["project", projectId, "files", "content", path] as const;
+export const changesKey = (projectId: string) => ["project", projectId, "changes"] as const;
 export const versionsKey = (projectId: string) => ["project", projectId, "versions"] as const;
 export const versionKey = (projectId: string, number: number) => ["project", projectId, "versions", number] as const;
 export const balanceKey = () => ["me", "balance"] as const;

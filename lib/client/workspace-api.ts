@@ -1,3 +1,4 @@
+import type { ChangeList } from "@/lib/workspace/change-summary";
 import type { FileMeta, FileView, VersionSummary } from "@/lib/workspace/file-view";
 import { apiJson } from "./api";
 
@@ -57,3 +58,8 @@ export async function fetchBalance(): Promise<number> {
 }
 
 export const downloadUrl = (projectId: string) => `${base(projectId)}/download`;
+
+/** The project's change requests, oldest first (GET /api/projects/:id/changes; see lib/ai/changes/history.ts). */
+export async function fetchChanges(projectId: string): Promise<ChangeList> {
+  return apiJson<ChangeList>(`${base(projectId)}/changes`);
+}

@@ -8,6 +8,7 @@ import { create } from "zustand";
  * doing with it. Panels read and write it:
  *   editor   → openPaths, activePath, drafts, selection
  *   run      → activeRunId; live file events mark paths in streamingPaths
+ *   chat     → activeRunId for the change it started; panelRequest brings a panel forward
  *   terminal → watches savedVersion to re-sync the runner session
  */
 
@@ -31,6 +32,8 @@ export interface WorkspaceState {
   activeRunId: string | null;
   /** Paths a running generation is writing right now. */
   streamingPaths: string[];
+  /** A panel something asked to bring forward ("chat" for "Ask for a fix"); `seq` tells a new ask from an old one. */
+  panelRequest: { panel: string; seq: number } | null;
 
   reset(projectId: string): void;
   openFile(path: string): void;
@@ -41,6 +44,7 @@ export interface WorkspaceState {
   setSavedVersion(version: number | null): void;
   setActiveRun(runId: string | null): void;
   setStreaming(path: string, streaming: boolean): void;
+  showPanel(panel: string): void;
   /** After a rename or delete: tabs and drafts follow the file. */
   renamePath(from: string, to: string | null): void;
 }
@@ -54,6 +58,7 @@ const initial = {
   savedVersion: null,
   activeRunId: null,
   streamingPaths: [],
+  panelRequest: null,
 } satisfies Partial<WorkspaceState>;
 
 export const useWorkspace = create<WorkspaceState>()((set) => ({
@@ -85,6 +90,7 @@ export const useWorkspace = create<WorkspaceState>()((set) => ({
           : [...s.streamingPaths, path]
         : s.streamingPaths.filter((p) => p !== path),
     })),
+  showPanel: (panel) => set((s) => ({ panelRequest: { panel, seq: (s.panelRequest?.seq ?? 0) + 1 } })),
   renamePath: (from, to) =>
     set((s) => {
       const drafts = { ...s.drafts };

@@ -3,7 +3,7 @@ import { POST as startRoute } from "@/app/api/generations/route";
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
 import { POST as changeEstimateRoute } from "@/app/api/projects/[id]/changes/estimate/route";
-import { POST as changeRoute } from "@/app/api/projects/[id]/changes/route";
+import { GET as listChangesRoute, POST as changeRoute } from "@/app/api/projects/[id]/changes/route";
 import { microCreditsFor } from "@/lib/ai/pricing";
 import { liveRuns } from "@/lib/ai/run/registry";
 import { resetEnvForTests } from "@/lib/env";
@@ -131,6 +131,52 @@ describe("a change request", () => {
     expect(done.spent * 5).toBeLessThanOrEqual(generation.spent);
     // The estimate follows the context the change needs, not the project.
     expect(estimate).toBeLessThan(generation.spent);
+  });
+
+  it("lists the project's changes for the chat, and the next change's editor reads the conversation so far", async () => {
+    const { cookie, projectId } = await signUpAndGenerate();
+    const params = { params: Promise.resolve({ id: projectId }) };
+    const list = async (who = cookie) => listChangesRoute(authed("GET", `/api/projects/${projectId}/changes`, who), params);
+    expect(await (await list()).json()).toEqual({ changes: [], more: false });
+
+    const follow = async (request: string) => {
+      const response = await changeRoute(authed("POST", `/api/projects/${projectId}/changes`, cookie, { request }), params);
+      expect(response.status).toBe(202);
+      const { runId } = await response.json();
+      await new SseReader(await eventsRoute(authed("GET", `/api/generations/${runId}/events`, cookie), { params: Promise.resolve({ runId }) })).readToEnd();
+      return runId as string;
+    };
+    llm.reset();
+    const first = await follow(CHANGE.request);
+    const listed = await (await list()).json();
+    expect(listed.more).toBe(false);
+    expect(listed.changes).toHaveLength(1);
+    expect(listed.changes[0]).toMatchObject({
+      runId: first,
+      request: CHANGE.request,
+      status: "completed_with_issues",
+      version: 2,
+      files: [{ path: "todos.js", action: "edited" }],
+      error: null,
+    });
+    expect(listed.changes[0].spent).toBeGreaterThan(0);
+    expect(listed.changes[0].issues.length).toBeGreaterThan(0);
+
+    llm.reset();
+    const second = await follow("Now show the due date in red when it has passed");
+    const sent = messageText(
+      (llm.requests.find((r) => r.role === "editor")!.body as { messages: { role: string; content: unknown }[] }).messages.at(-1)!.content,
+    );
+    expect(sent).toContain("## Earlier in this conversation");
+    expect(sent).toContain(`  > ${CHANGE.request}\n  Result: edited todos.js; not verified:`);
+    expect(sent.indexOf("Now show the due date in red")).toBeLessThan(sent.indexOf("## Earlier in this conversation"));
+    expect((await (await list()).json()).changes.map((c: { runId: string }) => c.runId)).toEqual([first, second]);
+
+    // Someone else's project: not found, and nothing about it.
+    const { signUp } = await import("./support/app");
+    const stranger = await signUp();
+    const foreign = await list(stranger.cookie);
+    expect(foreign.status).toBe(404);
   });
 
   it("is refused for a project with no files, and for an empty request", async () => {

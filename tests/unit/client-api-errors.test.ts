@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundHistory, MAX_TURNS, type ChatTurn } from "@/components/ai/chat-history";
+import { boundHistory, MAX_TURNS, type ChatTurn } from "@/components/chat/question-history";
 import { problemFrom } from "@/lib/client/api-errors";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>

@@ -1,6 +1,7 @@
 import { systemPrompt } from "../roles";
 import type { ChatMessage } from "../types";
 import type { WorkingTree } from "../run/working-tree";
+import type { ChangeRequest } from "./dag";
 
 /**
  * What the editor of a change request reads: the request, what the project is, every path, and the
@@ -94,10 +95,11 @@ export function selectChangeContext(tree: WorkingTree, request: string, budgetCh
 }
 
 /** The editor's messages for one change request. */
-export function editorMessages(request: string, about: string, context: ChangeContext): ChatMessage[] {
+export function editorMessages(change: ChangeRequest, context: ChangeContext): ChatMessage[] {
   const sections = [
-    `## The change the user asks for\n\n${request.trim()}`,
-    `## The project\n\n${about.trim() || "(no description)"}`,
+    `## The change the user asks for\n\n${change.request.trim()}`,
+    ...(change.earlier ? [`## Earlier in this conversation\n\n${change.earlier}\n\nThe files below are as those changes left them.`] : []),
+    `## The project\n\n${change.about.trim() || "(no description)"}`,
     `## Its files\n\n${[...context.shown.map((f) => `- ${f.path} (shown below)`), ...context.listed.map((f) => `- ${f.path} (${f.size} bytes, not shown)`)].join("\n")}`,
     `## The files that matter for this change\n\n${
       context.shown.length

@@ -11,10 +11,16 @@ import { editorMessages, selectChangeContext } from "./context";
  * the change.
  */
 
-export interface ChangeOptions {
+/** What the editor of a change is told besides the files. */
+export interface ChangeRequest {
   request: string;
   /** What the project is (its description and first prompt). */
   about: string;
+  /** The project's earlier change requests and their results (./history.ts), if any. */
+  earlier?: string | null;
+}
+
+export interface ChangeOptions extends ChangeRequest {
   maxFixerPasses?: number;
 }
 
@@ -29,7 +35,7 @@ export async function runChange(ctx: RunContext, options: ChangeOptions): Promis
       level: "info",
       message: `Reading ${context.shown.length} of ${context.shown.length + context.listed.length} files: ${context.shown.map((f) => f.path).join(", ") || "none matched the request"}.`,
     });
-    const editor = await runFileStep(ctx, "editor", editorMessages(options.request, options.about, context));
+    const editor = await runFileStep(ctx, "editor", editorMessages(options, context));
     check("editor", editor);
     const { files, deletes } = ctx.tree.diff(before);
     if (files.length === 0 && deletes.length === 0) {

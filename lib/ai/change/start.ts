@@ -8,6 +8,8 @@ import type { ProviderCandidate, RoleName } from "../types";
 import { launchDependencies, ownIdleProject, reserveAndLaunch, type StartedGeneration } from "../run/start";
 import { WorkingTree } from "../run/working-tree";
 import { contextChars, editorMessages, selectChangeContext } from "./context";
+import type { ChangeRequest } from "./dag";
+import { conversationSection, listChanges } from "./history";
 
 /**
  * Starting a change request (POST /api/projects/:id/changes): the estimate follows the context the
@@ -42,9 +44,10 @@ async function prepareChange(userId: Id, projectId: string, request: string, pro
   const candidates = await resolveCandidates(userId);
   const runnerClient = runner();
   const context = selectChangeContext(new WorkingTree(files), request);
-  const messages = editorMessages(request, about(project), context);
+  const change: ChangeRequest = { request, about: about(project), earlier: conversationSection(await listChanges(store, userId, projectId)) };
+  const messages = editorMessages(change, context);
   const estimate = changeEstimate(candidates, runnerClient !== null, contextChars(messages), maxFixerPasses ?? MAX_FIXER_PASSES);
-  return { candidates, runnerClient, estimate, context };
+  return { candidates, runnerClient, estimate, context, change };
 }
 
 export interface ChangeEstimate {
@@ -66,13 +69,13 @@ export async function estimateChange(userId: Id, projectId: string, request: str
 export async function startChange(userId: Id, input: StartChangeInput): Promise<StartedGeneration> {
   const store = await getStore();
   const project = await ownIdleProject(store, userId, input.projectId);
-  const { candidates, runnerClient, estimate } = await prepareChange(userId, project.id, input.request, project);
+  const { candidates, runnerClient, estimate, change } = await prepareChange(userId, project.id, input.request, project);
   return reserveAndLaunch(store, userId, project, {
     estimate,
     cap: input.cap,
     candidates,
     runner: runnerClient,
     prompt: input.request,
-    change: { request: input.request, about: about(project) },
+    change,
   });
 }

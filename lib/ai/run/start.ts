@@ -9,6 +9,7 @@ import { insufficientCredits } from "../metering";
 import { plannedRoles } from "../orchestrator";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
+import type { ChangeRequest } from "../change/dag";
 import type { ProviderCandidate } from "../types";
 import { RUN_MAX_DURATION_MS } from "./deadline";
 import { launchRun } from "./execute";
@@ -115,7 +116,7 @@ export interface LaunchPlan {
   runner: RunnerClient | null;
   /** The generation's prompt (recorded on the project), or, for a change, its request. */
   prompt: string;
-  change?: { request: string; about: string };
+  change?: ChangeRequest;
 }
 
 /**
@@ -133,7 +134,14 @@ export async function reserveAndLaunch(store: Store, userId: Id, project: Projec
 
   let run: Run | undefined;
   try {
-    run = await store.createRun(userId, { projectId: project.id, reservationId: reserved.reservation.id, cap: amount, estimate });
+    run = await store.createRun(userId, {
+      projectId: project.id,
+      reservationId: reserved.reservation.id,
+      cap: amount,
+      estimate,
+      kind: plan.change ? "change" : "generation",
+      request: plan.change?.request ?? input.prompt,
+    });
     await store.updateProject(userId, project.id, plan.change ? { status: "generating" } : { prompt: input.prompt, status: "generating" });
   } catch (err) {
     // Nothing started: give the credits back and close the run record if there is one.

@@ -1,10 +1,13 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { listChanges } from "@/lib/ai/change/history";
 import { startChange } from "@/lib/ai/change/start";
 import { changeRequestText } from "@/lib/ai/change/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { getProject } from "@/lib/projects/service";
+import { getStore } from "@/lib/store";
 import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
 
 export const runtime = "nodejs";
@@ -29,4 +32,12 @@ export const POST = route<Context>(async (request, { params }) => {
   await enforceRunStartLimits(request, user.id);
   const started = await startChange(user.id, { projectId: id, request: body.request, cap: body.cap });
   return NextResponse.json(started, { status: 202 });
+});
+
+/** The project's change requests as the chat shows them, oldest first: ChangeList (lib/workspace/change-summary.ts). */
+export const GET = route<Context>(async (request, { params }) => {
+  const user = await requireUser(request);
+  const { id } = await params;
+  const project = await getProject(user.id, id);
+  return NextResponse.json(await listChanges(await getStore(), user.id, project.id));
 });

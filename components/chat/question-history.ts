@@ -1,10 +1,15 @@
-/** The Chat tab's conversation, kept per project for the browser tab's session (sessionStorage), bounded. */
+/**
+ * The chat's questions and answers (not its change requests, which the server keeps), per project for
+ * the browser tab's session (sessionStorage), bounded.
+ */
 
 export interface ChatTurn {
   role: "user" | "assistant";
   content: string;
   /** Set on assistant turns once finished. */
   meta?: string;
+  /** When it was said (ms since the epoch), to place it among the project's changes; 0 for turns kept before it was recorded. */
+  at?: number;
 }
 
 /** The server accepts at most 40 messages and 100 KB of conversation; keep well within both. */
