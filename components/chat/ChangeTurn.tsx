@@ -131,6 +131,12 @@ const RESULT_STYLES: Record<string, { box: string; title: string }> = {
 function ChangeResult({ projectId, change, newest }: ChangeTurnProps) {
   const diffId = useId();
   const [showDiff, setShowDiff] = useState(newest);
+  // A newer change folds this one's diff (each is a Monaco editor); it opens again on demand.
+  const [wasNewest, setWasNewest] = useState(newest);
+  if (wasNewest !== newest) {
+    setWasNewest(newest);
+    if (!newest) setShowDiff(false);
+  }
   const style = RESULT_STYLES[change.status] ?? RESULT_STYLES.failed;
   const credits = change.spent ?? 0;
   const title =

@@ -4,18 +4,22 @@ import { currentEstimate, useDebouncedEstimate, type Estimate, type EstimateStat
 
 /** What a change request would reserve, and the files the editor would read (POST /api/projects/:id/changes/estimate). */
 export interface ChangeEstimateValue extends Estimate {
+  /** What it costs when the checks pass without a fix (`estimate` is the most, and what is reserved). */
+  likely: number;
   files: string[];
 }
 
 const NAMED_FILES = 5;
 
-/** "About 12 credits · reads 7 files: a, b, c, d, e and 2 more". */
-export function changeEstimateLine({ estimate, files }: Pick<ChangeEstimateValue, "estimate" | "files">): string {
-  const credits = `About ${estimate} ${estimate === 1 ? "credit" : "credits"}`;
-  if (files.length === 0) return `${credits} · reads no files`;
+const credits = (n: number) => `${n} ${n === 1 ? "credit" : "credits"}`;
+
+/** "About 2 credits, at most 9 with fixes · reads 7 files: a, b, c, d, e and 2 more". */
+export function changeEstimateLine({ estimate, likely, files }: Pick<ChangeEstimateValue, "estimate" | "likely" | "files">): string {
+  const cost = likely < estimate ? `About ${credits(likely)}, at most ${estimate} with fixes` : `About ${credits(estimate)}`;
+  if (files.length === 0) return `${cost} · reads no files`;
   const named = files.slice(0, NAMED_FILES).join(", ");
   const more = files.length > NAMED_FILES ? ` and ${files.length - NAMED_FILES} more` : "";
-  return `${credits} · reads ${files.length} ${files.length === 1 ? "file" : "files"}: ${named}${more}`;
+  return `${cost} · reads ${files.length} ${files.length === 1 ? "file" : "files"}: ${named}${more}`;
 }
 
 /** The change's estimate for `request`, refreshed (debounced) as it is typed. Nothing is reserved by asking. */
@@ -35,8 +39,8 @@ export function ChangeEstimate({ estimate }: { estimate: EstimateState<ChangeEst
         <div className={estimate.status === "loading" ? "opacity-60" : undefined}>
           <p className="text-zinc-200">{changeEstimateLine(value)}</p>
           <p className="mt-1 text-xs text-zinc-500">
-            Model {value.model} · you have {value.available}. The estimate is reserved when the change starts; what it does not use is
-            refunded.
+            Model {value.model} · you have {value.available}. The most it may cost is reserved when the change starts; what it does not
+            use is refunded.
           </p>
           {short && (
             <p className="mt-1 text-xs text-amber-300">

@@ -129,8 +129,11 @@ describe("a change request", () => {
     expect(done).toMatchObject({ type: "done", spent: Math.ceil(micro(llm.requests) / 1_000_000), refunded: reserved - done.spent });
     expect(micro(llm.requests) * 5).toBeLessThanOrEqual(generationMicro);
     expect(done.spent * 5).toBeLessThanOrEqual(generation.spent);
-    // The estimate follows the context the change needs, not the project.
+    // The estimate follows the context the change needs, not the project; what it says a change
+    // costs when no fix is needed covers this one (no runner here: the editor alone).
     expect(estimate).toBeLessThan(generation.spent);
+    expect(preview.likely).toBeLessThan(preview.estimate);
+    expect(done.spent).toBeLessThanOrEqual(preview.likely);
   });
 
   it("lists the project's changes for the chat, and the next change's editor reads the conversation so far", async () => {

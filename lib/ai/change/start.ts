@@ -47,11 +47,16 @@ async function prepareChange(userId: Id, projectId: string, request: string, pro
   const change: ChangeRequest = { request, about: about(project), earlier: conversationSection(await listChanges(store, userId, projectId)) };
   const messages = editorMessages(change, context);
   const estimate = changeEstimate(candidates, runnerClient !== null, contextChars(messages), maxFixerPasses ?? MAX_FIXER_PASSES);
-  return { candidates, runnerClient, estimate, context, change };
+  // What it costs when the checks pass at once: the editor alone.
+  const likely = Math.min(estimate, changeEstimate(candidates, false, contextChars(messages), 0));
+  return { candidates, runnerClient, estimate, likely, context, change };
 }
 
 export interface ChangeEstimate {
+  /** What starting it reserves: the most it may cost, fixer passes included. */
   estimate: number;
+  /** What it costs when the checks pass without a fix. */
+  likely: number;
   model: string;
   /** The files the editor would be shown. */
   files: string[];
@@ -62,8 +67,8 @@ export async function estimateChange(userId: Id, projectId: string, request: str
   const store = await getStore();
   const project = isPlausibleProjectId(projectId) ? await store.getProject(userId, projectId) : null;
   if (!project) throw notFound("Project");
-  const { estimate, candidates, context } = await prepareChange(userId, project.id, request, project);
-  return { estimate, model: candidates[0].model, files: context.shown.map((f) => f.path) };
+  const { estimate, likely, candidates, context } = await prepareChange(userId, project.id, request, project);
+  return { estimate, likely, model: candidates[0].model, files: context.shown.map((f) => f.path) };
 }
 
 export async function startChange(userId: Id, input: StartChangeInput): Promise<StartedGeneration> {
