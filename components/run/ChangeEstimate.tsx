@@ -1,5 +1,6 @@
 "use client";
 
+import { AiProblem } from "@/components/ai/AiProblem";
 import { currentEstimate, useDebouncedEstimate, type Estimate, type EstimateState } from "./useEstimate";
 
 /** What a change request would reserve, and the files the editor would read (POST /api/projects/:id/changes/estimate). */
@@ -34,7 +35,12 @@ export function ChangeEstimate({ estimate }: { estimate: EstimateState<ChangeEst
   const short = value !== null && value.available < value.estimate;
   return (
     <div aria-live="polite" className="mt-2 text-sm" data-testid="change-estimate">
-      {estimate.status === "error" && <p className="text-red-400">{estimate.problem.message}</p>}
+      {estimate.status === "error" &&
+        (estimate.problem.kind === "no_provider" ? (
+          <AiProblem problem={estimate.problem} />
+        ) : (
+          <p className="text-red-400">{estimate.problem.message}</p>
+        ))}
       {value && (
         <div className={estimate.status === "loading" ? "opacity-60" : undefined}>
           <p className="text-zinc-200">{changeEstimateLine(value)}</p>

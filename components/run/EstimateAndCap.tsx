@@ -1,5 +1,6 @@
 "use client";
 
+import { AiProblem } from "@/components/ai/AiProblem";
 import { SpendCapField } from "./SpendCapField";
 import { currentEstimate, type EstimateState } from "./useEstimate";
 
@@ -30,12 +31,12 @@ export function EstimateAndCap({ estimate, cap, onCapChange, capError }: Estimat
     <div className="space-y-3">
       <div aria-live="polite" className="rounded-md border border-zinc-800 bg-zinc-950/60 p-3 text-sm" data-testid="run-estimate">
         {estimate.status === "idle" && <p className="text-zinc-500">Describe the app to see what it will cost.</p>}
-        {estimate.status === "error" && (
-          <p className="text-red-400">
-            {estimate.problem.kind === "no_provider" ? "No AI provider is configured on this server. " : ""}
-            {estimate.problem.message}
-          </p>
-        )}
+        {estimate.status === "error" &&
+          (estimate.problem.kind === "no_provider" ? (
+            <AiProblem problem={estimate.problem} />
+          ) : (
+            <p className="text-red-400">{estimate.problem.message}</p>
+          ))}
         {value && (
           <div className={estimate.status === "loading" ? "opacity-60" : undefined}>
             <p className="text-zinc-200">
