@@ -1,10 +1,10 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { Id, Run, Store } from "@/lib/store/types";
 import { runChange } from "../change/dag";
+import { Meter } from "../credits";
 import { runDag, type DagOutcome } from "../orchestrator";
 import type { ProviderCandidate, RunEvent } from "../types";
 import { deadlineMessage, RUN_MAX_DURATION_MS, STOP_UNWIND_MS, type AbortReason } from "./deadline";
-import { Meter } from "./meter";
 import { createEmitter, registerRun, unregisterRun, type LiveRun } from "./registry";
 import type { RunContext, StreamFn } from "./run-context";
 import { WorkingTree } from "./working-tree";

@@ -1,6 +1,6 @@
 import type { Id, Store } from "@/lib/store/types";
-import { CreditTally, tokensForChars, weightsFor } from "../pricing";
-import type { CallAttempt, ChatMessage, ProviderCandidate, RunEvent } from "../types";
+import { CreditTally, tokensForChars, weightsFor } from "./pricing";
+import type { CallAttempt, ChatMessage, ProviderCandidate, RunEvent } from "./types";
 
 /** Most a single call may write, whatever the reservation. */
 export const MAX_OUTPUT_TOKENS_PER_CALL = 16_000;
