@@ -5,7 +5,7 @@ import { isPlausibleProjectId } from "@/lib/projects/schema";
 import { runnerClient, type RunnerClient } from "@/lib/sandbox";
 import { getStore, type Id, type Project, type Run, type Store } from "@/lib/store";
 import { streamCompletion } from "../call";
-import { insufficientCredits } from "../metering";
+import { insufficientCredits } from "../credits";
 import { plannedRoles } from "../orchestrator";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
