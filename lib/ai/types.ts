@@ -4,7 +4,7 @@
  *   providers  resolves which models a user's call may use, in order
  *   call       streams one completion with fallback across those providers
  *   pricing    turns reported usage into credits
- *   orchestrator runs the role DAG and emits RunEvents
+ *   runs/      runs the role DAG (runs/pipeline.ts) and emits RunEvents
  */
 
 // ---------------------------------------------------------------- output protocol

@@ -1,6 +1,6 @@
 import { systemPrompt } from "../roles";
 import type { ChatMessage } from "../types";
-import type { WorkingTree } from "../run/working-tree";
+import type { WorkingTree } from "../runs/working-tree";
 
 /**
  * What the editor of a change request reads: the request, what the project is, every path, and the

@@ -1,6 +1,6 @@
-import { check, dagOutcome, guard, MAX_FIXER_PASSES, NO_RUNNER_REASON, runChecksWithFixer, type DagOutcome } from "../orchestrator";
-import type { RunContext } from "../run/run-context";
-import { runFileStep } from "../run/step";
+import { check, dagOutcome, guard, MAX_FIXER_PASSES, NO_RUNNER_REASON, runChecksWithFixer, type DagOutcome } from "../runs/pipeline";
+import type { RunContext } from "../runs/run-context";
+import { runFileStep } from "../runs/step";
 import type { RunIssue } from "../types";
 import { checksFor } from "./checks";
 import { editorMessages, selectChangeContext } from "./context";

@@ -5,7 +5,7 @@ import { changeRequestText } from "@/lib/ai/change/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
-import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
+import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
 
 export const runtime = "nodejs";
 

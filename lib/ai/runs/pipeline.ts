@@ -1,6 +1,7 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import { PROJECT_COMMAND_LIMITS } from "@/lib/sandbox/limits";
-import { obtainPlan, type Plan } from "./plan";
+import { obtainPlan, type Plan } from "../plan";
+import type { RoleName, RunIssue } from "../types";
 import {
   architectMessages,
   builderMessages,
@@ -9,12 +10,11 @@ import {
   securityMessages,
   testerMessages,
   type CommandFailure,
-} from "./run/context";
-import type { RunContext } from "./run/run-context";
-import { automaticFindings } from "./run/security";
-import { RoleStep, runFileStep, type FileStepResult } from "./run/step";
-import { testsExecuted } from "./run/test-count";
-import type { RoleName, RunIssue } from "./types";
+} from "./context";
+import type { RunContext } from "./run-context";
+import { automaticFindings } from "./security";
+import { RoleStep, runFileStep, type FileStepResult } from "./step";
+import { testsExecuted } from "./test-count";
 
 /**
  * The role DAG of one run (DESIGN.md §4):
@@ -24,7 +24,7 @@ import type { RoleName, RunIssue } from "./types";
  * Each step streams, writes into the run's working tree and emits events as
  * it goes. The DAG stops at the first failed step, on cancel and at the
  * reservation's cap; what was produced until then stays in the tree, which
- * the caller (lib/ai/run/execute.ts) saves whatever the outcome.
+ * the caller (lib/ai/runs/execute.ts) saves whatever the outcome.
  */
 
 /** How many times the fixer may try after a failing command. */

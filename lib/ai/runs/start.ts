@@ -6,12 +6,12 @@ import { runnerClient, type RunnerClient } from "@/lib/sandbox";
 import { getStore, type Id, type Project, type Run, type Store } from "@/lib/store";
 import { streamCompletion } from "../call";
 import { insufficientCredits } from "../credits";
-import { plannedRoles } from "../orchestrator";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
 import type { ProviderCandidate } from "../types";
 import { RUN_MAX_DURATION_MS } from "./deadline";
 import { launchRun } from "./execute";
+import { plannedRoles } from "./pipeline";
 import { liveRunOfProject } from "./registry";
 import type { StreamFn } from "./run-context";
 
@@ -61,7 +61,7 @@ export function setGenerationDependenciesForTests(overrides?: Partial<Generation
   dependencies = overrides ? { ...production, ...overrides } : production;
 }
 
-/** What decides a run's deadline and whether an unfinished run is orphaned (lib/ai/run/abandoned.ts). */
+/** What decides a run's deadline and whether an unfinished run is orphaned (lib/ai/runs/abandoned.ts). */
 export function runLimits(): { maxDurationMs: number; now: () => number } {
   return { maxDurationMs: dependencies.runMaxDurationMs ?? RUN_MAX_DURATION_MS, now: dependencies.now ?? Date.now };
 }
