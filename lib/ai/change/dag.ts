@@ -1,5 +1,5 @@
 import { check, dagOutcome, guard, MAX_FIXER_PASSES, NO_RUNNER_REASON, runChecksWithFixer, type DagOutcome } from "../runs/pipeline";
-import type { RunContext } from "../runs/run-context";
+import type { RunScope as RunContext } from "../runs/run-scope";
 import { runFileStep } from "../runs/step";
 import type { RunIssue } from "../types";
 import { checksFor } from "./checks";

@@ -6,7 +6,7 @@ import type { ProviderCandidate, RunEvent } from "../types";
 import { deadlineMessage, RUN_MAX_DURATION_MS, STOP_UNWIND_MS, type AbortReason } from "./deadline";
 import { runDag, type DagOutcome } from "./pipeline";
 import { createEmitter, registerRun, unregisterRun, type LiveRun } from "./registry";
-import type { RunContext, StreamFn } from "./run-context";
+import type { RunScope, StreamFn } from "./run-scope";
 import { WorkingTree } from "./working-tree";
 
 /**
@@ -93,7 +93,7 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
       kind: input.change ? "change" : "generation",
       ...(input.change ? { request: input.change.request } : {}),
     });
-    const ctx: RunContext = {
+    const ctx: RunScope = {
       store,
       userId,
       projectId: run.projectId,

@@ -13,7 +13,7 @@ import { RUN_MAX_DURATION_MS } from "./deadline";
 import { launchRun } from "./execute";
 import { plannedRoles } from "./pipeline";
 import { liveRunOfProject } from "./registry";
-import type { StreamFn } from "./run-context";
+import type { StreamFn } from "./run-scope";
 
 /**
  * Starting a generation (POST /api/generations): estimate, reserve

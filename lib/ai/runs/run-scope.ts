@@ -10,7 +10,7 @@ export type StreamFn = (options: StreamCompletionOptions) => AsyncGenerator<Call
 export type StopReason = { kind: "canceled"; message: string } | { kind: "cap"; message: string };
 
 /** Everything a run's steps share. */
-export interface RunContext {
+export interface RunScope {
   store: Store;
   userId: Id;
   projectId: Id;
