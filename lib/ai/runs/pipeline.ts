@@ -2,6 +2,7 @@ import type { RunnerClient } from "@/lib/sandbox/client";
 import { PROJECT_COMMAND_LIMITS } from "@/lib/sandbox/limits";
 import { obtainPlan, type Plan } from "../plan";
 import type { RoleName, RunIssue } from "../types";
+import { automaticFindings } from "./audit-rules";
 import {
   architectMessages,
   builderMessages,
@@ -12,7 +13,6 @@ import {
   type CommandFailure,
 } from "./role-messages";
 import type { RunScope } from "./run-scope";
-import { automaticFindings } from "./security";
 import { RoleStep, runFileStep, type FileStepResult } from "./step";
 import { testsExecuted } from "./test-count";
 
