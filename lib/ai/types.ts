@@ -107,7 +107,7 @@ export interface StreamCompletionOptions {
 
 // ---------------------------------------------------------------- runs
 
-/** `editor`: the one agent of a change request (lib/ai/change), instead of the pipeline's builders. */
+/** `editor`: the one agent of a change request (lib/ai/changes), instead of the pipeline's builders. */
 export type RoleName = "architect" | "backend" | "frontend" | "devops" | "security" | "tester" | "fixer" | "editor";
 
 /** A generation runs the whole pipeline; a change request, the editor then the checks. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checksFor } from "@/lib/ai/change/checks";
-import { editorMessages, requestTerms, selectChangeContext } from "@/lib/ai/change/context";
+import { checksFor } from "@/lib/ai/changes/checks";
+import { editorMessages, requestTerms, selectChangeContext } from "@/lib/ai/changes/context";
 import { WorkingTree } from "@/lib/ai/runs/working-tree";
 import { TODO_APP_FILES } from "../fixtures/llm-server/scripts/todo-app";
 

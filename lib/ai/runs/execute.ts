@@ -1,6 +1,6 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { Id, Run, Store } from "@/lib/store/types";
-import { runChange } from "../change/dag";
+import { runChange } from "../changes/dag";
 import { Meter } from "../credits";
 import type { ProviderCandidate, RunEvent } from "../types";
 import { deadlineMessage, RUN_MAX_DURATION_MS, STOP_UNWIND_MS, type AbortReason } from "./deadline";
@@ -37,7 +37,7 @@ export interface LaunchRunInput {
   maxDurationMs?: number;
   /** Once stopped, how long the steps may unwind before the run is finalized anyway (default STOP_UNWIND_MS). */
   stopUnwindMs?: number;
-  /** A change request (lib/ai/change) instead of the whole pipeline: the user's request, and what the project is. */
+  /** A change request (lib/ai/changes) instead of the whole pipeline: the user's request, and what the project is. */
   change?: { request: string; about: string };
 }
 

@@ -158,7 +158,7 @@ export async function reserveAndLaunch(store: Store, userId: Id, project: Projec
   return { runId: run.id, estimate, reserved: amount };
 }
 
-/** Seams the change requests share with generations (lib/ai/change/start.ts). */
+/** Seams the change requests share with generations (lib/ai/changes/start.ts). */
 export function launchDependencies(): Pick<GenerationDependencies, "runner" | "maxFixerPasses"> {
   return { runner: dependencies.runner, maxFixerPasses: dependencies.maxFixerPasses };
 }
