@@ -1,6 +1,6 @@
 import { requireUser } from "@/lib/auth";
 import { meteredCompletion, prepareCall } from "@/lib/ai/metering";
-import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "@/lib/ai/prompts/shared";
+import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "@/lib/ai/actions/prompts/shared";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";

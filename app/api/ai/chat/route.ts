@@ -1,4 +1,4 @@
-import { chatAction } from "@/lib/ai/prompts/chat";
+import { chatAction } from "@/lib/ai/actions/prompts/chat";
 import { actionRoute } from "../_lib/action-route";
 
 export const runtime = "nodejs";

@@ -1,4 +1,4 @@
-import { completeAction } from "@/lib/ai/prompts/complete";
+import { completeAction } from "@/lib/ai/actions/prompts/complete";
 import { actionRoute } from "../_lib/action-route";
 
 export const runtime = "nodejs";

@@ -1,4 +1,4 @@
-import { explainAction } from "@/lib/ai/prompts/explain";
+import { explainAction } from "@/lib/ai/actions/prompts/explain";
 import { actionRoute } from "../_lib/action-route";
 
 export const runtime = "nodejs";

@@ -1,4 +1,4 @@
-import { fixAction } from "@/lib/ai/prompts/fix";
+import { fixAction } from "@/lib/ai/actions/prompts/fix";
 import { actionRoute } from "../_lib/action-route";
 
 export const runtime = "nodejs";

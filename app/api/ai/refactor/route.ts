@@ -1,4 +1,4 @@
-import { refactorAction } from "@/lib/ai/prompts/refactor";
+import { refactorAction } from "@/lib/ai/actions/prompts/refactor";
 import { actionRoute } from "../_lib/action-route";
 
 export const runtime = "nodejs";
