@@ -10,9 +10,10 @@ import type { CallAttempt, ChatMessage, ProviderCandidate, RunEvent, Usage } fro
  * store), settle ALWAYS (refunding the rest).
  *
  * The one place credits are held and charged: single-shot actions use
- * reserveOrThrow, chargeAttempt and settleHold (lib/ai/metering.ts); a run's
- * one reservation (lib/ai/runs/start.ts) pays all its steps, charged through
- * its Meter (lib/ai/runs/execute.ts). Both charge through chargeTally.
+ * reserveOrThrow, chargeAttempt and settleHold
+ * (lib/ai/actions/metered-call.ts); a run's one reservation
+ * (lib/ai/runs/start.ts) pays all its steps, charged through its Meter
+ * (lib/ai/runs/execute.ts). Both charge through chargeTally.
  */
 
 export function insufficientCredits(required: number, available: number): HttpError {

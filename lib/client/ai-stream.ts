@@ -1,4 +1,4 @@
-import type { CallSummary } from "@/lib/ai/metering";
+import type { CallSummary } from "@/lib/ai/actions/metered-call";
 import { NETWORK_PROBLEM, problemFrom, type ApiProblem } from "./api-errors";
 import { readSse } from "./sse";
 

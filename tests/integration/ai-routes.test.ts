@@ -18,7 +18,7 @@ import { readSse, sseText, withAiTestApp } from "./ai-test-app";
 import { authed } from "./support/app";
 
 /**
- * The single-shot AI endpoints end to end: route handler → metering →
+ * The single-shot AI endpoints end to end: route handler → metered call →
  * provider fallback → scripted OpenAI-compatible servers, on a real SQLite
  * store. JoxCoder ("jox-test", default weights) is the platform provider;
  * "openai" is reachable only through a user's own key.

@@ -1,5 +1,5 @@
 import { requireUser } from "@/lib/auth";
-import { meteredCompletion, prepareCall } from "@/lib/ai/metering";
+import { meteredCompletion, prepareCall } from "@/lib/ai/actions/metered-call";
 import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "@/lib/ai/actions/prompts/shared";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";

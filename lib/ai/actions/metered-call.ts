@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { HttpError } from "@/lib/http/errors";
 import { getStore, type AiRequestKind, type Id } from "@/lib/store";
-import { CallFailedError, streamCompletion } from "./call";
-import { chargeAttempt, reserveOrThrow, settleHold, totalUsage, type Hold } from "./credits";
-import { CreditTally, estimateCallCredits, maxPlatformEstimate } from "./pricing";
-import { resolveCandidates } from "./providers";
-import type { CallAttempt, ChatMessage, ProviderCandidate } from "./types";
+import { CallFailedError, streamCompletion } from "../call";
+import { chargeAttempt, reserveOrThrow, settleHold, totalUsage, type Hold } from "../credits";
+import { CreditTally, estimateCallCredits, maxPlatformEstimate } from "../pricing";
+import { resolveCandidates } from "../providers";
+import type { CallAttempt, ChatMessage, ProviderCandidate } from "../types";
 
 /**
  * Single-shot AI calls (explain, fix, refactor, complete, chat): reserve the
