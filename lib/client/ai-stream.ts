@@ -4,7 +4,7 @@ import { readSse } from "./sse";
 
 /**
  * Calls one of POST /api/ai/{explain,fix,refactor,chat} and reads its SSE
- * answer (wire format: app/api/ai/_lib/sse.ts), handing text over as it
+ * answer (wire format: lib/ai/actions/event-stream.ts), handing text over as it
  * streams.
  */
 

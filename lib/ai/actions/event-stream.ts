@@ -1,4 +1,4 @@
-import type { MeteredEvent } from "@/lib/ai/actions/metered-call";
+import type { MeteredEvent } from "./metered-call";
 
 /**
  * The wire format of POST /api/ai/{explain,fix,refactor,complete,chat}
