@@ -4,7 +4,10 @@
  *   providers  resolves which models a user's call may use, in order
  *   call       streams one completion with fallback across those providers
  *   pricing    turns reported usage into credits
+ *   credits    holds and charges them
  *   runs/      runs the role DAG (runs/pipeline.ts) and emits RunEvents
+ *   changes/   runs a change request through the same machinery
+ *   actions/   serves the single-shot AI actions (explain, fix, refactor, complete, chat)
  */
 
 // ---------------------------------------------------------------- output protocol
