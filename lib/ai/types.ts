@@ -4,7 +4,10 @@
  *   providers  resolves which models a user's call may use, in order
  *   call       streams one completion with fallback across those providers
  *   pricing    turns reported usage into credits
- *   orchestrator runs the role DAG and emits RunEvents
+ *   credits    holds and charges them
+ *   runs/      runs the role DAG (runs/pipeline.ts) and emits RunEvents
+ *   changes/   runs a change request through the same machinery
+ *   actions/   serves the single-shot AI actions (explain, fix, refactor, complete, chat)
  */
 
 // ---------------------------------------------------------------- output protocol
@@ -107,7 +110,7 @@ export interface StreamCompletionOptions {
 
 // ---------------------------------------------------------------- runs
 
-/** `editor`: the one agent of a change request (lib/ai/change), instead of the pipeline's builders. */
+/** `editor`: the one agent of a change request (lib/ai/changes), instead of the pipeline's builders. */
 export type RoleName = "architect" | "backend" | "frontend" | "devops" | "security" | "tester" | "fixer" | "editor";
 
 /** A generation runs the whole pipeline; a change request, the editor then the checks. */

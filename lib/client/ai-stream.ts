@@ -1,10 +1,10 @@
-import type { CallSummary } from "@/lib/ai/metering";
+import type { CallSummary } from "@/lib/ai/actions/metered-call";
 import { NETWORK_PROBLEM, problemFrom, type ApiProblem } from "./api-errors";
 import { readSse } from "./sse";
 
 /**
  * Calls one of POST /api/ai/{explain,fix,refactor,chat} and reads its SSE
- * answer (wire format: app/api/ai/_lib/sse.ts), handing text over as it
+ * answer (wire format: lib/ai/actions/event-stream.ts), handing text over as it
  * streams.
  */
 

@@ -7,9 +7,9 @@ import { POST as refactor } from "@/app/api/ai/refactor/route";
 import { POST as saveKey } from "@/app/api/keys/route";
 import { POST as createProject } from "@/app/api/projects/route";
 import { GET as getUsage } from "@/app/api/usage/route";
+import { explainAction } from "@/lib/ai/actions/prompts/explain";
 import { RETRY_POLICY, setRetryPolicyForTests } from "@/lib/ai/call";
 import { creditsFor, estimateCallCredits, microCreditsFor, tokensForChars } from "@/lib/ai/pricing";
-import { explainAction } from "@/lib/ai/prompts/explain";
 import type { Usage } from "@/lib/ai/types";
 import { getStore } from "@/lib/store";
 import { countPromptTokens, splitIntoTokens, type LlmServer } from "../fixtures/llm-server";
@@ -18,7 +18,7 @@ import { readSse, sseText, withAiTestApp } from "./ai-test-app";
 import { authed } from "./support/app";
 
 /**
- * The single-shot AI endpoints end to end: route handler → metering →
+ * The single-shot AI endpoints end to end: route handler → metered call →
  * provider fallback → scripted OpenAI-compatible servers, on a real SQLite
  * store. JoxCoder ("jox-test", default weights) is the platform provider;
  * "openai" is reachable only through a user's own key.

@@ -5,7 +5,7 @@ import { POST as createProjectRoute } from "@/app/api/projects/route";
 import { POST as changeEstimateRoute } from "@/app/api/projects/[id]/changes/estimate/route";
 import { GET as listChangesRoute, POST as changeRoute } from "@/app/api/projects/[id]/changes/route";
 import { microCreditsFor } from "@/lib/ai/pricing";
-import { liveRuns } from "@/lib/ai/run/registry";
+import { liveRuns } from "@/lib/ai/runs/registry";
 import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { POST as estimateRoute } from "@/app/api/generations/estimate/route";
 import { POST as startRoute } from "@/app/api/generations/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
-import { plannedRoles } from "@/lib/ai/orchestrator";
+import { plannedRoles } from "@/lib/ai/runs/pipeline";
 import { estimateRunCredits } from "@/lib/ai/pricing";
-import { liveRuns } from "@/lib/ai/run/registry";
+import { liveRuns } from "@/lib/ai/runs/registry";
 import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { APP_URL, authed, jsonPost, openTestApp, signUp } from "./support/app";

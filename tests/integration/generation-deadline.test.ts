@@ -5,9 +5,9 @@ import { POST as cancelRoute } from "@/app/api/generations/[runId]/cancel/route"
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
 import { GET as latestRunRoute } from "@/app/api/projects/[id]/runs/latest/route";
-import { deadlineMessage, INTERRUPTED_MESSAGE, RUN_MAX_DURATION_MS, RUN_SETTLE_GRACE_MS } from "@/lib/ai/run/deadline";
-import { liveRuns } from "@/lib/ai/run/registry";
-import { setGenerationDependenciesForTests } from "@/lib/ai/run/start";
+import { deadlineMessage, INTERRUPTED_MESSAGE, RUN_MAX_DURATION_MS, RUN_SETTLE_GRACE_MS } from "@/lib/ai/runs/deadline";
+import { liveRuns } from "@/lib/ai/runs/registry";
+import { setGenerationDependenciesForTests } from "@/lib/ai/runs/start";
 import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { getStore, type Run } from "@/lib/store";

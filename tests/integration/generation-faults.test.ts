@@ -2,10 +2,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { POST as startRoute } from "@/app/api/generations/route";
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
-import { NO_RUNNER_REASON } from "@/lib/ai/orchestrator";
+import { NO_RUNNER_REASON } from "@/lib/ai/runs/pipeline";
 import { microCreditsFor, tokensForChars } from "@/lib/ai/pricing";
 import { createProtocolParser } from "@/lib/ai/protocol";
-import { liveRuns } from "@/lib/ai/run/registry";
+import { liveRuns } from "@/lib/ai/runs/registry";
 import type { RunEvent } from "@/lib/ai/types";
 import { resetEnvForTests } from "@/lib/env";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";

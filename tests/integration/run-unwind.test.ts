@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { launchRun } from "@/lib/ai/run/execute";
+import { launchRun } from "@/lib/ai/runs/execute";
 import type { RunEvent } from "@/lib/ai/types";
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { RunResult } from "@/lib/sandbox/types";

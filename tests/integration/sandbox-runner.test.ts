@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchRun } from "@/lib/ai/run/execute";
+import { launchRun } from "@/lib/ai/runs/execute";
 import type { RunEvent } from "@/lib/ai/types";
 import { createRunnerClient, RunnerAbortedError, type RunnerClient } from "@/lib/sandbox/client";
 import { createSqliteStore } from "@/lib/store/sqlite";

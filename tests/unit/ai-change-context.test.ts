@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { checksFor } from "@/lib/ai/change/checks";
-import { editorMessages, requestTerms, selectChangeContext } from "@/lib/ai/change/context";
-import { CONVERSATION_CHARS, conversationSection } from "@/lib/ai/change/history";
+import { checksFor } from "@/lib/ai/changes/checks";
+import { editorMessages, requestTerms, selectChangeContext } from "@/lib/ai/changes/context";
+import { CONVERSATION_CHARS, conversationSection } from "@/lib/ai/changes/history";
 import type { ChangeSummary } from "@/lib/workspace/change-summary";
-import { WorkingTree } from "@/lib/ai/run/working-tree";
+import { WorkingTree } from "@/lib/ai/runs/working-tree";
 import { TODO_APP_FILES } from "../fixtures/llm-server/scripts/todo-app";
 
 const todoApp = () => new WorkingTree(Object.entries(TODO_APP_FILES).map(([path, content]) => ({ path, content })));

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CallFailedError } from "@/lib/ai/call";
-import { NO_RUNNER_REASON } from "@/lib/ai/orchestrator";
-import { launchRun } from "@/lib/ai/run/execute";
-import type { StreamFn } from "@/lib/ai/run/run-context";
+import { NO_RUNNER_REASON } from "@/lib/ai/runs/pipeline";
+import { launchRun } from "@/lib/ai/runs/execute";
+import type { StreamFn } from "@/lib/ai/runs/run-scope";
 import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, RoleName, RunEvent, Usage } from "@/lib/ai/types";
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { RunResult } from "@/lib/sandbox/types";

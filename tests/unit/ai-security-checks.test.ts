@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runSecurityChecks, type SecurityFinding, type SecurityRule } from "@/lib/ai/security-checks";
+import { runSecurityChecks, type SecurityFinding, type SecurityRule } from "@/lib/ai/runs/audit-rules";
 
 function check(path: string, content: string, rule?: SecurityRule): SecurityFinding[] {
   const findings = runSecurityChecks([{ path, content }]);

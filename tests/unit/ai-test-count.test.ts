@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testsExecuted } from "@/lib/ai/run/test-count";
+import { testsExecuted } from "@/lib/ai/runs/test-count";
 
 describe("testsExecuted reads the test runner's summary", () => {
   it.each([

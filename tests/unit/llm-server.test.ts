@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { applyEdit } from "@/lib/ai/edits";
 import { parsePlan } from "@/lib/ai/plan";
 import { parseProtocol } from "@/lib/ai/protocol";
-import { runSecurityChecks } from "@/lib/ai/security-checks";
+import { runSecurityChecks } from "@/lib/ai/runs/audit-rules";
 import type { ProtocolEvent } from "@/lib/ai/types";
 import { roleLine, splitIntoTokens, startLlmServer, type LlmServer, type LlmServerOptions } from "@/tests/fixtures/llm-server";
 import todoApp, { FIXER_REPLACE, FIXER_SEARCH, PLAN, TODO_APP_FILES, TRANSCRIPTS } from "@/tests/fixtures/llm-server/scripts/todo-app";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createEmitter } from "@/lib/ai/run/registry";
+import { createEmitter } from "@/lib/ai/runs/registry";
 import type { RunEvent } from "@/lib/ai/types";
 import type { Store, StoredRunEvent } from "@/lib/store/types";
 

@@ -1,11 +1,11 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { startGeneration } from "@/lib/ai/run/start";
+import { startGeneration } from "@/lib/ai/runs/start";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
-import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
+import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
 
 export const runtime = "nodejs";
 

@@ -1,12 +1,12 @@
 import type { RoleName } from "../types";
 import { ARCHITECT_PROMPT } from "./architect";
+import { AUDITOR_PROMPT } from "./auditor";
 import { BACKEND_PROMPT } from "./backend";
 import { DEVOPS_PROMPT } from "./devops";
 import { EDITOR_PROMPT } from "./editor";
 import { FIXER_PROMPT } from "./fixer";
 import { FRONTEND_PROMPT } from "./frontend";
 import { OUTPUT_PROTOCOL } from "./protocol";
-import { SECURITY_PROMPT } from "./security";
 import { TESTER_PROMPT } from "./tester";
 
 const ROLE_PROMPTS: Record<RoleName, string> = {
@@ -14,7 +14,7 @@ const ROLE_PROMPTS: Record<RoleName, string> = {
   backend: BACKEND_PROMPT,
   frontend: FRONTEND_PROMPT,
   devops: DEVOPS_PROMPT,
-  security: SECURITY_PROMPT,
+  security: AUDITOR_PROMPT,
   tester: TESTER_PROMPT,
   fixer: FIXER_PROMPT,
   editor: EDITOR_PROMPT,

@@ -1,4 +1,4 @@
-import type { StreamFn } from "@/lib/ai/run/run-context";
+import type { StreamFn } from "@/lib/ai/runs/run-scope";
 import type { CallEvent, ProviderCandidate } from "@/lib/ai/types";
 
 /**

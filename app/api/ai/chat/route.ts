@@ -1,7 +1,7 @@
-import { chatAction } from "@/lib/ai/prompts/chat";
-import { actionRoute } from "../_lib/action-route";
+import { actionRoute } from "@/lib/ai/actions/handler";
+import { chatAction } from "@/lib/ai/actions/prompts/chat";
 
 export const runtime = "nodejs";
 
-/** Streams the answer as SSE; app/api/ai/_lib/sse.ts documents the format. */
+/** Streams the answer as SSE; lib/ai/actions/event-stream.ts documents the format. */
 export const POST = actionRoute("chat", chatAction);

@@ -1,7 +1,7 @@
-import { completeAction } from "@/lib/ai/prompts/complete";
-import { actionRoute } from "../_lib/action-route";
+import { actionRoute } from "@/lib/ai/actions/handler";
+import { completeAction } from "@/lib/ai/actions/prompts/complete";
 
 export const runtime = "nodejs";
 
-/** Streams the answer as SSE; app/api/ai/_lib/sse.ts documents the format. */
+/** Streams the answer as SSE; lib/ai/actions/event-stream.ts documents the format. */
 export const POST = actionRoute("complete", completeAction);

@@ -1,7 +1,7 @@
-import { explainAction } from "@/lib/ai/prompts/explain";
-import { actionRoute } from "../_lib/action-route";
+import { actionRoute } from "@/lib/ai/actions/handler";
+import { explainAction } from "@/lib/ai/actions/prompts/explain";
 
 export const runtime = "nodejs";
 
-/** Streams the answer as SSE; app/api/ai/_lib/sse.ts documents the format. */
+/** Streams the answer as SSE; lib/ai/actions/event-stream.ts documents the format. */
 export const POST = actionRoute("explain", explainAction);

@@ -1,7 +1,7 @@
-import { refactorAction } from "@/lib/ai/prompts/refactor";
-import { actionRoute } from "../_lib/action-route";
+import { actionRoute } from "@/lib/ai/actions/handler";
+import { refactorAction } from "@/lib/ai/actions/prompts/refactor";
 
 export const runtime = "nodejs";
 
-/** Streams the answer as SSE; app/api/ai/_lib/sse.ts documents the format. */
+/** Streams the answer as SSE; lib/ai/actions/event-stream.ts documents the format. */
 export const POST = actionRoute("refactor", refactorAction);

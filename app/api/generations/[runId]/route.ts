@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { getRunWithSteps } from "@/lib/ai/run/service";
+import { getRunWithSteps } from "@/lib/ai/runs/service";
 import { requireUser } from "@/lib/auth";
 import { route } from "@/lib/http/errors";
 

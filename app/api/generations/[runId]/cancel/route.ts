@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { cancelRun } from "@/lib/ai/run/service";
+import { cancelRun } from "@/lib/ai/runs/service";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";

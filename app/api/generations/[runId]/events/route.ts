@@ -1,5 +1,5 @@
-import { getOwnedRun } from "@/lib/ai/run/service";
-import { runEventStream } from "@/lib/ai/run/sse";
+import { getOwnedRun } from "@/lib/ai/runs/service";
+import { runEventStream } from "@/lib/ai/runs/sse";
 import { requireUser } from "@/lib/auth";
 import { HttpError, route } from "@/lib/http/errors";
 import { getStore } from "@/lib/store";

@@ -1,14 +1,14 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { listChanges } from "@/lib/ai/change/history";
-import { startChange } from "@/lib/ai/change/start";
-import { changeRequestText } from "@/lib/ai/change/schema";
+import { listChanges } from "@/lib/ai/changes/history";
+import { startChange } from "@/lib/ai/changes/start";
+import { changeRequestText } from "@/lib/ai/changes/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";
 import { getStore } from "@/lib/store";
-import { enforceRunStartLimits } from "@/lib/ai/run/start-limits";
+import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
 
 export const runtime = "nodejs";
 

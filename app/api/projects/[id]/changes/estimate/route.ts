@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { estimateChange } from "@/lib/ai/change/start";
-import { changeRequestText } from "@/lib/ai/change/schema";
+import { estimateChange } from "@/lib/ai/changes/start";
+import { changeRequestText } from "@/lib/ai/changes/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { getLatestRun } from "@/lib/ai/run/latest";
+import { getLatestRun } from "@/lib/ai/runs/latest";
 import { requireUser } from "@/lib/auth";
 import { route } from "@/lib/http/errors";
 

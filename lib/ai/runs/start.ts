@@ -5,16 +5,16 @@ import { isPlausibleProjectId } from "@/lib/projects/schema";
 import { runnerClient, type RunnerClient } from "@/lib/sandbox";
 import { getStore, type Id, type Project, type Run, type Store } from "@/lib/store";
 import { streamCompletion } from "../call";
-import { insufficientCredits } from "../metering";
-import { plannedRoles } from "../orchestrator";
+import { insufficientCredits } from "../credits";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
-import type { ChangeRequest } from "../change/dag";
+import type { ChangeRequest } from "../changes/dag";
 import type { ProviderCandidate } from "../types";
 import { RUN_MAX_DURATION_MS } from "./deadline";
 import { launchRun } from "./execute";
+import { plannedRoles } from "./pipeline";
 import { liveRunOfProject } from "./registry";
-import type { StreamFn } from "./run-context";
+import type { StreamFn } from "./run-scope";
 
 /**
  * Starting a generation (POST /api/generations): estimate, reserve
@@ -62,7 +62,7 @@ export function setGenerationDependenciesForTests(overrides?: Partial<Generation
   dependencies = overrides ? { ...production, ...overrides } : production;
 }
 
-/** What decides a run's deadline and whether an unfinished run is orphaned (lib/ai/run/abandoned.ts). */
+/** What decides a run's deadline and whether an unfinished run is orphaned (lib/ai/runs/abandoned.ts). */
 export function runLimits(): { maxDurationMs: number; now: () => number } {
   return { maxDurationMs: dependencies.runMaxDurationMs ?? RUN_MAX_DURATION_MS, now: dependencies.now ?? Date.now };
 }
@@ -166,7 +166,7 @@ export async function reserveAndLaunch(store: Store, userId: Id, project: Projec
   return { runId: run.id, estimate, reserved: amount };
 }
 
-/** Seams the change requests share with generations (lib/ai/change/start.ts). */
+/** Seams the change requests share with generations (lib/ai/changes/start.ts). */
 export function launchDependencies(): Pick<GenerationDependencies, "runner" | "maxFixerPasses"> {
   return { runner: dependencies.runner, maxFixerPasses: dependencies.maxFixerPasses };
 }

@@ -1,4 +1,4 @@
-import type { WorkingTree } from "../run/working-tree";
+import type { WorkingTree } from "../runs/working-tree";
 
 /**
  * The checks a change request runs, read from the project itself rather than asked of a model (a

@@ -1,12 +1,12 @@
 import { HttpError, notFound } from "@/lib/http/errors";
 import { isPlausibleProjectId } from "@/lib/projects/schema";
 import { getStore, type Id, type Project } from "@/lib/store";
-import { MAX_FIXER_PASSES } from "../orchestrator";
+import { MAX_FIXER_PASSES } from "../runs/pipeline";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
 import type { ProviderCandidate, RoleName } from "../types";
-import { launchDependencies, ownIdleProject, reserveAndLaunch, type StartedGeneration } from "../run/start";
-import { WorkingTree } from "../run/working-tree";
+import { launchDependencies, ownIdleProject, reserveAndLaunch, type StartedGeneration } from "../runs/start";
+import { WorkingTree } from "../runs/working-tree";
 import { contextChars, editorMessages, selectChangeContext } from "./context";
 import type { ChangeRequest } from "./dag";
 import { conversationSection, listChanges } from "./history";

@@ -1,12 +1,12 @@
 import { requireUser } from "@/lib/auth";
-import { meteredCompletion, prepareCall } from "@/lib/ai/metering";
-import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "@/lib/ai/prompts/shared";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";
 import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
 import type { AiRequestKind } from "@/lib/store";
-import { sseResponse } from "./sse";
+import { sseResponse } from "./event-stream";
+import { meteredCompletion, prepareCall } from "./metered-call";
+import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "./prompts/shared";
 
 /** Per user, across all single-shot AI actions. */
 export const AI_RATE_LIMIT = { max: 30, windowMs: 60_000 };
@@ -21,7 +21,7 @@ interface ActionFields {
 /**
  * The POST handler of one single-shot action: authenticate, rate-limit,
  * validate, check the project, reserve credits (402/503 before anything
- * starts), then stream the metered call as SSE (see ./sse.ts).
+ * starts), then stream the metered call as SSE (see ./event-stream.ts).
  */
 export function actionRoute<T extends ActionFields>(kind: AiRequestKind, action: ActionDefinition<T>) {
   return route(async (request: Request) => {

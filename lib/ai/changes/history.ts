@@ -1,6 +1,6 @@
 import type { Id, Run, Store } from "@/lib/store";
 import type { ChangeList, ChangeSummary } from "@/lib/workspace/change-summary";
-import { closeIfOrphaned } from "../run/abandoned";
+import { closeIfOrphaned } from "../runs/abandoned";
 
 /**
  * A project's change requests as a conversation: listed for the chat (GET /api/projects/:id/changes)

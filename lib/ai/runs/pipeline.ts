@@ -1,6 +1,8 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import { PROJECT_COMMAND_LIMITS } from "@/lib/sandbox/limits";
-import { obtainPlan, type Plan } from "./plan";
+import { obtainPlan, type Plan } from "../plan";
+import type { RoleName, RunIssue } from "../types";
+import { automaticFindings } from "./audit-rules";
 import {
   architectMessages,
   builderMessages,
@@ -9,12 +11,10 @@ import {
   securityMessages,
   testerMessages,
   type CommandFailure,
-} from "./run/context";
-import type { RunContext } from "./run/run-context";
-import { automaticFindings } from "./run/security";
-import { RoleStep, runFileStep, type FileStepResult } from "./run/step";
-import { testsExecuted } from "./run/test-count";
-import type { RoleName, RunIssue } from "./types";
+} from "./role-messages";
+import type { RunScope } from "./run-scope";
+import { RoleStep, runFileStep, type FileStepResult } from "./step";
+import { testsExecuted } from "./test-count";
 
 /**
  * The role DAG of one run (DESIGN.md §4):
@@ -24,7 +24,7 @@ import type { RoleName, RunIssue } from "./types";
  * Each step streams, writes into the run's working tree and emits events as
  * it goes. The DAG stops at the first failed step, on cancel and at the
  * reservation's cap; what was produced until then stays in the tree, which
- * the caller (lib/ai/run/execute.ts) saves whatever the outcome.
+ * the caller (lib/ai/runs/execute.ts) saves whatever the outcome.
  */
 
 /** How many times the fixer may try after a failing command. */
@@ -75,7 +75,7 @@ export interface DagOptions {
  * Runs `body` (a DAG's steps), turning a step that failed or was stopped into the run's outcome;
  * what `body` returns are the issues of a DAG that went to its end.
  */
-export async function dagOutcome(ctx: RunContext, body: () => Promise<RunIssue[]>): Promise<DagOutcome> {
+export async function dagOutcome(ctx: RunScope, body: () => Promise<RunIssue[]>): Promise<DagOutcome> {
   try {
     const issues = await body();
     for (const issue of issues) await ctx.emit({ type: "log", level: "error", message: `Not completed: ${issue.summary}` });
@@ -89,7 +89,7 @@ export async function dagOutcome(ctx: RunContext, body: () => Promise<RunIssue[]
   }
 }
 
-export async function runDag(ctx: RunContext, options: DagOptions): Promise<DagOutcome> {
+export async function runDag(ctx: RunScope, options: DagOptions): Promise<DagOutcome> {
   const { prompt } = options;
   return dagOutcome(ctx, async () => {
     const plan = await architect(ctx, prompt);
@@ -123,16 +123,16 @@ export async function runDag(ctx: RunContext, options: DagOptions): Promise<DagO
 }
 
 /** A stop by the user ends the run `canceled`; reaching the cap or the run's deadline ends it `failed`. */
-function isUserCancel(ctx: RunContext): boolean {
+function isUserCancel(ctx: RunScope): boolean {
   return !ctx.meter.isExhausted && ctx.signal.reason !== "cap" && ctx.signal.reason !== "deadline";
 }
 
 /** Between steps: stop once canceled, at the cap or past the run's deadline. */
-export function guard(ctx: RunContext, role: RoleName): void {
+export function guard(ctx: RunScope, role: RoleName): void {
   if (ctx.signal.aborted) throw new StepFailed(role, "canceled", ctx.stopReason());
 }
 
-async function architect(ctx: RunContext, prompt: string): Promise<Plan> {
+async function architect(ctx: RunScope, prompt: string): Promise<Plan> {
   guard(ctx, "architect");
   const messages = architectMessages(prompt, ctx.tree);
   const step = await RoleStep.start(ctx, "architect");
@@ -170,7 +170,7 @@ async function architect(ctx: RunContext, prompt: string): Promise<Plan> {
   return plan;
 }
 
-async function skipStep(ctx: RunContext, role: RoleName, reason: string): Promise<void> {
+async function skipStep(ctx: RunScope, role: RoleName, reason: string): Promise<void> {
   const step = await RoleStep.start(ctx, role);
   await step.finish("skipped", { reason });
 }
@@ -185,7 +185,7 @@ function tail(output: string): string {
 }
 
 /** Runs the tester's checks with the fixer loop; returns what kept them from passing with ≥ 1 test executed. */
-async function testAndFix(ctx: RunContext, prompt: string, plan: Plan, maxFixerPasses: number): Promise<RunIssue[]> {
+async function testAndFix(ctx: RunScope, prompt: string, plan: Plan, maxFixerPasses: number): Promise<RunIssue[]> {
   if (!ctx.runner) {
     await skipStep(ctx, "tester", NO_RUNNER_REASON);
     return [{ summary: NO_RUNNER_REASON }];
@@ -203,7 +203,7 @@ async function testAndFix(ctx: RunContext, prompt: string, plan: Plan, maxFixerP
  * returns what kept them from passing with ≥ 1 test executed. `plan`: none for a change request.
  */
 export async function runChecksWithFixer(
-  ctx: RunContext,
+  ctx: RunScope,
   runner: RunnerClient,
   commands: string[],
   prompt: string,
@@ -266,7 +266,7 @@ export async function runChecksWithFixer(
  * `testsRun`: the tests the passing commands' runners reported, null when none reported any.
  */
 async function runCommands(
-  ctx: RunContext,
+  ctx: RunScope,
   runner: RunnerClient,
   sessionId: string,
   commands: string[],

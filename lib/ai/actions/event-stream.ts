@@ -1,4 +1,4 @@
-import type { MeteredEvent } from "@/lib/ai/metering";
+import type { MeteredEvent } from "./metered-call";
 
 /**
  * The wire format of POST /api/ai/{explain,fix,refactor,complete,chat}

@@ -1,12 +1,12 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { Id, Run, Store } from "@/lib/store/types";
-import { runChange, type ChangeRequest } from "../change/dag";
-import { runDag, type DagOutcome } from "../orchestrator";
+import { runChange, type ChangeRequest } from "../changes/dag";
+import { Meter } from "../credits";
 import type { ProviderCandidate, RunEvent } from "../types";
 import { deadlineMessage, RUN_MAX_DURATION_MS, STOP_UNWIND_MS, type AbortReason } from "./deadline";
-import { Meter } from "./meter";
+import { runDag, type DagOutcome } from "./pipeline";
 import { createEmitter, registerRun, unregisterRun, type LiveRun } from "./registry";
-import type { RunContext, StreamFn } from "./run-context";
+import type { RunScope, StreamFn } from "./run-scope";
 import { WorkingTree } from "./working-tree";
 
 /**
@@ -37,7 +37,7 @@ export interface LaunchRunInput {
   maxDurationMs?: number;
   /** Once stopped, how long the steps may unwind before the run is finalized anyway (default STOP_UNWIND_MS). */
   stopUnwindMs?: number;
-  /** A change request (lib/ai/change) instead of the whole pipeline: the user's request, and what the project is. */
+  /** A change request (lib/ai/changes) instead of the whole pipeline: the user's request, what the project is, and the conversation so far. */
   change?: ChangeRequest;
 }
 
@@ -93,7 +93,7 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
       kind: input.change ? "change" : "generation",
       ...(input.change ? { request: input.change.request } : {}),
     });
-    const ctx: RunContext = {
+    const ctx: RunScope = {
       store,
       userId,
       projectId: run.projectId,

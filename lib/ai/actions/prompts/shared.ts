@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ChatMessage } from "../types";
+import type { ChatMessage } from "../../types";
 
 /**
  * Pieces every single-shot action shares: the input limits, the base

@@ -5,8 +5,8 @@ import { runLimits } from "./start";
 
 /**
  * Closing runs that are marked `running` but that this process does not
- * execute: on cancel (lib/ai/run/service.ts) and, on any read, when the run is
- * past the bound no run can legitimately outlive (lib/ai/run/deadline.ts) —
+ * execute: on cancel (lib/ai/runs/service.ts) and, on any read, when the run is
+ * past the bound no run can legitimately outlive (lib/ai/runs/deadline.ts) —
  * it was orphaned by a restart.
  */
 

@@ -1,6 +1,6 @@
-import { check, dagOutcome, guard, MAX_FIXER_PASSES, NO_RUNNER_REASON, runChecksWithFixer, type DagOutcome } from "../orchestrator";
-import type { RunContext } from "../run/run-context";
-import { runFileStep } from "../run/step";
+import { check, dagOutcome, guard, MAX_FIXER_PASSES, NO_RUNNER_REASON, runChecksWithFixer, type DagOutcome } from "../runs/pipeline";
+import type { RunScope } from "../runs/run-scope";
+import { runFileStep } from "../runs/step";
 import type { RunIssue } from "../types";
 import { checksFor } from "./checks";
 import { editorMessages, selectChangeContext } from "./context";
@@ -24,7 +24,7 @@ export interface ChangeOptions extends ChangeRequest {
   maxFixerPasses?: number;
 }
 
-export async function runChange(ctx: RunContext, options: ChangeOptions): Promise<DagOutcome> {
+export async function runChange(ctx: RunScope, options: ChangeOptions): Promise<DagOutcome> {
   return dagOutcome(ctx, async () => {
     guard(ctx, "editor");
     const before = ctx.tree.snapshot();

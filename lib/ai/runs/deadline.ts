@@ -7,7 +7,7 @@
  * before the run is finalized regardless. So no run can legitimately still be
  * `running` at `createdAt + RUN_MAX_DURATION_MS + RUN_SETTLE_GRACE_MS`: a read
  * that finds one past that bound, not live in its own process, may close it on
- * any instance (lib/ai/run/abandoned.ts) — it was orphaned by a restart.
+ * any instance (lib/ai/runs/abandoned.ts) — it was orphaned by a restart.
  */
 
 export const RUN_MAX_DURATION_MS = 30 * 60_000;

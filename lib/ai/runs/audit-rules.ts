@@ -1,3 +1,5 @@
+import type { WorkingTree } from "./working-tree";
+
 /**
  * The security role's deterministic checks (DESIGN.md §4): hard-coded
  * secrets, eval-like calls, SQL built from strings, and mutating route
@@ -426,4 +428,11 @@ export function runSecurityChecks(files: SourceFile[]): SecurityFinding[] {
       return true;
     })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line));
+}
+
+/** The checks over a run's working tree, one line per finding, for events and the security reviewer. */
+export function automaticFindings(tree: WorkingTree): string[] {
+  return runSecurityChecks(tree.list()).map(
+    (f) => `${f.path}${f.line ? `:${f.line}` : ""} [${f.rule}] ${f.message}`,
+  );
 }

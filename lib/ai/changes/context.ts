@@ -1,6 +1,6 @@
 import { systemPrompt } from "../roles";
 import type { ChatMessage } from "../types";
-import type { WorkingTree } from "../run/working-tree";
+import type { WorkingTree } from "../runs/working-tree";
 import type { ChangeRequest } from "./dag";
 
 /**

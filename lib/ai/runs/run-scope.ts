@@ -1,7 +1,7 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
 import type { Id, Store } from "@/lib/store/types";
+import type { Meter } from "../credits";
 import type { CallEvent, ProviderCandidate, RunEvent, StreamCompletionOptions } from "../types";
-import type { Meter } from "./meter";
 import type { WorkingTree } from "./working-tree";
 
 export type StreamFn = (options: StreamCompletionOptions) => AsyncGenerator<CallEvent>;
@@ -10,7 +10,7 @@ export type StreamFn = (options: StreamCompletionOptions) => AsyncGenerator<Call
 export type StopReason = { kind: "canceled"; message: string } | { kind: "cap"; message: string };
 
 /** Everything a run's steps share. */
-export interface RunContext {
+export interface RunScope {
   store: Store;
   userId: Id;
   projectId: Id;

@@ -1,72 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { HttpError } from "@/lib/http/errors";
-import { getStore, type AiRequestKind, type Id, type SettleResult } from "@/lib/store";
-import { CallFailedError, streamCompletion } from "./call";
-import { CreditTally, estimateCallCredits, maxPlatformEstimate } from "./pricing";
-import { resolveCandidates } from "./providers";
-import type { CallAttempt, ChatMessage, ProviderCandidate, Usage } from "./types";
+import { getStore, type AiRequestKind, type Id } from "@/lib/store";
+import { CallFailedError, streamCompletion } from "../call";
+import { chargeAttempt, reserveOrThrow, settleHold, totalUsage, type Hold } from "../credits";
+import { CreditTally, estimateCallCredits, maxPlatformEstimate } from "../pricing";
+import { resolveCandidates } from "../providers";
+import type { CallAttempt, ChatMessage, ProviderCandidate } from "../types";
 
 /**
- * How every AI call is paid for (DESIGN.md §3): reserve the estimate (402
- * with {required, available} and nothing started when short), charge each
- * attempt's reported usage against the reservation (capped by the store),
- * settle ALWAYS (refunding the rest), record one aiRequests row per call.
- *
- * The pieces (reserveOrThrow, chargeAttempt, settleHold) are exported for
- * runs; meteredCompletion strings them together for single-shot calls.
+ * Single-shot AI calls (explain, fix, refactor, complete, chat): reserve the
+ * estimate, stream the answer while charging each attempt, settle always and
+ * record one aiRequests row per call. The credit hold itself is lib/ai/credits.ts.
  */
-
-export function insufficientCredits(required: number, available: number): HttpError {
-  return new HttpError(
-    402,
-    "insufficient_credits",
-    `This needs ${required} credits and you have ${available}.`,
-    { required, available },
-  );
-}
-
-/** Credits held for one call or run; `reservationId` null when nothing needed holding (estimate 0). */
-export interface Hold {
-  reservationId: Id | null;
-  amount: number;
-}
-
-/** Reserves `amount` credits; throws HttpError 402 `{required, available}` when the balance is short. */
-export async function reserveOrThrow(userId: Id, amount: number, idempotencyKey: string): Promise<Hold> {
-  if (amount <= 0) return { reservationId: null, amount: 0 };
-  const store = await getStore();
-  const result = await store.reserveCredits(userId, amount, idempotencyKey);
-  if (!result.ok) throw insufficientCredits(result.required, result.available);
-  return { reservationId: result.reservation.id, amount };
-}
-
-/**
- * Adds one attempt to the call's tally and charges the whole credits its total reached (0 for the
- * user's own key): a call is charged ceil(exact total) once, not a ceiling per attempt. Returns the
- * credits charged (the store caps them at what the hold has left).
- */
-export async function chargeAttempt(hold: Hold, tally: CreditTally, attempt: CallAttempt): Promise<number> {
-  const credits = tally.add(attempt);
-  if (hold.reservationId === null || credits === 0) return 0;
-  const store = await getStore();
-  return (await store.chargeReservation(hold.reservationId, credits)).charged;
-}
-
-/** Closes the hold and refunds what was not spent. Safe to call twice. */
-export async function settleHold(hold: Hold): Promise<SettleResult | null> {
-  if (hold.reservationId === null) return null;
-  const store = await getStore();
-  return store.settleReservation(hold.reservationId);
-}
-
-export function totalUsage(attempts: readonly CallAttempt[]): Usage {
-  return attempts.reduce(
-    (sum, a) => ({ inputTokens: sum.inputTokens + a.usage.inputTokens, outputTokens: sum.outputTokens + a.usage.outputTokens }),
-    { inputTokens: 0, outputTokens: 0 },
-  );
-}
-
-// ---------------------------------------------------------------- single-shot calls
 
 export interface PrepareCallInput {
   userId: Id;

@@ -3,8 +3,8 @@ import { CallFailedError } from "../call";
 import { applyEdit, isWastefulRewrite } from "../edits";
 import { createProtocolParser } from "../protocol";
 import type { CallAttempt, ChatMessage, ProtocolEvent, ProtocolParser, RoleName } from "../types";
-import { editRetryMessage, missingFilesMessage, type FailedEdit } from "./context";
-import type { RunContext } from "./run-context";
+import { editRetryMessage, missingFilesMessage, type FailedEdit } from "./role-messages";
+import type { RunScope } from "./run-scope";
 import { WorkingTree } from "./working-tree";
 
 /**
@@ -41,7 +41,7 @@ export class RoleStep {
   private model: string;
 
   private constructor(
-    readonly ctx: RunContext,
+    readonly ctx: RunScope,
     readonly role: RoleName,
     readonly stepId: string,
   ) {
@@ -49,7 +49,7 @@ export class RoleStep {
     this.model = ctx.candidates[0]?.model ?? "";
   }
 
-  static async start(ctx: RunContext, role: RoleName): Promise<RoleStep> {
+  static async start(ctx: RunScope, role: RoleName): Promise<RoleStep> {
     const first = ctx.candidates[0];
     const row = await ctx.store.startGenerationStep(ctx.userId, {
       projectId: ctx.projectId,
@@ -208,7 +208,7 @@ export interface FileStepOptions {
 }
 
 export async function runFileStep(
-  ctx: RunContext,
+  ctx: RunScope,
   role: RoleName,
   messages: ChatMessage[],
   options: FileStepOptions = {},
@@ -277,7 +277,7 @@ class OutputApplier {
   failedEdits: FailedEdit[] = [];
 
   constructor(
-    private readonly ctx: RunContext,
+    private readonly ctx: RunScope,
     private readonly role: RoleName,
   ) {}
 
