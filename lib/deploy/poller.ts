@@ -128,6 +128,11 @@ export class DeploymentPoller {
     return this.active.has(deploymentId);
   }
 
+  /** Resolves when this deployment's loop ends; null when none is running. */
+  whenDone(deploymentId: string): Promise<void> | null {
+    return this.active.get(deploymentId)?.done ?? null;
+  }
+
   /**
    * Starts polling unless a loop for this deployment is already running, the
    * deployment is final, or it has no providerId yet. Returns whether it started.

@@ -2,6 +2,7 @@ import { HttpError, notFound } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";
 import { getStore, type Deployment, type Id } from "@/lib/store";
 import { projectForExport } from "@/lib/workspace/files";
+import { continueAfterResponse } from "@/lib/http/background";
 import { deploymentPoller, ensurePolling, storeSink } from "./background";
 import { connectProvider } from "./connection";
 import { PROVIDER_LABELS } from "./labels";
@@ -113,7 +114,8 @@ export async function startDeployment(userId: Id, projectId: Id, provider: Deplo
   });
   const target = { deployment, client, token };
   if (isFinalStatus(state.status)) return recordFinalState(storeSink, target, state);
-  deploymentPoller.start(target);
+  // The upload's route answers now; the build is followed after the response (README, "Deploying on Vercel").
+  if (deploymentPoller.start(target)) continueAfterResponse(deploymentPoller.whenDone(deployment.id)!);
   return deployment;
 }
 

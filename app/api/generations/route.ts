@@ -8,6 +8,8 @@ import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
 import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
 
 export const runtime = "nodejs";
+// The run goes on after the response (lib/http/background.ts) for as long as the platform allows: README, "Deploying on Vercel".
+export const maxDuration = 800;
 
 const startSchema = z.strictObject({
   projectId: z.string({ error: "projectId must be a string." }).min(1, { error: "projectId is required." }).max(64),

@@ -8,6 +8,7 @@ import { streamCompletion } from "../call";
 import { insufficientCredits } from "../credits";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../providers";
+import { continueAfterResponse } from "@/lib/http/background";
 import type { ChangeRequest } from "../changes/dag";
 import type { ProviderCandidate } from "../types";
 import { RUN_MAX_DURATION_MS } from "./deadline";
@@ -150,7 +151,7 @@ export async function reserveAndLaunch(store: Store, userId: Id, project: Projec
     throw err;
   }
 
-  launchRun({
+  const live = launchRun({
     store,
     userId,
     run,
@@ -163,6 +164,7 @@ export async function reserveAndLaunch(store: Store, userId: Id, project: Projec
     maxDurationMs: runLimits().maxDurationMs,
     change: plan.change,
   });
+  continueAfterResponse(live.finished);
   return { runId: run.id, estimate, reserved: amount };
 }
 

@@ -5,6 +5,8 @@ import { HttpError, route } from "@/lib/http/errors";
 import { getStore } from "@/lib/store";
 
 export const runtime = "nodejs";
+// A browser's EventSource reconnects (Last-Event-ID) when the platform ends the stream.
+export const maxDuration = 300;
 export const dynamic = "force-dynamic";
 
 interface Context {

@@ -11,6 +11,8 @@ import { getStore } from "@/lib/store";
 import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
 
 export const runtime = "nodejs";
+// The change goes on after the response (lib/http/background.ts): README, "Deploying on Vercel".
+export const maxDuration = 800;
 
 interface Context {
   params: Promise<{ id: string }>;
