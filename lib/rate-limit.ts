@@ -1,4 +1,4 @@
-import { clientIp } from "@/lib/http/client-ip";
+import { clientAddressKey } from "@/lib/http/client-ip";
 import { HttpError } from "@/lib/http/errors";
 import { getStore } from "@/lib/store";
 
@@ -52,15 +52,16 @@ export async function enforceLimit(key: string, options: LimitOptions, message =
 }
 
 /**
- * The per-client-IP counterpart of a per-user limit (`<scope>:ip:<ip>`), so
- * many accounts behind one address cannot multiply the per-user allowance.
- * Skipped when the request carries no client IP (no proxy in front): every
- * caller would share one counter and one busy user would lock out everyone.
+ * The per-client-IP counterpart of a per-user limit (`<scope>:ip:<address>`, IPv6 by /64), so
+ * many accounts behind one address cannot multiply the per-user allowance. Skipped when the
+ * client's address is unknown (lib/http/client-ip.ts): every such caller would share one
+ * counter, and one busy caller — or an attacker sending a garbage X-Forwarded-For — would lock
+ * out everyone.
  */
 export async function enforceIpLimit(request: Request, scope: string, options: LimitOptions, message?: string): Promise<void> {
-  const ip = clientIp(request);
-  if (ip === "unknown") return;
-  await enforceLimit(`${scope}:ip:${ip}`, options, message);
+  const address = clientAddressKey(request);
+  if (address === undefined) return;
+  await enforceLimit(`${scope}:ip:${address}`, options, message);
 }
 
 /** Tests only: start every counter from zero (the old ones expire in the store). */

@@ -5,6 +5,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
 import { NextResponse } from "next/server";
 import { SESSION_COOKIE, hashSessionToken, sessionCookieSecure, setSessionCookie } from "@/lib/auth/session";
+import { withPeerAddress } from "@/lib/http/peer-address";
 import { getStore } from "@/lib/store";
 import { APP_URL, cookieFrom, get, jsonPost, withTestApp } from "./support/app";
 
@@ -168,16 +169,19 @@ describe("local accounts", () => {
     expect(right.status).toBe(429);
   });
 
-  it("rate-limits registrations per IP", async () => {
+  it("rate-limits registrations per address", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      const res = await register(jsonPost("/api/auth/register", { name: "x", email: `bad-${i}`, password: "long enough" }, { "x-forwarded-for": "192.0.2.7" }), ctx);
-      statuses.push(res.status);
-    }
+    await withPeerAddress("192.0.2.7", async () => {
+      for (let i = 0; i < 21; i++) {
+        // A made-up X-Forwarded-For on each: the socket's address is the one counted.
+        const res = await register(jsonPost("/api/auth/register", { name: "x", email: `bad-${i}`, password: "long enough" }, { "x-forwarded-for": `10.1.0.${i}` }), ctx);
+        statuses.push(res.status);
+      }
+    });
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(400));
     expect(statuses[20]).toBe(429);
-    // Another IP is unaffected.
-    expect((await registerAlice({}, { "x-forwarded-for": "192.0.2.8" })).status).toBe(201);
+    // Another address is unaffected.
+    expect((await withPeerAddress("192.0.2.8", () => registerAlice())).status).toBe(201);
   });
 
   it("refuses cross-origin POSTs with 403 csrf", async () => {
