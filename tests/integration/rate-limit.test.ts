@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POST as explain } from "@/app/api/ai/explain/route";
 import { HttpError } from "@/lib/http/errors";
 import { withPeerAddress } from "@/lib/http/peer-address";
-import { enforceIpLimit, enforceLimit, limit, resetRateLimitsForTests } from "@/lib/rate-limit";
+import { enforceIpLimit, enforceLimit, limit, releaseLimit, reserveLimits, resetRateLimitsForTests } from "@/lib/rate-limit";
 import { createSqliteStore } from "@/lib/store/sqlite";
 import { startAiTestApp, type AiTestApp } from "./ai-test-app";
 import { authed, withTestApp } from "./support/app";
@@ -69,6 +69,22 @@ describe("enforceLimit over the store", () => {
     await from(undefined, ",");
   });
 
+  it("reserveLimits counts on every key at once, gives them all back when one is full, and on release", async () => {
+    const a = { key: "it:reserve:a", options: { max: 2, windowMs: 60_000 }, message: "A is full." };
+    const b = { key: "it:reserve:b", options: { max: 1, windowMs: 60_000 }, message: "B is full." };
+    const first = await reserveLimits([a, b]);
+    // b is full: the 429 names it, and a's hit is given back.
+    await expect(reserveLimits([a, b])).rejects.toMatchObject({ status: 429, message: expect.stringMatching(/^B is full\. Try again in/) });
+    expect(await limit(a.key, a.options)).toMatchObject({ ok: true, remaining: 0 });
+    await releaseLimit(a.key);
+    // Releasing gives both back (twice is once).
+    await first.release();
+    await first.release();
+    const second = await reserveLimits([a, b]);
+    await expect(reserveLimits([b])).rejects.toMatchObject({ status: 429 });
+    await second.release();
+    expect(await limit(b.key, b.options)).toMatchObject({ ok: true });
+  });
 });
 
 describe("limits shared by app instances", () => {
