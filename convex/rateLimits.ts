@@ -1,6 +1,12 @@
 import { v } from "convex/values";
 import { serverMutation } from "./lib/functions";
-import { RATE_LIMIT_SWEEP_BATCH, applyRateLimitHit, assertRateLimitInput } from "../lib/store/rate-limit-window";
+import {
+  RATE_LIMIT_SWEEP_BATCH,
+  applyRateLimitHit,
+  applyRateLimitRelease,
+  assertRateLimitInput,
+  assertRateLimitKey,
+} from "../lib/store/rate-limit-window";
 import type { RateLimitHit } from "../lib/store/types";
 
 /** One hit on a fixed-window counter (lib/store/rate-limit-window.ts), in one mutation. */
@@ -25,5 +31,22 @@ export const hit = serverMutation({
       .take(RATE_LIMIT_SWEEP_BATCH);
     for (const old of expired) if (old.key !== args.key) await ctx.db.delete("rateLimits", old._id);
     return hit;
+  },
+});
+
+/** Takes back one hit counted in the key's open window (lib/store/rate-limit-window.ts), in one mutation. */
+export const release = serverMutation({
+  args: { key: v.string(), now: v.number() },
+  handler: async (ctx, args): Promise<null> => {
+    assertRateLimitKey(args.key);
+    const row = await ctx.db
+      .query("rateLimits")
+      .withIndex("by_key", (q) => q.eq("key", args.key))
+      .first();
+    const next = applyRateLimitRelease(row, args.now);
+    if (!row || !next) return null;
+    if (next === "delete") await ctx.db.delete("rateLimits", row._id);
+    else await ctx.db.patch("rateLimits", row._id, { count: next.count });
+    return null;
   },
 });

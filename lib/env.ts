@@ -71,8 +71,35 @@ const schema = z
     /** The preview proxy's own port and address (lib/preview/proxy-server); it starts with the app. */
     PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
     PREVIEW_HOST: z.string().trim().default("127.0.0.1"),
+
+    /**
+     * Whose word the app takes for the client's address (per-address rate limits). Unset: no proxy
+     * is trusted, the socket's peer address is the client. A number n: that many reverse proxies in
+     * front of the app each append the address they saw to X-Forwarded-For; the n-th entry from the
+     * right is the client.
+     */
+    TRUSTED_PROXY_HOPS: optional.pipe(
+      z
+        .string()
+        .regex(/^\d{1,2}$/, "must be a whole number from 0 to 99: how many reverse proxies in front of the app append to X-Forwarded-For")
+        .transform(Number)
+        .optional(),
+    ),
+    /** "vercel": the client address Vercel's edge writes (x-vercel-forwarded-for, x-real-ip); "none": TRUSTED_PROXY_HOPS or the socket. */
+    TRUSTED_PROXY: optional.pipe(
+      z.enum(["none", "vercel"], { error: 'must be "vercel" (the platform\'s client-address headers) or "none"' }).optional(),
+    ),
+    /** Set to 1 by Vercel on its deployments: TRUSTED_PROXY then defaults to "vercel". */
+    VERCEL: optional,
   })
   .superRefine((e, ctx) => {
+    if (e.TRUSTED_PROXY === "vercel" && e.TRUSTED_PROXY_HOPS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["TRUSTED_PROXY_HOPS"],
+        message: 'set either TRUSTED_PROXY=vercel or TRUSTED_PROXY_HOPS, not both',
+      });
+    }
     if (e.CONVEX_URL && !e.AUTOCREA_SERVER_SECRET) {
       ctx.addIssue({
         code: "custom",
@@ -99,12 +126,27 @@ const schema = z
 
 export type RawEnv = z.infer<typeof schema>;
 
+/**
+ * Where the client's address is read (lib/http/client-ip.ts): the socket's peer (no proxy
+ * trusted), the `hops`-th X-Forwarded-For entry from the right, or Vercel's headers.
+ */
+export type ClientAddressSource = { from: "socket" } | { from: "forwarded-for"; hops: number } | { from: "vercel" };
+
+function clientAddressSource(raw: RawEnv): ClientAddressSource {
+  if (raw.TRUSTED_PROXY === "vercel") return { from: "vercel" };
+  if (raw.TRUSTED_PROXY_HOPS) return { from: "forwarded-for", hops: raw.TRUSTED_PROXY_HOPS };
+  // On Vercel every request reaches the function through the platform's proxy: its headers, unless told otherwise.
+  if (raw.TRUSTED_PROXY === undefined && raw.TRUSTED_PROXY_HOPS === undefined && raw.VERCEL === "1") return { from: "vercel" };
+  return { from: "socket" };
+}
+
 export interface Env extends RawEnv {
   storeMode: "convex" | "sqlite";
   authMode: "clerk" | "local";
   paymentsMode: "stripe" | "disabled";
   isProduction: boolean;
   clerkAuthorizedParties: string[];
+  clientAddress: ClientAddressSource;
 }
 
 export class EnvError extends Error {
@@ -130,6 +172,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    clientAddress: clientAddressSource(raw),
   };
 }
 

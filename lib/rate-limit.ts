@@ -1,4 +1,4 @@
-import { clientIp } from "@/lib/http/client-ip";
+import { clientAddressKey } from "@/lib/http/client-ip";
 import { HttpError } from "@/lib/http/errors";
 import { getStore } from "@/lib/store";
 
@@ -37,30 +37,83 @@ export async function limit(key: string, options: LimitOptions): Promise<LimitRe
   };
 }
 
+function tooMany(message: string, retryAfterSec: number): HttpError {
+  return new HttpError(
+    429,
+    "rate_limited",
+    `${message} Try again in ${retryAfterSec} second${retryAfterSec === 1 ? "" : "s"}.`,
+    { retryAfterSec },
+    { "Retry-After": String(retryAfterSec) },
+  );
+}
+
 /** Counts an attempt and throws a 429 HttpError (with Retry-After) when over the limit. */
 export async function enforceLimit(key: string, options: LimitOptions, message = "Too many attempts."): Promise<void> {
   const result = await limit(key, options);
-  if (!result.ok) {
-    throw new HttpError(
-      429,
-      "rate_limited",
-      `${message} Try again in ${result.retryAfterSec} second${result.retryAfterSec === 1 ? "" : "s"}.`,
-      { retryAfterSec: result.retryAfterSec },
-      { "Retry-After": String(result.retryAfterSec) },
-    );
-  }
+  if (!result.ok) throw tooMany(message, result.retryAfterSec);
 }
 
 /**
- * The per-client-IP counterpart of a per-user limit (`<scope>:ip:<ip>`), so
- * many accounts behind one address cannot multiply the per-user allowance.
- * Skipped when the request carries no client IP (no proxy in front): every
- * caller would share one counter and one busy user would lock out everyone.
+ * The per-client-IP counterpart of a per-user limit (`<scope>:ip:<address>`, IPv6 by /64), so
+ * many accounts behind one address cannot multiply the per-user allowance. Skipped when the
+ * client's address is unknown (lib/http/client-ip.ts): every such caller would share one
+ * counter, and one busy caller — or an attacker sending a garbage X-Forwarded-For — would lock
+ * out everyone.
  */
 export async function enforceIpLimit(request: Request, scope: string, options: LimitOptions, message?: string): Promise<void> {
-  const ip = clientIp(request);
-  if (ip === "unknown") return;
-  await enforceLimit(`${scope}:ip:${ip}`, options, message);
+  const address = clientAddressKey(request);
+  if (address === undefined) return;
+  await enforceLimit(`${scope}:ip:${address}`, options, message);
+}
+
+/** Takes back one attempt counted on `key` in its current window (Store.releaseRateLimit). */
+export async function releaseLimit(key: string): Promise<void> {
+  const store = await getStore();
+  await store.releaseRateLimit(storeKey(key));
+}
+
+export interface LimitEntry {
+  key: string;
+  options: LimitOptions;
+  /** The 429's message when this limit is the one that refuses. */
+  message: string;
+}
+
+/** Attempts counted by `reserveLimits`, until the caller knows whether they count. */
+export interface Reservation {
+  /** Gives every counted attempt back: the attempt turned out not to count (e.g. it succeeded). */
+  release(): Promise<void>;
+}
+
+/**
+ * Counts one attempt on every entry at once, before the work it limits, so attempts in flight
+ * count too (many parallel requests cannot all pass a check made before any is recorded). When
+ * any entry is full, gives the others back and throws the 429 of the one with the longest wait.
+ * Otherwise returns a reservation the caller releases when the attempt should not count after
+ * all: "count only failures" without a window in which failures go unseen.
+ */
+export async function reserveLimits(entries: LimitEntry[], fallbackMessage = "Too many attempts."): Promise<Reservation> {
+  const results = await Promise.all(entries.map((entry) => limit(entry.key, entry.options)));
+  const counted = entries.filter((_, i) => results[i].ok);
+  const release = async () => {
+    await Promise.all(counted.map((entry) => releaseLimit(entry.key)));
+  };
+  const refused = results
+    .map((result, i) => ({ result, entry: entries[i] }))
+    .filter(({ result }) => !result.ok)
+    .sort((a, b) => b.result.retryAfterSec - a.result.retryAfterSec)[0];
+  if (refused) {
+    await release();
+    throw tooMany(refused.entry.message || fallbackMessage, refused.result.retryAfterSec);
+  }
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      await release();
+    },
+  };
 }
 
 /** Tests only: start every counter from zero (the old ones expire in the store). */

@@ -21,10 +21,14 @@ export interface RateLimitBucket {
 export const RATE_LIMIT_SWEEP_BATCH = 20;
 export const MAX_RATE_LIMIT_KEY_LENGTH = 512;
 
-export function assertRateLimitInput(key: string, window: RateLimitWindow, now: number): void {
+export function assertRateLimitKey(key: string): void {
   if (!key || key.length > MAX_RATE_LIMIT_KEY_LENGTH) {
     throw new StoreError("invalid", `A rate-limit key must have 1 to ${MAX_RATE_LIMIT_KEY_LENGTH} characters.`);
   }
+}
+
+export function assertRateLimitInput(key: string, window: RateLimitWindow, now: number): void {
+  assertRateLimitKey(key);
   if (!Number.isSafeInteger(window.max) || window.max < 1) {
     throw new StoreError("invalid", "A rate limit's max must be a positive whole number.");
   }
@@ -56,4 +60,16 @@ export function applyRateLimitHit(
     next: { windowStart: current.windowStart, count, expiresAt },
     hit: { ok: true, remaining: max - count, retryAfterMs: 0 },
   };
+}
+
+/**
+ * The bucket after taking back one hit at `now`: null to leave the stored bucket as it is (no
+ * bucket, its window is over — or has not begun, by a clock that went backwards — or it holds no
+ * hits), "delete" when that was its only hit (a window with no hits is no window: the next hit
+ * opens a new one), else the bucket with one hit fewer.
+ */
+export function applyRateLimitRelease(current: RateLimitBucket | null, now: number): RateLimitBucket | "delete" | null {
+  if (!current || now >= current.expiresAt || now < current.windowStart || current.count <= 0) return null;
+  if (current.count === 1) return "delete";
+  return { ...current, count: current.count - 1 };
 }

@@ -459,6 +459,12 @@ export interface Store {
    * Expired windows of other keys are deleted opportunistically.
    */
   hitRateLimit(key: string, window: RateLimitWindow, now?: number): Promise<RateLimitHit>;
+  /**
+   * Atomic. Takes back one hit counted on `key` in its current window (an attempt counted up
+   * front that, once decided, should not count); nothing when the key has no open window or no
+   * hits in it. A window that ended meanwhile is not touched.
+   */
+  releaseRateLimit(key: string, now?: number): Promise<void>;
 
   // projects (name unique per user → "conflict"; a deleted user's projects do not exist)
   createProject(userId: Id, input: CreateProjectInput): Promise<Project>;

@@ -914,7 +914,41 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(outcomes.filter((o) => o.ok).map((o) => o.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
       });
 
+      it("releaseRateLimit takes back one hit in the open window", async () => {
+        const t0 = 1_700_000_000_000;
+        for (let i = 0; i < 3; i += 1) await store.hitRateLimit("rl:release", window, t0 + i);
+        expect((await store.hitRateLimit("rl:release", window, t0 + 10)).ok).toBe(false);
+        await store.releaseRateLimit("rl:release", t0 + 20);
+        // One hit again, in the same window (it still ends at t0 + 60s).
+        expect(await store.hitRateLimit("rl:release", window, t0 + 30)).toEqual({ ok: true, remaining: 0, retryAfterMs: 0 });
+        expect(await store.hitRateLimit("rl:release", window, t0 + 40)).toEqual({ ok: false, remaining: 0, retryAfterMs: 60_000 - 40 });
+      });
+
+      it("releasing a window's only hit removes it: the next hit opens a new window", async () => {
+        const t0 = 1_700_000_000_000;
+        await store.hitRateLimit("rl:only", window, t0);
+        await store.releaseRateLimit("rl:only", t0 + 1);
+        // Released again: nothing left to take back.
+        await store.releaseRateLimit("rl:only", t0 + 2);
+        const later = t0 + 30_000;
+        for (let i = 0; i < 3; i += 1) expect((await store.hitRateLimit("rl:only", window, later)).ok).toBe(true);
+        expect(await store.hitRateLimit("rl:only", window, later)).toEqual({ ok: false, remaining: 0, retryAfterMs: 60_000 });
+      });
+
+      it("releasing changes nothing for an unknown key, an ended window or a time before the window", async () => {
+        const t0 = 1_700_000_000_000;
+        await store.releaseRateLimit("rl:never", t0);
+        expect(await store.hitRateLimit("rl:never", window, t0)).toEqual({ ok: true, remaining: 2, retryAfterMs: 0 });
+        for (let i = 0; i < 2; i += 1) await store.hitRateLimit("rl:never", window, t0);
+        await store.releaseRateLimit("rl:never", t0 - 1);
+        expect((await store.hitRateLimit("rl:never", window, t0 + 1)).ok).toBe(false);
+        await store.releaseRateLimit("rl:never", t0 + 60_000);
+        expect(await store.hitRateLimit("rl:never", window, t0 + 60_000)).toEqual({ ok: true, remaining: 2, retryAfterMs: 0 });
+      });
+
       it("refuses a bad key or window", async () => {
+        await expectStoreError(store.releaseRateLimit(""), "invalid");
+        await expectStoreError(store.releaseRateLimit("k".repeat(513)), "invalid");
         await expectStoreError(store.hitRateLimit("", window), "invalid");
         await expectStoreError(store.hitRateLimit("k", { max: 0, windowMs: 1_000 }), "invalid");
         await expectStoreError(store.hitRateLimit("k", { max: 1, windowMs: -1 }), "invalid");

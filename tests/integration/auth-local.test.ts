@@ -5,6 +5,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
 import { NextResponse } from "next/server";
 import { SESSION_COOKIE, hashSessionToken, sessionCookieSecure, setSessionCookie } from "@/lib/auth/session";
+import { withPeerAddress } from "@/lib/http/peer-address";
 import { getStore } from "@/lib/store";
 import { APP_URL, cookieFrom, get, jsonPost, withTestApp } from "./support/app";
 
@@ -148,36 +149,41 @@ describe("local accounts", () => {
     expect((await me(get("/api/me", { cookie: `${SESSION_COOKIE}=garbage` }), ctx)).status).toBe(401);
   });
 
-  it("rate-limits login attempts per email with 429 and Retry-After", async () => {
+  it("counts wrong passwords per account and address: the 6th within a minute answers 429 with Retry-After, the owner elsewhere still signs in", async () => {
     await registerAlice();
-    const attempt = (ip: string) =>
-      login(jsonPost("/api/auth/login", { email: alice.email, password: "wrong password" }, { "x-forwarded-for": ip }), ctx);
-    // Spread over many IPs so only the per-email limit can trip.
+    const attempt = (password: string, headers: Record<string, string> = {}) =>
+      login(jsonPost("/api/auth/login", { email: alice.email, password }, headers), ctx);
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await attempt(`10.0.0.${i}`)).status);
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
-    expect(statuses[10]).toBe(429);
-
-    const limited = await attempt("10.0.1.1");
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
-    expect(await limited.json()).toMatchObject({ error: "rate_limited", message: expect.stringMatching(/Try again in \d+ seconds?/) });
-
-    // Even the right password is refused while limited: no bypass by guessing right.
-    const right = await login(jsonPost("/api/auth/login", { email: alice.email, password: alice.password }, { "x-forwarded-for": "10.0.2.1" }), ctx);
-    expect(right.status).toBe(429);
+    // One address (the socket's); the made-up X-Forwarded-For of each attempt changes nothing.
+    await withPeerAddress("198.51.100.20", async () => {
+      for (let i = 0; i < 6; i++) statuses.push((await attempt("wrong password", { "x-forwarded-for": `10.0.0.${i}` })).status);
+      const limited = await attempt("wrong password");
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.headers.get("Retry-After"))).toBeLessThanOrEqual(60);
+      expect(await limited.json()).toMatchObject({ error: "rate_limited", message: expect.stringMatching(/Try again in \d+ seconds?/) });
+      // The address that failed waits, even with the right password: no bypass by guessing right.
+      expect((await attempt(alice.password)).status).toBe(429);
+    });
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // The owner, from an address that has not failed, is not refused because of those failures.
+    const owner = await withPeerAddress("203.0.113.20", () => attempt(alice.password));
+    expect(owner.status).toBe(200);
   });
 
-  it("rate-limits registrations per IP", async () => {
+  it("rate-limits registrations per address", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      const res = await register(jsonPost("/api/auth/register", { name: "x", email: `bad-${i}`, password: "long enough" }, { "x-forwarded-for": "192.0.2.7" }), ctx);
-      statuses.push(res.status);
-    }
+    await withPeerAddress("192.0.2.7", async () => {
+      for (let i = 0; i < 21; i++) {
+        // A made-up X-Forwarded-For on each: the socket's address is the one counted.
+        const res = await register(jsonPost("/api/auth/register", { name: "x", email: `bad-${i}`, password: "long enough" }, { "x-forwarded-for": `10.1.0.${i}` }), ctx);
+        statuses.push(res.status);
+      }
+    });
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(400));
     expect(statuses[20]).toBe(429);
-    // Another IP is unaffected.
-    expect((await registerAlice({}, { "x-forwarded-for": "192.0.2.8" })).status).toBe(201);
+    // Another address is unaffected.
+    expect((await withPeerAddress("192.0.2.8", () => registerAlice())).status).toBe(201);
   });
 
   it("refuses cross-origin POSTs with 403 csrf", async () => {

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POST as explain } from "@/app/api/ai/explain/route";
 import { HttpError } from "@/lib/http/errors";
-import { enforceIpLimit, enforceLimit, limit, resetRateLimitsForTests } from "@/lib/rate-limit";
+import { withPeerAddress } from "@/lib/http/peer-address";
+import { enforceIpLimit, enforceLimit, limit, releaseLimit, reserveLimits, resetRateLimitsForTests } from "@/lib/rate-limit";
 import { createSqliteStore } from "@/lib/store/sqlite";
 import { startAiTestApp, type AiTestApp } from "./ai-test-app";
 import { authed, withTestApp } from "./support/app";
@@ -47,14 +48,42 @@ describe("enforceLimit over the store", () => {
     expect((await limit("it:reset", opts)).ok).toBe(true);
   });
 
-  it("enforceIpLimit counts per client IP and skips requests without one", async () => {
+  it("enforceIpLimit counts per client address and skips requests whose address is unknown", async () => {
     const opts = { max: 1, windowMs: 60_000 };
-    const from = (ip?: string) => new Request("http://localhost:3000/x", { headers: ip ? { "x-forwarded-for": `${ip}, 10.0.0.1` } : {} });
-    await enforceIpLimit(from("203.0.113.7"), "it", opts);
-    await expect(enforceIpLimit(from("203.0.113.7"), "it", opts)).rejects.toMatchObject({ status: 429 });
-    await enforceIpLimit(from("203.0.113.8"), "it", opts);
-    await enforceIpLimit(from(), "it", opts);
-    await enforceIpLimit(from(), "it", opts);
+    const from = (peer: string | undefined, forwardedFor?: string) =>
+      withPeerAddress(peer, () =>
+        enforceIpLimit(new Request("http://localhost:3000/x", { headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} }), "it", opts),
+      );
+    await from("203.0.113.7");
+    await expect(from("203.0.113.7")).rejects.toMatchObject({ status: 429 });
+    // No proxy is trusted by default: a made-up X-Forwarded-For does not make a new counter.
+    await expect(from("203.0.113.7", "198.51.100.99")).rejects.toMatchObject({ status: 429 });
+    await from("203.0.113.8");
+    // IPv6 counts per /64: another address in the same /64 is the same client.
+    await from("2001:db8:1:2::1");
+    await expect(from("2001:db8:1:2:ffff::9")).rejects.toMatchObject({ status: 429 });
+    await from("2001:db8:1:3::1");
+    // Unknown (no socket address recorded): skipped, never one shared counter.
+    await from(undefined);
+    await from(undefined, "garbage");
+    await from(undefined, ",");
+  });
+
+  it("reserveLimits counts on every key at once, gives them all back when one is full, and on release", async () => {
+    const a = { key: "it:reserve:a", options: { max: 2, windowMs: 60_000 }, message: "A is full." };
+    const b = { key: "it:reserve:b", options: { max: 1, windowMs: 60_000 }, message: "B is full." };
+    const first = await reserveLimits([a, b]);
+    // b is full: the 429 names it, and a's hit is given back.
+    await expect(reserveLimits([a, b])).rejects.toMatchObject({ status: 429, message: expect.stringMatching(/^B is full\. Try again in/) });
+    expect(await limit(a.key, a.options)).toMatchObject({ ok: true, remaining: 0 });
+    await releaseLimit(a.key);
+    // Releasing gives both back (twice is once).
+    await first.release();
+    await first.release();
+    const second = await reserveLimits([a, b]);
+    await expect(reserveLimits([b])).rejects.toMatchObject({ status: 429 });
+    await second.release();
+    expect(await limit(b.key, b.options)).toMatchObject({ ok: true });
   });
 });
 
@@ -113,22 +142,24 @@ describe("per-IP limit on the AI endpoints", () => {
   });
 
   it("many accounts behind one IP share 60 requests a minute; another IP is unaffected", async () => {
-    const ip = { "x-forwarded-for": "203.0.113.50" };
     const users = await Promise.all([app.signUp(), app.signUp(), app.signUp()]);
+    let sent = 0;
+    const fromNetwork = (cookie: string, peer = "203.0.113.50") =>
+      // Each with a made-up X-Forwarded-For: only the socket's address counts.
+      withPeerAddress(peer, () =>
+        explain(authed("POST", "/api/ai/explain", cookie, { language: "javascript" }, { "x-forwarded-for": `10.2.${Math.floor(sent / 250)}.${sent++ % 250}` }), undefined),
+      );
     // Invalid bodies (400) still count: the limit is checked before the body is read.
     for (let i = 0; i < 60; i += 1) {
-      const response = await explain(authed("POST", "/api/ai/explain", users[i % 3].cookie, { language: "javascript" }, ip), undefined);
+      const response = await fromNetwork(users[i % 3].cookie);
       expect(response.status).toBe(400);
     }
-    const refused = await explain(authed("POST", "/api/ai/explain", users[0].cookie, { language: "javascript" }, ip), undefined);
+    const refused = await fromNetwork(users[0].cookie);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await refused.json()).toMatchObject({ error: "rate_limited", message: expect.stringMatching(/your network/) });
 
-    const elsewhere = await explain(
-      authed("POST", "/api/ai/explain", users[0].cookie, { language: "javascript" }, { "x-forwarded-for": "203.0.113.51" }),
-      undefined,
-    );
+    const elsewhere = await fromNetwork(users[0].cookie, "203.0.113.51");
     expect(elsewhere.status).toBe(400);
   });
 });

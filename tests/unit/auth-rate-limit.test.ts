@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyRateLimitHit, assertRateLimitInput, type RateLimitBucket } from "@/lib/store/rate-limit-window";
+import { applyRateLimitHit, applyRateLimitRelease, assertRateLimitInput, type RateLimitBucket } from "@/lib/store/rate-limit-window";
 import { isStoreError } from "@/lib/store/types";
 
 /** Runs hits at the given times through the window rule, as a store would, and returns their outcomes. */
@@ -41,6 +41,17 @@ describe("fixed-window rule (lib/store/rate-limit-window)", () => {
   it("a clock that went backwards past the window start opens a new window", () => {
     const bucket = { windowStart: 5_000, count: 3, expiresAt: 15_000 };
     expect(applyRateLimitHit(bucket, { max: 3, windowMs: 10_000 }, 4_000).hit.ok).toBe(true);
+  });
+
+  it("a release takes one hit back from the open window, and removes a window left without hits", () => {
+    const bucket = { windowStart: 1_000, count: 3, expiresAt: 11_000 };
+    expect(applyRateLimitRelease(bucket, 5_000)).toEqual({ windowStart: 1_000, count: 2, expiresAt: 11_000 });
+    expect(applyRateLimitRelease({ ...bucket, count: 1 }, 5_000)).toBe("delete");
+    // Nothing to take back: no bucket, an ended window, a time before the window, no hits.
+    expect(applyRateLimitRelease(null, 5_000)).toBeNull();
+    expect(applyRateLimitRelease(bucket, 11_000)).toBeNull();
+    expect(applyRateLimitRelease(bucket, 999)).toBeNull();
+    expect(applyRateLimitRelease({ ...bucket, count: 0 }, 5_000)).toBeNull();
   });
 
   it("refuses nonsense limits and keys", () => {

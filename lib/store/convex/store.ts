@@ -95,6 +95,9 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
     // rate limits
     hitRateLimit: (key, window, now = Date.now()) =>
       mutation(api.rateLimits.hit, { key, max: window.max, windowMs: window.windowMs, now }),
+    async releaseRateLimit(key, now = Date.now()) {
+      await mutation(api.rateLimits.release, { key, now });
+    },
 
     // credits
     getBalance: (userId) => query(api.credits.getBalance, { userId }),

@@ -1,24 +1,33 @@
 import { NextResponse } from "next/server";
-import { loginLocalAccount } from "@/lib/auth/local";
-import { LOGIN_PER_EMAIL, LOGIN_PER_IP } from "@/lib/auth/limits";
+import { loginLocalAccount, type IssuedSession } from "@/lib/auth/local";
+import { loginFailureLimits } from "@/lib/auth/limits";
 import { assertLocalAuthMode } from "@/lib/auth/local-routes";
 import { toPublicUser } from "@/lib/auth/public-user";
 import { loginSchema, parseAuthBody } from "@/lib/auth/schemas";
 import { setSessionCookie } from "@/lib/auth/session";
-import { clientIp } from "@/lib/http/client-ip";
+import { clientAddressKey } from "@/lib/http/client-ip";
 import { assertSameOrigin } from "@/lib/http/csrf";
-import { route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { HttpError, route } from "@/lib/http/errors";
+import { reserveLimits } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
 
 export const POST = route(async (request) => {
   assertLocalAuthMode();
   assertSameOrigin(request);
-  await enforceLimit(`login:ip:${clientIp(request)}`, LOGIN_PER_IP, "Too many sign-in attempts.");
+  const address = clientAddressKey(request);
   const input = await parseAuthBody(request, loginSchema);
-  await enforceLimit(`login:email:${input.email}`, LOGIN_PER_EMAIL, "Too many sign-in attempts for this account.");
 
-  const session = await loginLocalAccount(await getStore(), input);
+  // Counted up front (so parallel guesses count while in flight), kept only if the password is wrong.
+  const attempt = await reserveLimits(loginFailureLimits(input.email, address));
+  let session: IssuedSession;
+  try {
+    session = await loginLocalAccount(await getStore(), input);
+  } catch (err) {
+    if (!(err instanceof HttpError && err.code === "invalid_credentials")) await attempt.release();
+    throw err;
+  }
+  await attempt.release();
+
   const response = NextResponse.json({ user: toPublicUser(session.user) }, { headers: { "Cache-Control": "no-store" } });
   setSessionCookie(response, session.token, session.expiresAt);
   return response;
