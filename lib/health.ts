@@ -15,7 +15,7 @@ export interface HealthReport {
   store: { ok: boolean };
 }
 
-/** The platform provider the app would use first (DESIGN.md §4 order); users' own keys are not counted. */
+/** The platform provider the app would use first (the order of lib/ai/providers.ts); users' own keys are not counted. */
 export function llmMode(e: Env): LlmMode {
   if (e.JOXCODER_API_URL) return "joxcoder";
   if (e.OPENAI_API_KEY) return "openai";

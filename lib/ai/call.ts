@@ -13,7 +13,7 @@ import { tokensForChars } from "./pricing";
 import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, StreamCompletionOptions, Usage } from "./types";
 
 /**
- * One completion, streamed, with retries and fallback across candidates (DESIGN.md §4).
+ * One completion, streamed, with retries and fallback across candidates (docs/runs.md#providers-failing).
  *
  * Contract of `streamCompletion`:
  * - candidates are tried in order. A try that fails before receiving any token with a 408, 409,

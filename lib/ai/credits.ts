@@ -4,7 +4,7 @@ import { CreditTally, tokensForChars, weightsFor } from "./pricing";
 import type { CallAttempt, ChatMessage, ProviderCandidate, RunEvent, Usage } from "./types";
 
 /**
- * How every AI call and run is paid for (DESIGN.md §3): reserve the estimate
+ * How every AI call and run is paid for (docs/architecture.md#credits): reserve the estimate
  * (402 with {required, available} and nothing started when short), charge
  * each attempt's reported usage against the reservation (capped by the
  * store), settle ALWAYS (refunding the rest).

@@ -1,7 +1,7 @@
 import { utf8ByteLength } from "@/lib/files/paths";
 
 /**
- * Applying a role's `<edit>` (DESIGN.md §4): the search block must occur
+ * Applying a role's `<edit>` (docs/architecture.md#the-output-protocol): the search block must occur
  * exactly once, byte for byte. When it does not, the message is written for
  * the model, so the step can be retried with a better search block.
  */

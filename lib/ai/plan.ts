@@ -3,7 +3,7 @@ import { normalizeProjectPath } from "@/lib/files/paths";
 import type { ChatMessage } from "./types";
 
 /**
- * The architect's plan (DESIGN.md §4): a JSON object, validated here, that the
+ * The architect's plan (docs/architecture.md#a-generation-run): a JSON object, validated here, that the
  * other roles build from. Models are not perfectly consistent about shapes, so
  * a few harmless variations are accepted (a stack as a list or a map, a data
  * model as prose or entities); anything else is a validation error that goes

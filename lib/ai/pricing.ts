@@ -2,7 +2,7 @@ import type { AiRequestKind } from "@/lib/store/types";
 import type { CallAttempt, ProviderCandidate, RoleName, Usage } from "./types";
 
 /**
- * Credits for AI usage (DESIGN.md §3).
+ * Credits for AI usage (docs/architecture.md#credits).
  *
  * Weights are integer milli-credits per 1,000 tokens, so every computation is
  * integer arithmetic and exact:

@@ -10,7 +10,7 @@ import { readUserKey, userKeyProviders } from "@/lib/secrets/user-keys";
 import type { ProviderCandidate, ProviderId } from "./types";
 
 /**
- * The one provider registry (DESIGN.md §4). Order of preference for a user:
+ * The one provider registry (docs/architecture.md#llm-providers). Order of preference for a user:
  * their own keys, then the platform's JoxCoder endpoint, then platform
  * OpenAI, Anthropic, Ollama. A ProviderCandidate never carries a key: keys
  * are read by `secretsFor` at call time, right before `languageModelFor`.

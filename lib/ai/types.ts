@@ -1,5 +1,5 @@
 /**
- * Contracts between the pieces of lib/ai (DESIGN.md §3–4):
+ * Contracts between the pieces of lib/ai (docs/architecture.md#the-ai-layer, docs/runs.md):
  *   protocol/  parses the role's streamed output into ProtocolEvents
  *   providers  resolves which models a user's call may use, in order
  *   call       streams one completion with fallback across those providers
@@ -138,6 +138,6 @@ export type RunEvent =
   | { type: "file_deleted"; role: RoleName; path: string }
   | { type: "meter"; spent: number; reserved: number }
   | { type: "log"; role?: RoleName; level: "info" | "warn" | "error"; message: string }
-  /** `issues` is empty exactly when status is "completed" (DESIGN.md §4, honest status). */
+  /** `issues` is empty exactly when status is "completed" (docs/runs.md#status, honest status). */
   | { type: "done"; status: "completed" | "completed_with_issues"; spent: number; refunded: number; version: number | null; issues?: RunIssue[] }
   | { type: "failed"; status: "failed" | "canceled"; spent: number; refunded: number; error: string };

@@ -1,7 +1,7 @@
 import { StoreError, type FileInput } from "@/lib/store/types";
 
 /**
- * The one place for project file-path and size rules (DESIGN.md §6).
+ * The one place for project file-path and size rules (docs/architecture.md#trust-boundaries).
  * Pure and runtime-neutral (no Node APIs): both store adapters, the Convex
  * functions and route handlers use it.
  */

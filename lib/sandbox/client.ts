@@ -15,7 +15,7 @@ import type {
 } from "./types";
 
 /**
- * Typed client for the sandbox-runner (DESIGN.md §5). Every request is signed
+ * Typed client for the sandbox-runner (its API: sandbox-runner/README.md). Every request is signed
  * with the shared RUNNER_SECRET by the same module the runner verifies with.
  * Server-side only: the secret must never reach the browser.
  */

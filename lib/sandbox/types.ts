@@ -1,5 +1,5 @@
 /**
- * The sandbox-runner's wire shapes as the app sees them (DESIGN.md §5).
+ * The sandbox-runner's wire shapes as the app sees them (sandbox-runner/README.md, "API").
  * The runner validates every request; these types only describe the JSON.
  */
 

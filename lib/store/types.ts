@@ -1,5 +1,5 @@
 /**
- * The Store port: domain operations over the model in DESIGN.md §2.
+ * The Store port: domain operations over the model in docs/architecture.md#where-state-lives and docs/data-model.md.
  * Two adapters implement it (SQLite: ./sqlite, Convex: ./convex) and both
  * pass tests/contract. Every operation documented as atomic is one SQLite
  * transaction or one Convex mutation.

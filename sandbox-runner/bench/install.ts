@@ -1,6 +1,6 @@
 /**
  * Installs through the package gateway, beside the host's own npm, and the time from an installed
- * project to its app answering (DESIGN.md §5, issue "Generated apps really run"). Prints figures;
+ * project to its app answering (docs/live-preview.md, issue "Generated apps really run"). Prints figures;
  * asserts nothing. Needs root (like the runner) and the npm registry.
  *
  *   npm --prefix sandbox-runner run bench:install

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Resource limits applied to one sandboxed process tree (DESIGN.md §5). */
+/** Resource limits applied to one sandboxed process tree (defaults: sandbox-runner/README.md). */
 export interface Limits {
   /** Wall-clock time from start to exit. */
   wallMs: number;

@@ -1,5 +1,5 @@
 /**
- * The behaviour every Store adapter must have (DESIGN.md §2-3, §6). Run by
+ * The behaviour every Store adapter must have (docs/architecture.md, docs/data-model.md). Run by
  * tests/contract/sqlite.test.ts and tests/contract/convex.test.ts.
  * Runs in Node and in the edge runtime: no Node-only imports here.
  */

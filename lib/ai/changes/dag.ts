@@ -6,7 +6,7 @@ import { checksFor } from "./checks";
 import { editorMessages, selectChangeContext } from "./context";
 
 /**
- * A change request (DESIGN.md §4): one editor step over the files the request is about, then the
+ * A change request (docs/runs.md#a-change-request): one editor step over the files the request is about, then the
  * project's own checks in the sandbox with the fixer loop — verified like a run, at the price of
  * the change.
  */

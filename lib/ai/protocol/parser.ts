@@ -10,7 +10,7 @@ import {
 } from "./lexer";
 
 /**
- * Incremental parser for the role output protocol (DESIGN.md §4):
+ * Incremental parser for the role output protocol (docs/architecture.md#the-output-protocol):
  *
  *   <file path="src/App.tsx">…whole content…</file>
  *   <edit path="…"><search>…</search><replace>…</replace></edit>

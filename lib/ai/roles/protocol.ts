@@ -1,5 +1,5 @@
 /**
- * The output protocol every file-writing role follows (DESIGN.md §4), in the
+ * The output protocol every file-writing role follows (docs/architecture.md#the-output-protocol), in the
  * words the model reads. lib/ai/protocol parses exactly these tags.
  */
 export const OUTPUT_PROTOCOL = `

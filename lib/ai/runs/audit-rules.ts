@@ -1,7 +1,7 @@
 import type { WorkingTree } from "./working-tree";
 
 /**
- * The security role's deterministic checks (DESIGN.md §4): hard-coded
+ * The security role's deterministic checks (docs/architecture.md#a-generation-run): hard-coded
  * secrets, eval-like calls, SQL built from strings, and mutating route
  * handlers with no sign of authentication. Heuristics, tuned to stay quiet on
  * the usual safe forms (env reads, placeholders, parameterised queries,

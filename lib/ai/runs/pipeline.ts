@@ -17,7 +17,7 @@ import { RoleStep, runFileStep, type FileStepResult } from "./step";
 import { testsExecuted } from "./test-count";
 
 /**
- * The role DAG of one run (DESIGN.md §4):
+ * The role DAG of one run (docs/runs.md, docs/architecture.md#a-generation-run):
  *
  *   architect → (backend ∥ frontend) → devops → security → tester → fixer loop
  *

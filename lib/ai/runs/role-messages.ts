@@ -4,7 +4,7 @@ import type { ChatMessage, RoleName } from "../types";
 import type { WorkingTree } from "./working-tree";
 
 /**
- * What each role reads (DESIGN.md §4), as chat messages. The system prompt
+ * What each role reads (docs/architecture.md#a-generation-run), as chat messages. The system prompt
  * is the role's prose (lib/ai/roles); the user message carries the request
  * and the material the role works from.
  */

@@ -35,7 +35,7 @@ export class RoleStep {
   /** Characters streamed by every call of the step so far. */
   outputChars = 0;
   credits = 0;
-  /** Some usage was not reported by the provider but estimated from characters (DESIGN.md §3). */
+  /** Some usage was not reported by the provider but estimated from characters (docs/runs.md#credits). */
   usageEstimated = false;
   private provider: string;
   private model: string;

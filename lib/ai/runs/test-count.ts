@@ -1,6 +1,6 @@
 /**
  * How many tests a check executed, read from the summary its test runner prints: a run is only
- * `completed` when at least one test ran (DESIGN.md §4), and a runner that found no tests often
+ * `completed` when at least one test ran (docs/runs.md#status), and a runner that found no tests often
  * exits 0. null: no summary this module knows (not a test command, or an unknown runner).
  *
  * Each pattern takes the runner's last summary in the output (watch-free runs print one).

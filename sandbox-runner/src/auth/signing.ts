@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 
 /**
  * The one definition of how the app and the runner authenticate each other
- * (DESIGN.md §5). The runner verifies with it; the app's lib/sandbox signs
+ * (docs/architecture.md#trust-boundaries). The runner verifies with it; the app's lib/sandbox signs
  * with it (imported by relative path), so the two sides cannot drift apart.
  * Keep this file free of imports other than node:crypto.
  *

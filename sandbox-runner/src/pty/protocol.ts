@@ -1,5 +1,5 @@
 /**
- * Terminal WebSocket frames (DESIGN.md §5). Every frame is binary; its first
+ * Terminal WebSocket frames (sandbox-runner/README.md, "API"). Every frame is binary; its first
  * byte says what it is. Runtime-neutral (Uint8Array/DataView only) so the
  * browser terminal can import it as well.
  *

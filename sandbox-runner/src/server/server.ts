@@ -73,7 +73,7 @@ function appPathOf(pathWithQuery: string): string {
 }
 
 /**
- * The runner's HTTP + WebSocket API (DESIGN.md §5). Handlers stay thin:
+ * The runner's HTTP + WebSocket API (sandbox-runner/README.md, "API"). Handlers stay thin:
  * authenticate, read a bounded body, validate with zod, call the module,
  * map errors to `{error, message}`.
  */
