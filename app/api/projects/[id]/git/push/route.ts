@@ -6,6 +6,8 @@ import { parseJson, route } from "@/lib/http/errors";
 import { enforceLimit } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
+// A push to the remote waits for it.
+export const maxDuration = 300;
 
 interface Context {
   params: Promise<{ id: string }>;

@@ -6,6 +6,10 @@ import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
 import { EXECUTION_PER_IP_LIMIT, PREVIEW_BUILD_LIMIT } from "@/lib/sandbox/rate-limits";
 import { buildPreview } from "@/lib/preview/service";
 
+export const runtime = "nodejs";
+// Installs and builds the project in the sandbox before answering.
+export const maxDuration = 300;
+
 interface Context {
   params: Promise<{ id: string }>;
 }

@@ -7,6 +7,8 @@ import { route } from "@/lib/http/errors";
 import { enforceLimit } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
+// The upload, then the build followed after the response (lib/http/background.ts).
+export const maxDuration = 800;
 
 interface Context {
   params: Promise<{ id: string; deploymentId: string }>;
