@@ -4,7 +4,10 @@ import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as login } from "@/app/api/auth/login/route";
 import { POST as register } from "@/app/api/auth/register/route";
-import { LOGIN_FAILURES_PER_ACCOUNT_UNKNOWN_IP, LOGIN_FAILURES_PER_IP, REGISTER_PER_EMAIL_PER_IP, REGISTER_PER_IP } from "@/lib/auth/limits";
+import { RATE_LIMITS } from "@/lib/rate-limit";
+
+const { loginFailuresUnknownIp: LOGIN_FAILURES_PER_ACCOUNT_UNKNOWN_IP, loginFailuresPerIp: LOGIN_FAILURES_PER_IP, registerEmail: REGISTER_PER_EMAIL_PER_IP, register: REGISTER_PER_IP } =
+  RATE_LIMITS;
 import { trackPeerAddresses, withPeerAddress } from "@/lib/http/peer-address";
 import { jsonPost, withTestApp } from "./support/app";
 

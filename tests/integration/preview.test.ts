@@ -249,7 +249,7 @@ console.log("built dist/");
   it("limits how often one user builds", async () => {
     const owner = await signUp();
     const projectId = await projectWithFiles(owner, [{ path: "index.html", content: "x" }]);
-    const { PREVIEW_BUILD_LIMIT } = await import("@/lib/sandbox/rate-limits");
+    const PREVIEW_BUILD_LIMIT = (await import("@/lib/rate-limit")).RATE_LIMITS.previewBuild;
     const build = () => buildRoute.POST(request("POST", `/api/projects/${projectId}/preview/build`, owner.cookie), idParams(projectId));
     for (let i = 0; i < PREVIEW_BUILD_LIMIT.max; i++) expect((await build()).status).toBe(409);
     const limited = await build();

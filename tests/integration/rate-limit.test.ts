@@ -49,10 +49,10 @@ describe("enforceLimit over the store", () => {
   });
 
   it("enforceIpLimit counts per client address and skips requests whose address is unknown", async () => {
-    const opts = { max: 1, windowMs: 60_000 };
+    const rule = { per: "ip", scope: "it", max: 1, windowMs: 60_000, message: "Too many." } as const;
     const from = (peer: string | undefined, forwardedFor?: string) =>
       withPeerAddress(peer, () =>
-        enforceIpLimit(new Request("http://localhost:3000/x", { headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} }), "it", opts),
+        enforceIpLimit(new Request("http://localhost:3000/x", { headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} }), rule),
       );
     await from("203.0.113.7");
     await expect(from("203.0.113.7")).rejects.toMatchObject({ status: 429 });

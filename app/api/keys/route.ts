@@ -3,7 +3,7 @@ import { z } from "zod";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { listUserKeys, saveUserKey, STORED_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
 
 export const runtime = "nodejs";
@@ -28,7 +28,7 @@ export const GET = route(async (request) => {
 export const POST = route(async (request) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  await enforceLimit(`keys:${user.id}`, { max: 20, windowMs: 60_000 }, "Too many key changes.");
+  await enforceUserLimit(RATE_LIMITS.keys, user.id);
   const { provider, apiKey } = await parseJson(request, saveKeySchema, { maxBytes: 4 * 1024 });
   const key = await saveUserKey(user.id, provider, apiKey);
   return NextResponse.json({ key }, { status: 201 });

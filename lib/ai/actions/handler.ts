@@ -2,16 +2,11 @@ import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { getProject } from "@/lib/projects/service";
-import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
+import { enforceIpLimit, enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import type { AiRequestKind } from "@/lib/store";
 import { sseResponse } from "./event-stream";
 import { meteredCompletion, prepareCall } from "./metered-call";
 import { MAX_ACTION_BODY_BYTES, type ActionDefinition } from "./prompts/shared";
-
-/** Per user, across all single-shot AI actions. */
-export const AI_RATE_LIMIT = { max: 30, windowMs: 60_000 };
-/** Per client IP, so many accounts behind one address cannot multiply the per-user limit. */
-export const AI_RATE_LIMIT_PER_IP = { max: 60, windowMs: 60_000 };
 
 interface ActionFields {
   projectId?: string;
@@ -27,8 +22,8 @@ export function actionRoute<T extends ActionFields>(kind: AiRequestKind, action:
   return route(async (request: Request) => {
     const user = await requireUser(request);
     assertSameOrigin(request);
-    await enforceLimit(`ai:${user.id}`, AI_RATE_LIMIT, "Too many AI requests.");
-    await enforceIpLimit(request, "ai", AI_RATE_LIMIT_PER_IP, "Too many AI requests from your network.");
+    await enforceUserLimit(RATE_LIMITS.ai, user.id);
+    await enforceIpLimit(request, RATE_LIMITS.aiPerIp);
     const input = await parseJson(request, action.schema, { maxBytes: MAX_ACTION_BODY_BYTES });
     if (input.projectId !== undefined) await getProject(user.id, input.projectId);
 

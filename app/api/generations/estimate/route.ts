@@ -5,7 +5,7 @@ import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
 
 export const runtime = "nodejs";
@@ -19,15 +19,13 @@ const estimateSchema = z.strictObject({
 });
 
 const MAX_BODY = 64 * 1024;
-/** Forms ask as the user types (debounced); generous, but bounded. */
-const ESTIMATES_PER_MINUTE = 120;
 
 /** What a run for this prompt would reserve now: `{estimate, available, model}`. Nothing is reserved. */
 export const POST = route(async (request) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
   const { prompt } = await parseJson(request, estimateSchema, { maxBytes: MAX_BODY });
-  await enforceLimit(`estimate:${user.id}`, { max: ESTIMATES_PER_MINUTE, windowMs: 60_000 }, "Too many estimates requested.");
+  await enforceUserLimit(RATE_LIMITS.estimates, user.id);
   const [{ estimate, model }, available] = await Promise.all([
     estimateGeneration(user.id, prompt),
     getStore().then((store) => store.getBalance(user.id)),

@@ -3,7 +3,7 @@ import { requireUser } from "@/lib/auth";
 import { checkUserKey } from "@/lib/ai/call";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { notFound, route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { isUserKeyProvider, userKeyProviders } from "@/lib/secrets/user-keys";
 
 export const runtime = "nodejs";
@@ -20,6 +20,6 @@ export const POST = route<Context>(async (request, { params }) => {
   if (!isUserKeyProvider(provider) || !(await userKeyProviders(user.id)).includes(provider)) {
     throw notFound("API key");
   }
-  await enforceLimit(`keys-test:${user.id}`, { max: 10, windowMs: 60_000 }, "Too many key tests.");
+  await enforceUserLimit(RATE_LIMITS.keyTests, user.id);
   return NextResponse.json(await checkUserKey(user.id, provider, request.signal));
 });

@@ -3,8 +3,7 @@ import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";
 import { getLivePreview, startLivePreview, stopLivePreview } from "@/lib/preview/live";
-import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
-import { APP_START_LIMIT, EXECUTION_PER_IP_LIMIT } from "@/lib/sandbox/rate-limits";
+import { enforceIpLimit, enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 
 interface Context {
   params: Promise<{ id: string }>;
@@ -23,8 +22,8 @@ export const GET = route<Context>(async (request, { params }) => {
 export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  await enforceLimit(`app:start:${user.id}`, APP_START_LIMIT, "Too many app starts; wait a moment.");
-  await enforceIpLimit(request, "app:start", EXECUTION_PER_IP_LIMIT, "Too many app starts; wait a moment.");
+  await enforceUserLimit(RATE_LIMITS.appStart, user.id);
+  await enforceIpLimit(request, RATE_LIMITS.appStartPerIp);
   const { id } = await params;
   return NextResponse.json(await startLivePreview(user.id, id), { status: 202, ...NO_STORE });
 });

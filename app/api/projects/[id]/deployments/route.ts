@@ -2,12 +2,11 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { requireUser } from "@/lib/auth";
 import { listProjectDeployments, startDeployment, toPublicDeployment } from "@/lib/deploy/service";
-import { DEPLOY_RATE_LIMIT } from "@/lib/deploy/rate-limit";
 import { deployProviderSummaries } from "@/lib/deploy/tokens";
 import { DEPLOY_PROVIDERS } from "@/lib/deploy/types";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 // The upload, then the build followed after the response (lib/http/background.ts).
@@ -33,7 +32,7 @@ export const POST = route<Context>(async (request, { params }) => {
   assertSameOrigin(request);
   const { id } = await params;
   const { provider } = await parseJson(request, startSchema, { maxBytes: 1024 });
-  await enforceLimit(`deploy:${user.id}`, DEPLOY_RATE_LIMIT, "Too many deployments.");
+  await enforceUserLimit(RATE_LIMITS.deploy, user.id);
   const deployment = await startDeployment(user.id, id, provider);
   return NextResponse.json({ deployment: toPublicDeployment(deployment) }, { status: 202 });
 });

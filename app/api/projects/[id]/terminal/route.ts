@@ -2,8 +2,7 @@ import { NextResponse } from "next/server";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";
-import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
-import { EXECUTION_PER_IP_LIMIT, TERMINAL_OPEN_LIMIT } from "@/lib/sandbox/rate-limits";
+import { enforceIpLimit, enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { getProject } from "@/lib/projects/service";
 import { syncProjectFiles, withProjectSession } from "@/lib/sandbox/project-sessions";
 
@@ -19,8 +18,8 @@ interface Context {
 export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  await enforceLimit(`terminal:open:${user.id}`, TERMINAL_OPEN_LIMIT, "Too many terminal connections; wait a moment.");
-  await enforceIpLimit(request, "terminal:open", EXECUTION_PER_IP_LIMIT, "Too many terminal connections; wait a moment.");
+  await enforceUserLimit(RATE_LIMITS.terminalOpen, user.id);
+  await enforceIpLimit(request, RATE_LIMITS.terminalOpenPerIp);
   const { id } = await params;
   const project = await getProject(user.id, id);
   const ticket = await withProjectSession(user.id, project.id, async (session, client) => {

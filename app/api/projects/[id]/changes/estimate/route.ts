@@ -5,7 +5,7 @@ import { changeRequestText } from "@/lib/ai/changes/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
 
 export const runtime = "nodejs";
@@ -20,7 +20,6 @@ const estimateSchema = z.strictObject({
 
 const MAX_BODY = 64 * 1024;
 /** Forms ask as the user types (debounced), like the generation estimate; the same budget. */
-const ESTIMATES_PER_MINUTE = 120;
 
 /** What a change request would reserve now and which files it would read: `{estimate, available, model, files}`. Nothing is reserved. */
 export const POST = route<Context>(async (request, { params }) => {
@@ -28,7 +27,7 @@ export const POST = route<Context>(async (request, { params }) => {
   assertSameOrigin(request);
   const { id } = await params;
   const body = await parseJson(request, estimateSchema, { maxBytes: MAX_BODY });
-  await enforceLimit(`estimate:${user.id}`, { max: ESTIMATES_PER_MINUTE, windowMs: 60_000 }, "Too many estimates requested.");
+  await enforceUserLimit(RATE_LIMITS.estimates, user.id);
   const [estimate, available] = await Promise.all([
     estimateChange(user.id, id, body.request),
     getStore().then((store) => store.getBalance(user.id)),

@@ -3,7 +3,7 @@ import { requireUser } from "@/lib/auth";
 import { pushBodySchema, pushProject } from "@/lib/git/push-project";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 // A push to the remote waits for it.
@@ -18,7 +18,7 @@ export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
   const { id } = await params;
-  await enforceLimit(`git-push:${user.id}`, { max: 20, windowMs: 10 * 60_000 }, "Too many pushes.");
+  await enforceUserLimit(RATE_LIMITS.gitPush, user.id);
   const body = await parseJson(request, pushBodySchema, { maxBytes: 8 * 1024 });
   return NextResponse.json(await pushProject(user.id, id, body));
 });

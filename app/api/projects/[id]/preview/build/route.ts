@@ -2,8 +2,7 @@ import { NextResponse } from "next/server";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";
-import { enforceIpLimit, enforceLimit } from "@/lib/rate-limit";
-import { EXECUTION_PER_IP_LIMIT, PREVIEW_BUILD_LIMIT } from "@/lib/sandbox/rate-limits";
+import { enforceIpLimit, enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { buildPreview } from "@/lib/preview/service";
 
 export const runtime = "nodejs";
@@ -18,8 +17,8 @@ interface Context {
 export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  await enforceLimit(`preview:build:${user.id}`, PREVIEW_BUILD_LIMIT, "Too many builds; wait a moment.");
-  await enforceIpLimit(request, "preview:build", EXECUTION_PER_IP_LIMIT, "Too many builds; wait a moment.");
+  await enforceUserLimit(RATE_LIMITS.previewBuild, user.id);
+  await enforceIpLimit(request, RATE_LIMITS.previewBuildPerIp);
   const { id } = await params;
   const result = await buildPreview(user.id, id, { signal: request.signal });
   return NextResponse.json(result);

@@ -2,8 +2,7 @@ import { NextResponse } from "next/server";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
-import { TERMINAL_SYNC_LIMIT } from "@/lib/sandbox/rate-limits";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { syncAfterSave } from "@/lib/preview/live";
 
 interface Context {
@@ -19,7 +18,7 @@ interface Context {
 export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  await enforceLimit(`terminal:sync:${user.id}`, TERMINAL_SYNC_LIMIT, "Too many file syncs; wait a moment.");
+  await enforceUserLimit(RATE_LIMITS.terminalSync, user.id);
   const { id } = await params;
   return NextResponse.json(await syncAfterSave(user.id, id));
 });

@@ -1,10 +1,9 @@
 import { NextResponse } from "next/server";
 import { requireUser } from "@/lib/auth";
-import { DEPLOY_RATE_LIMIT } from "@/lib/deploy/rate-limit";
 import { retryDeployment, toPublicDeployment } from "@/lib/deploy/service";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { route } from "@/lib/http/errors";
-import { enforceLimit } from "@/lib/rate-limit";
+import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
 // The upload, then the build followed after the response (lib/http/background.ts).
@@ -19,7 +18,7 @@ export const POST = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
   const { id, deploymentId } = await params;
-  await enforceLimit(`deploy:${user.id}`, DEPLOY_RATE_LIMIT, "Too many deployments.");
+  await enforceUserLimit(RATE_LIMITS.deploy, user.id);
   const deployment = await retryDeployment(user.id, id, deploymentId);
   return NextResponse.json({ deployment: toPublicDeployment(deployment) }, { status: 202 });
 });

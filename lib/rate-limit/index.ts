@@ -1,6 +1,9 @@
 import { clientAddressKey } from "@/lib/http/client-ip";
 import { HttpError } from "@/lib/http/errors";
 import { getStore } from "@/lib/store";
+import type { RateLimitRule } from "./table";
+
+export { RATE_LIMITS, type RateLimitRule } from "./table";
 
 /**
  * Rate limits counted in the store (Store.hitRateLimit), so every app
@@ -53,17 +56,22 @@ export async function enforceLimit(key: string, options: LimitOptions, message =
   if (!result.ok) throw tooMany(message, result.retryAfterSec);
 }
 
+/** Counts an attempt of `userId` under a per-user rule of the table (`<scope>:<userId>`); 429 when over. */
+export async function enforceUserLimit(rule: RateLimitRule, userId: string): Promise<void> {
+  await enforceLimit(`${rule.scope}:${userId}`, rule, rule.message);
+}
+
 /**
- * The per-client-IP counterpart of a per-user limit (`<scope>:ip:<address>`, IPv6 by /64), so
- * many accounts behind one address cannot multiply the per-user allowance. Skipped when the
- * client's address is unknown (lib/http/client-ip.ts): every such caller would share one
- * counter, and one busy caller — or an attacker sending a garbage X-Forwarded-For — would lock
- * out everyone.
+ * The per-client-address counterpart of a per-user rule (`<scope>:ip:<address>`, or
+ * `<scope>:<subject>:ip:<address>`; IPv6 by /64), so many accounts behind one address cannot
+ * multiply the per-user allowance. Skipped when the client's address is unknown
+ * (lib/http/client-ip.ts): every such caller would share one counter, and one busy caller — or an
+ * attacker sending a garbage X-Forwarded-For — would lock out everyone.
  */
-export async function enforceIpLimit(request: Request, scope: string, options: LimitOptions, message?: string): Promise<void> {
+export async function enforceIpLimit(request: Request, rule: RateLimitRule, subject?: string): Promise<void> {
   const address = clientAddressKey(request);
   if (address === undefined) return;
-  await enforceLimit(`${scope}:ip:${address}`, options, message);
+  await enforceLimit(`${rule.scope}:${subject ? `${subject}:` : ""}ip:${address}`, rule, rule.message);
 }
 
 /** Takes back one attempt counted on `key` in its current window (Store.releaseRateLimit). */
