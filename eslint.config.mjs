@@ -15,6 +15,8 @@ export default defineConfig([
   },
   globalIgnores([
     ".next/**",
+    ".next-e2e/**",
+    ".next-e2e-dev/**",
     "out/**",
     "node_modules/**",
     "next-env.d.ts",

@@ -129,6 +129,7 @@ export default defineConfig({
         DATA_DIR,
         APP_URL: BASE_URL,
         NEXT_TELEMETRY_DISABLED: "1",
+        NEXT_DIST_DIR: ".next-e2e",
         JOXCODER_API_URL: LLM_URL,
         RUNNER_URL,
         RUNNER_SECRET,

@@ -19,7 +19,8 @@ export function WorkspaceHeader({ project, initialBalance }: { project: Workspac
 
   return (
     <header className="flex shrink-0 items-center gap-3 border-b border-zinc-800 px-4 py-2">
-      <nav aria-label="Breadcrumb" className="flex min-w-0 items-center gap-2 text-sm">
+      {/* The name keeps its room (up to half the bar); the description gives way first. */}
+      <nav aria-label="Breadcrumb" className="flex max-w-[50%] min-w-0 shrink-0 items-center gap-2 text-sm">
         <Link href="/dashboard" className="text-zinc-400 hover:text-zinc-100">
           Dashboard
         </Link>
@@ -32,7 +33,7 @@ export function WorkspaceHeader({ project, initialBalance }: { project: Workspac
       </nav>
       <ProjectStatusBadge status={current.status} />
       {current.description && (
-        <p className="hidden min-w-0 truncate text-sm text-zinc-400 md:block" title={current.description}>
+        <p className="hidden min-w-0 flex-1 truncate text-sm text-zinc-400 md:block" title={current.description}>
           {current.description}
         </p>
       )}
