@@ -145,6 +145,8 @@ export interface Env extends RawEnv {
   authMode: "clerk" | "local";
   paymentsMode: "stripe" | "disabled";
   isProduction: boolean;
+  /** APP_URL was given (not the http://localhost:3000 default). */
+  appUrlSet: boolean;
   clerkAuthorizedParties: string[];
   clientAddress: ClientAddressSource;
 }
@@ -168,6 +170,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     authMode: raw.CLERK_SECRET_KEY && raw.NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY ? "clerk" : "local",
     paymentsMode: raw.STRIPE_SECRET_KEY ? "stripe" : "disabled",
     isProduction: raw.NODE_ENV === "production",
+    appUrlSet: Boolean(source.APP_URL?.trim()),
     clerkAuthorizedParties: (raw.CLERK_AUTHORIZED_PARTIES ?? raw.APP_URL)
       .split(",")
       .map((s) => s.trim())

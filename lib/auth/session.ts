@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { NextResponse } from "next/server";
-import { env } from "@/lib/env";
+import { env, type Env } from "@/lib/env";
 
 /**
  * Local-account sessions: a random 32-byte token lives only in the browser's
@@ -26,13 +26,14 @@ export function hashSessionToken(token: string): string {
 }
 
 /**
- * Secure whenever the app is served over https (APP_URL). Tying it to
- * NODE_ENV instead broke sign-in for a production build served over plain
- * http (the browser drops a Secure cookie there); localhost counts as secure
- * to browsers either way.
+ * Secure when the app is served over https: APP_URL's scheme when it is set (an operator serving a
+ * production build over plain http says so with APP_URL=http://…, since the browser drops a Secure
+ * cookie there); unset, a production build assumes https, so the http://localhost default never
+ * leaves a real deployment's session cookie insecure. Browsers count localhost as secure either way.
  */
-export function sessionCookieSecure(appUrl: string = env().APP_URL): boolean {
-  return new URL(appUrl).protocol === "https:";
+export function sessionCookieSecure(config: Pick<Env, "APP_URL" | "appUrlSet" | "isProduction"> = env()): boolean {
+  if (config.appUrlSet) return new URL(config.APP_URL).protocol === "https:";
+  return config.isProduction;
 }
 
 export function setSessionCookie(response: NextResponse, token: string, expiresAt: number): void {

@@ -53,8 +53,13 @@ describe("local accounts", () => {
     expect(overHttp.status).toBe(201);
     expect(overHttp.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).not.toMatch(/; Secure/i);
 
-    expect(sessionCookieSecure("https://autocrea.example.com")).toBe(true);
-    expect(sessionCookieSecure("http://autocrea.internal:3000")).toBe(false);
+    const secure = (APP_URL: string | undefined, isProduction: boolean) =>
+      sessionCookieSecure({ APP_URL: APP_URL ?? "http://localhost:3000", appUrlSet: APP_URL !== undefined, isProduction });
+    expect(secure("https://autocrea.example.com", false)).toBe(true);
+    expect(secure("http://autocrea.internal:3000", true)).toBe(false);
+    // APP_URL not set: a production build's cookie is Secure, a development server's is not.
+    expect(secure(undefined, true)).toBe(true);
+    expect(secure(undefined, false)).toBe(false);
     const response = NextResponse.json({});
     await app.reopen({ NODE_ENV: "development", APP_URL: "https://autocrea.example.com" });
     setSessionCookie(response, "token", Date.now() + 60_000);
