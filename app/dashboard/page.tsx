@@ -36,31 +36,31 @@ export default async function DashboardPage() {
         <div className="space-y-6">
           <CreditBalance credits={balance} />
           <DeploymentStatsCard stats={deployments} />
-          {projects.length > 0 && (
-            <div className={card}>
-              <NewProjectForm />
-            </div>
-          )}
         </div>
 
-        <section aria-labelledby="projects-title" className="lg:col-span-2">
-          <h2 id="projects-title" className="text-lg font-semibold text-zinc-50">
-            Your projects
-          </h2>
-          <div className="mt-4">
-            {projects.length > 0 ? (
-              <ProjectList projects={projects} />
-            ) : (
-              <div className={card}>
-                <p className="text-xl font-semibold text-zinc-100">No projects yet</p>
-                <p className="mt-1 mb-6 text-sm text-zinc-400">
-                  Name it, describe the app you want, and AUTOCREA&apos;s AI roles build it while you watch.
-                </p>
-                <NewProjectForm />
-              </div>
+        <div className="space-y-8 lg:col-span-2">
+          {/* One place whatever the list holds: a refresh after creating a project keeps the form and its messages. */}
+          <div className={card}>
+            {projects.length === 0 && (
+              <p className="mb-4 text-sm text-zinc-400">
+                Name it, describe the app you want, and AUTOCREA&apos;s AI roles build it while you watch.
+              </p>
             )}
+            <NewProjectForm />
           </div>
-        </section>
+          <section aria-labelledby="projects-title">
+            <h2 id="projects-title" className="text-lg font-semibold text-zinc-50">
+              Your projects
+            </h2>
+            <div className="mt-4">
+              {projects.length > 0 ? (
+                <ProjectList projects={projects} />
+              ) : (
+                <p className="text-sm text-zinc-400">No projects yet.</p>
+              )}
+            </div>
+          </section>
+        </div>
       </div>
     </div>
   );

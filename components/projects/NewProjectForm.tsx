@@ -92,7 +92,8 @@ export function NewProjectForm() {
         ...(parsedCap.cap !== undefined ? { cap: parsedCap.cap } : {}),
       });
       if (started.ok) return router.push(`/projects/${projectId}?run=${encodeURIComponent(started.data.runId)}`);
-      // No router.refresh() here: on a first project the dashboard would re-render this form elsewhere and lose the message.
+      // The project exists although its generation did not start: the list shows it (the form stays where it is).
+      router.refresh();
       const problem = started.problem;
       if (problem.kind === "insufficient_credits") setShortOfCredits({ required: problem.required, available: problem.available });
       else if (problem.kind === "unauthorized") router.push("/sign-in");
