@@ -121,7 +121,8 @@ export default defineConfig({
       command: `rm -rf ${DATA_DIR} && npx next build && npx next start -p ${PORT}`,
       url: `${BASE_URL}/api/health`,
       reuseExistingServer: false,
-      timeout: 300_000,
+      // next build takes 2–3 minutes on a quiet 2-core machine, much longer on a loaded one.
+      timeout: 600_000,
       stdout: "ignore",
       stderr: "pipe",
       env: {
