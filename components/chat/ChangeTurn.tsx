@@ -139,8 +139,13 @@ function ChangeResult({ projectId, change, newest }: ChangeTurnProps) {
   }
   const style = RESULT_STYLES[change.status] ?? RESULT_STYLES.failed;
   const credits = change.spent ?? 0;
+  const unchanged = change.version === null && change.files.length === 0;
   const title =
-    change.status === "completed" && change.version === null ? "Nothing needed changing; the checks passed" : style.title;
+    unchanged && change.status === "completed"
+      ? "Nothing needed changing; the checks passed"
+      : unchanged && change.status === "completed_with_issues"
+        ? "Nothing was changed"
+        : style.title;
   return (
     <div className={`space-y-2 rounded-md border p-3 text-sm ${style.box}`} data-testid="chat-change-result">
       <p>
