@@ -63,9 +63,11 @@ function LiveChange({ projectId, change, newest }: ChangeTurnProps) {
       </p>
       {done.length > 0 && <FileLines files={done.map((f) => ({ path: f.path, action: f.activity === "writing" ? "written" : f.activity }))} />}
       <div className="flex items-center gap-2 text-xs text-sky-200/80">
-        <span data-testid="chat-change-meter">
-          {state.spent} of {state.reserved} credits
-        </span>
+        {state.reserved > 0 && (
+          <span data-testid="chat-change-meter">
+            {state.spent} of {state.reserved} credits
+          </span>
+        )}
         <button
           type="button"
           onClick={() => void cancel.cancel()}
