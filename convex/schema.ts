@@ -172,7 +172,18 @@ export default defineSchema({
     plan,
     status: subscriptionStatus,
     currentPeriodEnd: v.number(),
+    // When Stripe created the latest event that wrote this row (epoch ms); absent on older rows.
+    lastEventAt: v.optional(v.number()),
   }).index("by_userId", ["userId"]),
+
+  // Stripe subscriptions that ended (canceled, incomplete_expired), per user: no later event
+  // revives one (lib/store/subscription.ts). A current row already in a final state counts as
+  // ended too, so rows written before this table need no backfill.
+  endedSubscriptions: defineTable({
+    userId: v.id("users"),
+    stripeSubscriptionId: v.string(),
+    recordedAt: v.number(),
+  }).index("by_userId_stripeSubscriptionId", ["userId", "stripeSubscriptionId"]),
 
   webhookEvents: defineTable({
     source: webhookSource,

@@ -111,11 +111,13 @@ export const subscriptionStatus = oneOf<SubscriptionStatus>({
 
 export const webhookSource = oneOf<WebhookSource>({ stripe: true, clerk: true });
 
-export const subscription = v.object({
+/** What one Stripe event observed about a subscription (SubscriptionObservation): what it did not carry is absent. */
+export const subscriptionObservation = v.object({
   userId: v.string(),
-  stripeCustomerId: v.string(),
   stripeSubscriptionId: v.string(),
   plan,
   status: subscriptionStatus,
-  currentPeriodEnd: v.number(),
+  stripeCustomerId: v.optional(v.string()),
+  currentPeriodEnd: v.optional(v.number()),
+  eventAt: v.optional(v.number()),
 });

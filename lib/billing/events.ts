@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import type { Store, Subscription, SubscriptionStatus, WebhookEffects } from "@/lib/store/types";
+import type { Store, SubscriptionObservation, SubscriptionStatus, WebhookEffects, WebhookRecordResult } from "@/lib/store/types";
 import { findPack, findPlan } from "./catalog";
 
 /**
@@ -11,17 +11,33 @@ import { findPack, findPlan } from "./catalog";
  *   first period (billing_reason subscription_create) and every renewal
  *   (subscription_cycle). A subscription checkout grants nothing itself, so
  *   the first month can never be credited twice. Proration invoices
- *   (subscription_update) and manual ones grant nothing.
+ *   (subscription_update) and manual ones grant nothing. A paid period is
+ *   granted even when its subscription has ended since.
  * - Plan and status: `customer.subscription.created|updated|deleted`, and
  *   `invoice.paid` (active) / `invoice.payment_failed` (past_due, or
- *   incomplete for a failed first invoice), all
- *   through the store's subscription effect.
- * - Order: a canceled subscription is final in Stripe, so once we hold it as
- *   canceled (or incomplete_expired) no later-arriving event for the same
- *   subscription revives it. An invoice.paid that arrives after the deletion
- *   still grants the period that was paid for; the plan stays free.
+ *   incomplete for a failed first invoice). This module only says what the
+ *   event observed about which subscription (a SubscriptionObservation, with
+ *   no field the event did not carry); it reads nothing of the store's
+ *   subscription state. The store decides what that changes with the one
+ *   rule in lib/store/subscription.ts (mergeSubscription), inside the
+ *   transaction that records the event:
+ *   - A subscription that ended (canceled, incomplete_expired) stays ended:
+ *     the store remembers every ended subscription id per user, and no later
+ *     event for it (an "active" update, an invoice) revives it or changes
+ *     the plan.
+ *   - Only the user's current subscription (the store's one row per user)
+ *     sets the plan. A final state of a subscription that is not the current
+ *     one is remembered and changes nothing else. Another live subscription
+ *     replaces the current one when the current one has ended; while it
+ *     runs, only by an event not older (Stripe's `created`) than the one
+ *     that last wrote the row, and only if it is entitled (active, trialing)
+ *     or the current one is not.
+ *   - What the event does not carry (customer id, period end) is taken from
+ *     the row by that rule, not read here.
  * Every handled event is recorded with store.recordWebhookEvent together with
- * its effects: one transaction, once per event id.
+ * its effects: one transaction, once per event id. The outcome carries what
+ * that transaction really applied (credits granted, 0 when the grant's key
+ * was already used; the subscription change, or none).
  */
 
 export type EventDecision =
@@ -32,7 +48,8 @@ export type EventDecision =
   | { kind: "ignore" };
 
 export type EventOutcome =
-  | { kind: "applied"; effects: WebhookEffects }
+  /** Recorded with its effects; `result` says what the store really applied. */
+  | { kind: "applied"; effects: WebhookEffects; result: Extract<WebhookRecordResult, { kind: "first" }> }
   | { kind: "recorded"; reason: string }
   | { kind: "duplicate" }
   | { kind: "ignored" };
@@ -48,8 +65,6 @@ export const HANDLED_EVENT_TYPES = [
 ] as const;
 
 const MAX_CREDITS_PER_EVENT = 10_000_000;
-const TERMINAL: ReadonlySet<SubscriptionStatus> = new Set(["canceled", "incomplete_expired"]);
-const ENTITLED: ReadonlySet<SubscriptionStatus> = new Set(["active", "trialing"]);
 const STATUSES: ReadonlySet<string> = new Set<SubscriptionStatus>([
   "active",
   "trialing",
@@ -67,8 +82,8 @@ export async function handleStripeEvent(store: Store, event: Stripe.Event): Prom
   if (decision.kind === "ignore") return { kind: "ignored" };
   const effects = decision.kind === "apply" ? decision.effects : {};
   const result = await store.recordWebhookEvent("stripe", event.id, effects);
-  if (result === "duplicate") return { kind: "duplicate" };
-  return decision.kind === "apply" ? { kind: "applied", effects } : { kind: "recorded", reason: decision.reason };
+  if (result.kind === "duplicate") return { kind: "duplicate" };
+  return decision.kind === "apply" ? { kind: "applied", effects, result } : { kind: "recorded", reason: decision.reason };
 }
 
 async function decide(store: Store, event: Stripe.Event): Promise<EventDecision> {
@@ -78,13 +93,13 @@ async function decide(store: Store, event: Stripe.Event): Promise<EventDecision>
     case "checkout.session.async_payment_succeeded":
       return checkoutDecision(store, event.data.object, true);
     case "invoice.paid":
-      return invoiceDecision(store, event.data.object, "paid");
+      return invoiceDecision(store, event.data.object, "paid", eventAt(event));
     case "invoice.payment_failed":
-      return invoiceDecision(store, event.data.object, "failed");
+      return invoiceDecision(store, event.data.object, "failed", eventAt(event));
     case "customer.subscription.created":
     case "customer.subscription.updated":
     case "customer.subscription.deleted":
-      return subscriptionDecision(store, event.data.object, event.type === "customer.subscription.deleted");
+      return subscriptionDecision(store, event.data.object, event.type === "customer.subscription.deleted", eventAt(event));
     default:
       return { kind: "ignore" };
   }
@@ -104,7 +119,12 @@ async function checkoutDecision(store: Store, session: Stripe.Checkout.Session, 
   };
 }
 
-async function invoiceDecision(store: Store, invoice: Stripe.Invoice, outcome: "paid" | "failed"): Promise<EventDecision> {
+async function invoiceDecision(
+  store: Store,
+  invoice: Stripe.Invoice,
+  outcome: "paid" | "failed",
+  at: number | undefined,
+): Promise<EventDecision> {
   const details = invoiceSubscription(invoice);
   if (!details) return { kind: "record", reason: "not_a_subscription_invoice" };
   const userId = details.metadata.userId;
@@ -112,58 +132,51 @@ async function invoiceDecision(store: Store, invoice: Stripe.Invoice, outcome: "
   if (!userId || !plan || !(await store.getUser(userId))) return { kind: "record", reason: "unknown_subscription" };
 
   const reason = (invoice as { billing_reason?: string | null }).billing_reason;
-  const existing = await store.getSubscription(userId);
-  const sameSubscription = existing?.stripeSubscriptionId === details.subscriptionId;
   // A failed first invoice leaves the subscription incomplete (Stripe's word); a failed renewal, past_due.
   const failedStatus: SubscriptionStatus = reason === "subscription_create" ? "incomplete" : "past_due";
-  const incoming: Subscription = {
-    userId,
-    stripeCustomerId: idOf(invoice.customer) ?? existing?.stripeCustomerId ?? "",
-    stripeSubscriptionId: details.subscriptionId,
-    plan: plan.id,
-    status: outcome === "paid" ? "active" : failedStatus,
-    currentPeriodEnd: invoicePeriodEnd(invoice) ?? (sameSubscription ? existing.currentPeriodEnd : 0),
+  const effects: WebhookEffects = {
+    subscription: {
+      userId,
+      stripeSubscriptionId: details.subscriptionId,
+      stripeCustomerId: idOf(invoice.customer),
+      plan: plan.id,
+      status: outcome === "paid" ? "active" : failedStatus,
+      currentPeriodEnd: invoicePeriodEnd(invoice),
+      eventAt: at,
+    },
   };
-  const effects: WebhookEffects = {};
-  const subscription = mergeSubscription(existing, incoming);
-  if (subscription) effects.subscription = subscription;
   if (outcome === "paid" && (reason === "subscription_create" || reason === "subscription_cycle")) {
     effects.grant = { userId, amount: plan.monthlyCredits, reason: "subscription", idempotencyKey: `invoice:${invoice.id}` };
   }
-  if (!effects.grant && !effects.subscription) return { kind: "record", reason: "nothing_to_change" };
   return { kind: "apply", effects };
 }
 
-async function subscriptionDecision(store: Store, sub: Stripe.Subscription, deleted: boolean): Promise<EventDecision> {
+async function subscriptionDecision(
+  store: Store,
+  sub: Stripe.Subscription,
+  deleted: boolean,
+  at: number | undefined,
+): Promise<EventDecision> {
   const meta = sub.metadata ?? {};
   const userId = meta.userId;
   const plan = meta.id ? findPlan(meta.id) : undefined;
   if (!userId || !plan || !(await store.getUser(userId))) return { kind: "record", reason: "unknown_subscription" };
   const status: SubscriptionStatus = deleted ? "canceled" : STATUSES.has(sub.status) ? (sub.status as SubscriptionStatus) : "incomplete";
-  const existing = await store.getSubscription(userId);
-  const subscription = mergeSubscription(existing, {
+  const subscription: SubscriptionObservation = {
     userId,
-    stripeCustomerId: idOf(sub.customer) ?? existing?.stripeCustomerId ?? "",
     stripeSubscriptionId: sub.id,
+    stripeCustomerId: idOf(sub.customer),
     plan: plan.id,
     status,
-    currentPeriodEnd: subscriptionPeriodEnd(sub) ?? existing?.currentPeriodEnd ?? 0,
-  });
-  if (!subscription) return { kind: "record", reason: "stale_subscription_state" };
+    currentPeriodEnd: subscriptionPeriodEnd(sub),
+    eventAt: at,
+  };
   return { kind: "apply", effects: { subscription } };
 }
 
-/**
- * The subscription row to write, or undefined to keep what we have: a
- * canceled subscription is never revived by a late event, and another
- * subscription's news replaces the current one only when it is the live one.
- */
-export function mergeSubscription(existing: Subscription | null, incoming: Subscription): Subscription | undefined {
-  if (!existing) return incoming;
-  if (existing.stripeSubscriptionId === incoming.stripeSubscriptionId) {
-    return TERMINAL.has(existing.status) && !TERMINAL.has(incoming.status) ? undefined : incoming;
-  }
-  return ENTITLED.has(incoming.status) || !ENTITLED.has(existing.status) ? incoming : undefined;
+/** When Stripe created the event, epoch ms (a redelivery keeps it). */
+function eventAt(event: Stripe.Event): number | undefined {
+  return typeof event.created === "number" ? event.created * 1000 : undefined;
 }
 
 function creditsFrom(value: string | undefined): number | undefined {

@@ -3,7 +3,7 @@ import type Stripe from "stripe";
 import { readBoundedText } from "@/lib/http/bounded-body";
 import { errorResponse } from "@/lib/http/errors";
 import type { Store } from "@/lib/store/types";
-import { handleStripeEvent } from "./events";
+import { handleStripeEvent, type EventOutcome } from "./events";
 import { stripeWebhooks } from "./stripe";
 
 /** Stripe's events are a few KB; anything near this is not from Stripe. */
@@ -49,12 +49,41 @@ export async function processStripeWebhook(store: Store, request: Request, { sec
     case "recorded":
       return NextResponse.json({ received: true, applied: false, reason: outcome.reason, type: event.type });
     case "applied":
-      return NextResponse.json({
-        received: true,
-        applied: true,
-        type: event.type,
-        credited: outcome.effects.grant?.amount ?? 0,
-        ...(outcome.effects.subscription ? { subscriptionStatus: outcome.effects.subscription.status } : {}),
-      });
+      return NextResponse.json({ received: true, ...appliedAnswer(outcome), type: event.type });
   }
+}
+
+/**
+ * What the store really applied, not what the event asked for: `credited` is
+ * 0 when the grant's idempotency key had already been used (the same session
+ * or invoice reached us in another event); `subscription` is the change the
+ * subscription rule made, or none. `applied` is false when nothing changed,
+ * with the reason.
+ */
+function appliedAnswer({ effects, result }: Extract<EventOutcome, { kind: "applied" }>) {
+  const credited = result.granted;
+  const change = result.subscription;
+  const subscription =
+    change === null
+      ? undefined
+      : change.kind === "current"
+        ? { change: "current" as const, status: change.subscription.status, plan: change.plan }
+        : change.kind === "ended"
+          ? { change: "ended" as const }
+          : { change: "none" as const, reason: change.reason };
+  const applied = credited > 0 || (change !== null && change.kind !== "unchanged");
+  const reason = applied
+    ? undefined
+    : change?.kind === "unchanged"
+      ? change.reason
+      : effects.grant
+        ? "already_credited"
+        : "nothing_to_change";
+  return {
+    applied,
+    ...(reason ? { reason } : {}),
+    credited,
+    ...(subscription ? { subscription } : {}),
+    ...(change?.kind === "current" ? { subscriptionStatus: change.subscription.status } : {}),
+  };
 }

@@ -353,6 +353,31 @@ export interface Subscription {
   currentPeriodEnd: number;
 }
 
+/**
+ * What one Stripe event says about one of the user's subscriptions. Fields
+ * the event does not carry are left out; the store's subscription rule
+ * (lib/store/subscription.ts) decides what the observation changes.
+ */
+export interface SubscriptionObservation {
+  userId: Id;
+  stripeSubscriptionId: string;
+  plan: Plan;
+  status: SubscriptionStatus;
+  stripeCustomerId?: string;
+  currentPeriodEnd?: number;
+  /** When Stripe created the event (epoch ms): older news of another subscription does not replace the current one. */
+  eventAt?: number;
+}
+
+/** What a subscription observation changed, as decided inside the transaction that recorded its event. */
+export type SubscriptionChange =
+  /** The user's current subscription is now this row (created, updated or replaced); the user's plan is `plan`. */
+  | { kind: "current"; subscription: Subscription; plan: Plan }
+  /** A subscription that is not the current one ended: remembered as ended, nothing else changed. */
+  | { kind: "ended" }
+  /** Nothing changed: the subscription had already ended, or it is not the current one and does not replace it. */
+  | { kind: "unchanged"; reason: "subscription_ended" | "not_current" };
+
 export type WebhookSource = "stripe" | "clerk";
 
 /** Email and/or name to change on the user with this externalId. */
@@ -363,8 +388,10 @@ export interface UserProfileUpdate {
 
 /** Effects applied in the same transaction that records a webhook event. */
 export interface WebhookEffects {
+  /** Idempotent by its key: a key already used grants nothing (`granted: 0` in the result). */
   grant?: { userId: Id; amount: number; reason: LedgerReason; idempotencyKey: string };
-  subscription?: Subscription;
+  /** Applied through the one subscription rule (mergeSubscription in lib/store/subscription.ts). */
+  subscription?: SubscriptionObservation;
   /**
    * Creates the user (with the trial grant) unless the externalId is already
    * known or the email belongs to another user — in both cases nothing is
@@ -376,6 +403,18 @@ export interface WebhookEffects {
   /** softDeleteUser semantics; an unknown externalId changes nothing. */
   softDelete?: { externalId: string };
 }
+
+/** What recordWebhookEvent really did. */
+export type WebhookRecordResult =
+  /** The event id was already recorded: nothing was applied. */
+  | { kind: "duplicate" }
+  | {
+      kind: "first";
+      /** Credits the grant effect added: 0 without a grant or when its idempotency key was already used. */
+      granted: number;
+      /** What the subscription effect changed; null without one. */
+      subscription: SubscriptionChange | null;
+    };
 
 // ---------------------------------------------------------------- rate limits
 
@@ -449,8 +488,13 @@ export interface Store {
   listLedger(userId: Id, limit?: number): Promise<LedgerEntry[]>;
 
   // webhooks
-  /** Atomic: records (source, eventId) and applies the effects once; a second delivery is "duplicate" and changes nothing. */
-  recordWebhookEvent(source: WebhookSource, eventId: string, effects?: WebhookEffects): Promise<"first" | "duplicate">;
+  /**
+   * Atomic: records (source, eventId) and applies the effects once; a second
+   * delivery is "duplicate" and changes nothing. The subscription effect is
+   * decided inside the same transaction (ended subscriptions are remembered
+   * per user, so none is revived). Returns what was really applied.
+   */
+  recordWebhookEvent(source: WebhookSource, eventId: string, effects?: WebhookEffects): Promise<WebhookRecordResult>;
 
   // rate limits (shared by every app instance using this store)
   /**
@@ -514,6 +558,7 @@ export interface Store {
   listDeployments(userId: Id, projectId: Id): Promise<Deployment[]>;
 
   // subscriptions
+  /** The user's current subscription (the one that sets their plan), whatever its status; null before any. */
   getSubscription(userId: Id): Promise<Subscription | null>;
 
   // users' own provider keys (ciphertext only; encryption lives in lib/crypto)

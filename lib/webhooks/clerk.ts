@@ -152,7 +152,7 @@ export async function handleClerkEvent(store: Store, eventId: string, type: stri
 }
 
 async function record(store: Store, eventId: string, effects: WebhookEffects): Promise<boolean> {
-  return (await store.recordWebhookEvent("clerk", eventId, effects)) === "first";
+  return (await store.recordWebhookEvent("clerk", eventId, effects)).kind === "first";
 }
 
 async function userCreated(store: Store, eventId: string, data: UserData): Promise<Outcome> {

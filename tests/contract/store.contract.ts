@@ -5,7 +5,16 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_FILE_BYTES } from "@/lib/files/paths";
-import { TRIAL_CREDITS, isStoreError, type Store, type StoreErrorCode, type User } from "@/lib/store/types";
+import {
+  TRIAL_CREDITS,
+  isStoreError,
+  type Plan,
+  type Store,
+  type StoreErrorCode,
+  type SubscriptionStatus,
+  type User,
+  type WebhookEffects,
+} from "@/lib/store/types";
 
 export interface OpenedStore {
   store: Store;
@@ -225,11 +234,11 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       it("an event is applied once; a redelivery is a duplicate and changes nothing", async () => {
         const user = await newUser();
         const effects = { grant: { userId: user.id, amount: 500, reason: "purchase" as const, idempotencyKey: "cs_1" } };
-        expect(await store.recordWebhookEvent("stripe", "evt_1", effects)).toBe("first");
-        expect(await store.recordWebhookEvent("stripe", "evt_1", effects)).toBe("duplicate");
+        expect(await store.recordWebhookEvent("stripe", "evt_1", effects)).toMatchObject({ kind: "first" });
+        expect(await store.recordWebhookEvent("stripe", "evt_1", effects)).toEqual({ kind: "duplicate" });
         expect(await store.getBalance(user.id)).toBe(600);
         // The same id from another source is a different event.
-        expect(await store.recordWebhookEvent("clerk", "evt_1")).toBe("first");
+        expect(await store.recordWebhookEvent("clerk", "evt_1")).toMatchObject({ kind: "first" });
       });
 
       it("five concurrent deliveries of one event apply its grant once", async () => {
@@ -238,8 +247,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         const outcomes = await Promise.all(
           Array.from({ length: 5 }, () => store.recordWebhookEvent("stripe", "evt_concurrent", effects)),
         );
-        expect(outcomes.filter((o) => o === "first")).toHaveLength(1);
-        expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+        expect(outcomes.filter((o) => o.kind === "first")).toHaveLength(1);
+        expect(outcomes.filter((o) => o.kind === "duplicate")).toHaveLength(4);
         expect(await store.getBalance(user.id)).toBe(350);
         expect(await ledgerSum(user.id)).toBe(350);
       });
@@ -254,7 +263,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         const retry = await store.recordWebhookEvent("stripe", "evt_bad", {
           grant: { userId: user.id, amount: 3, reason: "purchase", idempotencyKey: "good" },
         });
-        expect(retry).toBe("first");
+        expect(retry).toMatchObject({ kind: "first" });
         expect(await store.getBalance(user.id)).toBe(103);
       });
 
@@ -280,6 +289,165 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.recordWebhookEvent("stripe", "evt_sub_2", { subscription: { ...sub, status: "canceled" } });
         expect((await store.getSubscription(user.id))?.status).toBe("canceled");
         expect((await store.getUser(user.id))?.plan).toBe("free");
+      });
+    });
+
+    describe("subscriptions: one rule, applied where the event is recorded", () => {
+      type Observed = NonNullable<WebhookEffects["subscription"]>;
+      let eventCount = 0;
+      const observed = (userId: string, stripeSubscriptionId: string, status: SubscriptionStatus, plan: Plan = "creator"): Observed => ({
+        userId,
+        stripeSubscriptionId,
+        plan,
+        status,
+        stripeCustomerId: "cus_1",
+        currentPeriodEnd: 1_900_000_000_000,
+      });
+      const record = (effects: WebhookEffects, eventId = `evt_rule_${++eventCount}`) =>
+        store.recordWebhookEvent("stripe", eventId, effects);
+      const planOf = async (userId: string) => (await store.getUser(userId))?.plan;
+
+      it("a late active update for an ended subscription changes nothing once a newer one started; the newer one's deletion then applies", async () => {
+        const user = await newUser();
+        await record({ subscription: observed(user.id, "sub_old", "active") });
+        await record({ subscription: observed(user.id, "sub_old", "canceled") });
+        expect(await planOf(user.id)).toBe("free");
+        await record({ subscription: observed(user.id, "sub_new", "active", "pro") });
+        expect(await planOf(user.id)).toBe("pro");
+
+        expect(await record({ subscription: observed(user.id, "sub_old", "active") })).toEqual({
+          kind: "first",
+          granted: 0,
+          subscription: { kind: "unchanged", reason: "subscription_ended" },
+        });
+        expect(await planOf(user.id)).toBe("pro");
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_new", status: "active", plan: "pro" });
+
+        const deleted = await record({ subscription: observed(user.id, "sub_new", "canceled", "pro") });
+        expect(deleted).toMatchObject({ kind: "first", subscription: { kind: "current", plan: "free" } });
+        expect(await planOf(user.id)).toBe("free");
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_new", status: "canceled" });
+        // Ended for good: neither of them comes back.
+        await record({ subscription: observed(user.id, "sub_new", "active", "pro") });
+        await record({ subscription: observed(user.id, "sub_old", "past_due") });
+        expect(await planOf(user.id)).toBe("free");
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_new", status: "canceled" });
+      });
+
+      it("a late paid invoice of an ended subscription grants its credits once and leaves the plan alone", async () => {
+        const user = await newUser();
+        await record({ subscription: observed(user.id, "sub_old", "canceled") });
+        await record({ subscription: observed(user.id, "sub_new", "active", "pro") });
+        const invoice: WebhookEffects = {
+          subscription: observed(user.id, "sub_old", "active"),
+          grant: { userId: user.id, amount: 1500, reason: "subscription", idempotencyKey: "invoice:in_old_2" },
+        };
+        expect(await record(invoice)).toEqual({
+          kind: "first",
+          granted: 1500,
+          subscription: { kind: "unchanged", reason: "subscription_ended" },
+        });
+        // The same invoice in another event: recorded, nothing granted again.
+        expect(await record(invoice)).toEqual({
+          kind: "first",
+          granted: 0,
+          subscription: { kind: "unchanged", reason: "subscription_ended" },
+        });
+        expect(await store.getBalance(user.id)).toBe(100 + 1500);
+        expect(await planOf(user.id)).toBe("pro");
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_new", status: "active" });
+      });
+
+      it("the deletion of a subscription that is not the current one changes nothing, but is remembered", async () => {
+        const user = await newUser();
+        await record({ subscription: observed(user.id, "sub_a", "active") });
+        await record({ subscription: observed(user.id, "sub_b", "active", "pro") });
+        const before = await store.getSubscription(user.id);
+        expect(before).toMatchObject({ stripeSubscriptionId: "sub_b", plan: "pro" });
+
+        expect(await record({ subscription: observed(user.id, "sub_a", "canceled") })).toEqual({
+          kind: "first",
+          granted: 0,
+          subscription: { kind: "ended" },
+        });
+        expect(await store.getSubscription(user.id)).toEqual(before);
+        expect(await planOf(user.id)).toBe("pro");
+        // Remembered: when the current one ends, the ended one's late news does not take its place.
+        await record({ subscription: observed(user.id, "sub_b", "canceled", "pro") });
+        expect(await record({ subscription: observed(user.id, "sub_a", "active") })).toMatchObject({
+          subscription: { kind: "unchanged", reason: "subscription_ended" },
+        });
+        expect(await planOf(user.id)).toBe("free");
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_b", status: "canceled" });
+      });
+
+      it("another live subscription takes over only when it is entitled or the current one is not", async () => {
+        const user = await newUser();
+        await record({ subscription: observed(user.id, "sub_a", "active") });
+        expect(await record({ subscription: observed(user.id, "sub_b", "incomplete", "pro") })).toMatchObject({
+          subscription: { kind: "unchanged", reason: "not_current" },
+        });
+        expect(await planOf(user.id)).toBe("creator");
+        await record({ subscription: observed(user.id, "sub_a", "past_due") });
+        expect(await record({ subscription: observed(user.id, "sub_b", "active", "pro") })).toMatchObject({
+          subscription: { kind: "current", plan: "pro" },
+        });
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_b", status: "active" });
+      });
+
+      it("what an event does not carry is kept from the current row: the customer, and the same subscription's period end", async () => {
+        const user = await newUser();
+        await record({ subscription: observed(user.id, "sub_a", "active") });
+        await record({ subscription: { userId: user.id, stripeSubscriptionId: "sub_a", plan: "creator", status: "past_due" } });
+        expect(await store.getSubscription(user.id)).toEqual({
+          userId: user.id,
+          stripeCustomerId: "cus_1",
+          stripeSubscriptionId: "sub_a",
+          plan: "creator",
+          status: "past_due",
+          currentPeriodEnd: 1_900_000_000_000,
+        });
+        await record({ subscription: { userId: user.id, stripeSubscriptionId: "sub_b", plan: "pro", status: "active" } });
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeCustomerId: "cus_1", stripeSubscriptionId: "sub_b", currentPeriodEnd: 0 });
+      });
+
+      it("a redelivery is a duplicate and applies nothing, even after the state moved on", async () => {
+        const user = await newUser();
+        const effects = { subscription: observed(user.id, "sub_a", "active") };
+        expect(await record(effects, "evt_rule_redelivered")).toMatchObject({ kind: "first", subscription: { kind: "current" } });
+        await record({ subscription: observed(user.id, "sub_a", "canceled") });
+        expect(await record(effects, "evt_rule_redelivered")).toEqual({ kind: "duplicate" });
+        expect(await planOf(user.id)).toBe("free");
+      });
+
+      it("a late event of a subscription not yet known to have ended does not replace a current one written by a newer event", async () => {
+        const user = await newUser();
+        const at = (eventAt: number, o: Observed): Observed => ({ ...o, eventAt });
+        await record({ subscription: at(1_000, observed(user.id, "sub_a", "active")) });
+        await record({ subscription: at(3_000, observed(user.id, "sub_b", "active", "pro")) });
+        // sub_a's "active" from before sub_b started, redelivered late, before sub_a's deletion arrives.
+        expect(await record({ subscription: at(2_000, observed(user.id, "sub_a", "active")) })).toMatchObject({
+          subscription: { kind: "unchanged", reason: "not_current" },
+        });
+        expect(await record({ subscription: at(2_500, observed(user.id, "sub_a", "canceled")) })).toMatchObject({
+          subscription: { kind: "ended" },
+        });
+        expect(await planOf(user.id)).toBe("pro");
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_b", status: "active" });
+      });
+
+      it("concurrent news of two subscriptions end in one state, whatever the order they are applied in", async () => {
+        const user = await newUser();
+        const at = (eventAt: number, o: Observed): Observed => ({ ...o, eventAt });
+        await record({ subscription: at(1_000, observed(user.id, "sub_a", "active")) });
+        await Promise.all([
+          record({ subscription: at(2_000, observed(user.id, "sub_a", "canceled")) }),
+          record({ subscription: at(3_000, observed(user.id, "sub_b", "active", "pro")) }),
+          record({ subscription: at(1_500, observed(user.id, "sub_a", "active")) }),
+        ]);
+        // sub_a ended and sub_b is live: only sub_b can be current.
+        expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_b", status: "active" });
+        expect(await planOf(user.id)).toBe("pro");
       });
     });
 
@@ -813,22 +981,22 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     describe("webhook user effects", () => {
       it("createUser creates the user with one trial; a redelivery and an ensureUser converge on it", async () => {
         const effects = { createUser: { externalId: "user_wh1", email: "Wh1@Example.com", name: "Wh" } };
-        expect(await store.recordWebhookEvent("clerk", "msg_1", effects)).toBe("first");
-        expect(await store.recordWebhookEvent("clerk", "msg_1", effects)).toBe("duplicate");
+        expect(await store.recordWebhookEvent("clerk", "msg_1", effects)).toMatchObject({ kind: "first" });
+        expect(await store.recordWebhookEvent("clerk", "msg_1", effects)).toEqual({ kind: "duplicate" });
         const user = await store.getUserByExternalId("user_wh1");
         expect(user).toMatchObject({ email: "wh1@example.com", name: "Wh", tokenBalance: 100 });
         const signIn = await store.ensureUser({ externalId: "user_wh1", email: "wh1@example.com" });
         expect(signIn).toMatchObject({ created: false, user: { id: user!.id } });
         // A second event id for the same Clerk user (e.g. replayed from the dashboard) changes nothing.
-        expect(await store.recordWebhookEvent("clerk", "msg_2", effects)).toBe("first");
+        expect(await store.recordWebhookEvent("clerk", "msg_2", effects)).toMatchObject({ kind: "first" });
         expect((await store.listLedger(user!.id)).map((e) => e.reason)).toEqual(["trial"]);
       });
 
       it("createUser after ensureUser (first sign-in first) grants nothing more", async () => {
         const { user } = await store.ensureUser({ externalId: "user_wh2", email: "wh2@example.com" });
-        expect(await store.recordWebhookEvent("clerk", "msg_3", { createUser: { externalId: "user_wh2", email: "wh2@example.com" } })).toBe(
-          "first",
-        );
+        expect(
+          await store.recordWebhookEvent("clerk", "msg_3", { createUser: { externalId: "user_wh2", email: "wh2@example.com" } }),
+        ).toMatchObject({ kind: "first" });
         expect(await store.getBalance(user.id)).toBe(100);
         expect(await store.listLedger(user.id)).toHaveLength(1);
       });
@@ -837,19 +1005,19 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         const local = await store.createLocalAccount({ email: "taken@example.com", name: "L", passwordHash: "h" });
         expect(
           await store.recordWebhookEvent("clerk", "msg_4", { createUser: { externalId: "user_wh3", email: "TAKEN@example.com" } }),
-        ).toBe("first");
+        ).toMatchObject({ kind: "first" });
         expect(await store.getUserByExternalId("user_wh3")).toBeNull();
         expect((await store.getUserByEmail("taken@example.com"))?.id).toBe(local.id);
         expect(await store.getBalance(local.id)).toBe(100);
-        expect(await store.recordWebhookEvent("clerk", "msg_4", { createUser: { externalId: "user_wh3", email: "x@example.com" } })).toBe(
-          "duplicate",
-        );
+        expect(
+          await store.recordWebhookEvent("clerk", "msg_4", { createUser: { externalId: "user_wh3", email: "x@example.com" } }),
+        ).toEqual({ kind: "duplicate" });
       });
 
       it("five concurrent deliveries of one createUser make one user with one trial", async () => {
         const effects = { createUser: { externalId: "user_wh4", email: "wh4@example.com" } };
         const outcomes = await Promise.all(Array.from({ length: 5 }, () => store.recordWebhookEvent("clerk", "msg_5", effects)));
-        expect(outcomes.filter((o) => o === "first")).toHaveLength(1);
+        expect(outcomes.filter((o) => o.kind === "first")).toHaveLength(1);
         const user = await store.getUserByExternalId("user_wh4");
         expect(user?.tokenBalance).toBe(100);
         expect(await ledgerSum(user!.id)).toBe(100);
@@ -862,18 +1030,22 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getUser(user.id)).toMatchObject({ email: "moved@example.com", name: "Moved" });
         expect(
           await store.recordWebhookEvent("clerk", "msg_7", { profile: { externalId: user.externalId, email: other.email, name: "Renamed" } }),
-        ).toBe("first");
+        ).toMatchObject({ kind: "first" });
         expect(await store.getUser(user.id)).toMatchObject({ email: "moved@example.com", name: "Renamed" });
-        expect(await store.recordWebhookEvent("clerk", "msg_8", { profile: { externalId: "ext_nobody", name: "X" } })).toBe("first");
+        expect(await store.recordWebhookEvent("clerk", "msg_8", { profile: { externalId: "ext_nobody", name: "X" } })).toMatchObject({
+          kind: "first",
+        });
       });
 
       it("softDelete deletes once, with the event", async () => {
         const user = await newUser("sd");
         const project = await store.createProject(user.id, { name: "P" });
-        expect(await store.recordWebhookEvent("clerk", "msg_9", { softDelete: { externalId: user.externalId } })).toBe("first");
+        expect(await store.recordWebhookEvent("clerk", "msg_9", { softDelete: { externalId: user.externalId } })).toMatchObject({ kind: "first" });
         expect((await store.getUser(user.id))?.deletedAt).toEqual(expect.any(Number));
         expect(await store.getProject(user.id, project.id)).toBeNull();
-        expect(await store.recordWebhookEvent("clerk", "msg_10", { softDelete: { externalId: "ext_nobody" } })).toBe("first");
+        expect(await store.recordWebhookEvent("clerk", "msg_10", { softDelete: { externalId: "ext_nobody" } })).toMatchObject({
+          kind: "first",
+        });
         // A late user.created for the deleted Clerk id does not bring the user back.
         await store.recordWebhookEvent("clerk", "msg_11", { createUser: { externalId: user.externalId, email: "late@example.com" } });
         expect((await store.getUserByExternalId(user.externalId))?.deletedAt).toEqual(expect.any(Number));

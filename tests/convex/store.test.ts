@@ -131,8 +131,44 @@ describe("Convex store specifics", () => {
     expect(await storeErrorCode(store.recordWebhookEvent("stripe", "evt_1", { grant: { ...grant, userId: ghost.id } }))).toBe(
       "not_found",
     );
-    expect(await store.recordWebhookEvent("stripe", "evt_1", { grant: { ...grant, userId: user.id } })).toBe("first");
+    expect(await store.recordWebhookEvent("stripe", "evt_1", { grant: { ...grant, userId: user.id } })).toEqual({
+      kind: "first",
+      granted: 10,
+      subscription: null,
+    });
     expect(await store.getBalance(user.id)).toBe(110);
+  });
+
+  it("a subscription row written before ended ids were kept still counts as ended, and is remembered on its next news", async () => {
+    const { store, t } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    // As an older deployment left it: canceled, no lastEventAt, nothing in endedSubscriptions.
+    await t.run(async (ctx) => {
+      const userId = ctx.db.normalizeId("users", user.id)!;
+      await ctx.db.insert("subscriptions", {
+        userId,
+        stripeCustomerId: "cus_old",
+        stripeSubscriptionId: "sub_old",
+        plan: "creator",
+        status: "canceled",
+        currentPeriodEnd: 0,
+      });
+    });
+    const late = { userId: user.id, stripeSubscriptionId: "sub_old", plan: "creator" as const, status: "active" as const };
+    expect(await store.recordWebhookEvent("stripe", "evt_late", { subscription: late })).toEqual({
+      kind: "first",
+      granted: 0,
+      subscription: { kind: "unchanged", reason: "subscription_ended" },
+    });
+    expect((await store.getUser(user.id))?.plan).toBe("free");
+    const ended = await t.run((ctx) => ctx.db.query("endedSubscriptions").collect());
+    expect(ended.map((e) => [e.userId, e.stripeSubscriptionId])).toEqual([[user.id, "sub_old"]]);
+
+    // A new subscription replaces the ended row; the old one stays ended after that.
+    await store.recordWebhookEvent("stripe", "evt_new", { subscription: { ...late, stripeSubscriptionId: "sub_new", plan: "pro" } });
+    await store.recordWebhookEvent("stripe", "evt_late_2", { subscription: late });
+    expect(await store.getSubscription(user.id)).toMatchObject({ stripeSubscriptionId: "sub_new", stripeCustomerId: "cus_old", plan: "pro" });
+    expect((await store.getUser(user.id))?.plan).toBe("pro");
   });
 
   it("a value the function validators reject surfaces as StoreError invalid", async () => {

@@ -20,6 +20,12 @@ export interface WebhookHarness {
 }
 
 const creator = findPlan("creator")!;
+const pro = findPlan("pro")!;
+
+/** The same event as Stripe created it at `created` (epoch seconds): what a late redelivery looks like. */
+function createdAt(evt: Record<string, unknown>, created: number): Record<string, unknown> {
+  return { ...evt, created };
+}
 
 /** The Stripe webhook behaviour, run once per store. */
 export function describeStripeWebhookCases(name: string, open: () => Promise<WebhookHarness>) {
@@ -188,6 +194,109 @@ export function describeStripeWebhookCases(name: string, open: () => Promise<Web
 
         // A new subscription of the same user is live again.
         await h.deliver(signedRequest(subscriptionEvent("customer.subscription.created", userId, { subscriptionId: "sub_test_2", planId: "pro" })));
+        expect((await h.store.getUser(userId))!.plan).toBe("pro");
+      }));
+
+    it("credited says what was granted: 0 when the session or invoice was already credited through another event", () =>
+      withHarness(async (h, userId) => {
+        const completed = packCheckoutCompleted(userId);
+        const sessionId = (completed.data as { object: { id: string } }).object.id;
+        expect(await (await h.deliver(signedRequest(completed))).json()).toMatchObject({ applied: true, credited: 500 });
+        // Another event for the same paid session: recorded, but its grant's key was used.
+        const again = await h.deliver(signedRequest(asyncPaymentSucceeded(userId, sessionId)));
+        expect(await again.json()).toEqual({
+          received: true,
+          applied: false,
+          reason: "already_credited",
+          credited: 0,
+          type: "checkout.session.async_payment_succeeded",
+        });
+        expect(await h.store.getBalance(userId)).toBe(600);
+
+        const first = { invoiceId: "in_twice", billingReason: "subscription_create" };
+        expect(await (await h.deliver(signedRequest(invoiceEvent("invoice.paid", userId, first)))).json()).toMatchObject({
+          credited: creator.monthlyCredits,
+        });
+        expect(await (await h.deliver(signedRequest(invoiceEvent("invoice.paid", userId, first)))).json()).toMatchObject({
+          credited: 0,
+          subscription: { change: "current", status: "active", plan: "creator" },
+        });
+        expect(await h.store.getBalance(userId)).toBe(600 + creator.monthlyCredits);
+      }));
+
+    it("a canceled subscription's late events, after a newer one started, change nothing but the paid period's credits; the newer one's deletion applies", () =>
+      withHarness(async (h, userId) => {
+        const oldSub = { subscriptionId: "sub_old", planId: "creator" };
+        const newSub = { subscriptionId: "sub_new", planId: "pro" };
+        await h.deliver(signedRequest(subscriptionEvent("customer.subscription.created", userId, oldSub)));
+        await h.deliver(signedRequest(invoiceEvent("invoice.paid", userId, { ...oldSub, invoiceId: "in_old_1", billingReason: "subscription_create" })));
+        expect((await h.store.getUser(userId))!.plan).toBe("creator");
+
+        // The user cancels, then subscribes to Pro.
+        await h.deliver(signedRequest(subscriptionEvent("customer.subscription.deleted", userId, { ...oldSub, status: "canceled" })));
+        expect((await h.store.getUser(userId))!.plan).toBe("free");
+        await h.deliver(signedRequest(subscriptionEvent("customer.subscription.created", userId, newSub)));
+        await h.deliver(signedRequest(invoiceEvent("invoice.paid", userId, { ...newSub, invoiceId: "in_new_1", billingReason: "subscription_create" })));
+        expect((await h.store.getUser(userId))!.plan).toBe("pro");
+        const balance = 100 + creator.monthlyCredits + pro.monthlyCredits;
+        expect(await h.store.getBalance(userId)).toBe(balance);
+
+        // Late: the old subscription's "active" update...
+        const lateUpdate = await h.deliver(signedRequest(subscriptionEvent("customer.subscription.updated", userId, { ...oldSub, status: "active" })));
+        expect(await lateUpdate.json()).toEqual({
+          received: true,
+          applied: false,
+          reason: "subscription_ended",
+          credited: 0,
+          subscription: { change: "none", reason: "subscription_ended" },
+          type: "customer.subscription.updated",
+        });
+        // ...and the invoice of a renewal it was paid for: the credits, but not the plan.
+        const lateInvoice = signedRequest(invoiceEvent("invoice.paid", userId, { ...oldSub, invoiceId: "in_old_2" }));
+        expect(await (await h.deliver(lateInvoice)).json()).toMatchObject({
+          applied: true,
+          credited: creator.monthlyCredits,
+          subscription: { change: "none", reason: "subscription_ended" },
+        });
+        expect(await h.store.getBalance(userId)).toBe(balance + creator.monthlyCredits);
+        expect((await h.store.getUser(userId))!.plan).toBe("pro");
+        expect(await h.store.getSubscription(userId)).toMatchObject({ stripeSubscriptionId: "sub_new", plan: "pro", status: "active" });
+
+        // The real subscription's deletion is not refused as stale.
+        const deleted = await h.deliver(signedRequest(subscriptionEvent("customer.subscription.deleted", userId, { ...newSub, status: "canceled" })));
+        expect(await deleted.json()).toMatchObject({
+          applied: true,
+          credited: 0,
+          subscription: { change: "current", status: "canceled", plan: "free" },
+          subscriptionStatus: "canceled",
+        });
+        expect((await h.store.getUser(userId))!.plan).toBe("free");
+        expect(await h.store.getSubscription(userId)).toMatchObject({ stripeSubscriptionId: "sub_new", status: "canceled" });
+        expect(await h.store.getBalance(userId)).toBe(balance + creator.monthlyCredits);
+      }));
+
+    it("an old subscription's event created before the newer one started, arriving before its deletion, does not take the plan back", () =>
+      withHarness(async (h, userId) => {
+        const now = Math.floor(Date.now() / 1000);
+        const oldSub = { subscriptionId: "sub_old", planId: "creator" };
+        const newSub = { subscriptionId: "sub_new", planId: "pro" };
+        await h.deliver(signedRequest(createdAt(subscriptionEvent("customer.subscription.created", userId, oldSub), now - 300)));
+        await h.deliver(signedRequest(createdAt(subscriptionEvent("customer.subscription.created", userId, newSub), now)));
+        expect((await h.store.getUser(userId))!.plan).toBe("pro");
+
+        const late = createdAt(subscriptionEvent("customer.subscription.updated", userId, { ...oldSub, status: "active" }), now - 200);
+        expect(await (await h.deliver(signedRequest(late))).json()).toMatchObject({
+          applied: false,
+          reason: "not_current",
+          subscription: { change: "none", reason: "not_current" },
+        });
+        const deleted = createdAt(subscriptionEvent("customer.subscription.deleted", userId, { ...oldSub, status: "canceled" }), now - 100);
+        expect(await (await h.deliver(signedRequest(deleted))).json()).toMatchObject({ applied: true, subscription: { change: "ended" } });
+        expect((await h.store.getUser(userId))!.plan).toBe("pro");
+        expect(await h.store.getSubscription(userId)).toMatchObject({ stripeSubscriptionId: "sub_new", status: "active" });
+
+        // Remembered as ended: even a newer-looking event of it changes nothing now.
+        await h.deliver(signedRequest(createdAt(subscriptionEvent("customer.subscription.updated", userId, oldSub), now + 100)));
         expect((await h.store.getUser(userId))!.plan).toBe("pro");
       }));
 

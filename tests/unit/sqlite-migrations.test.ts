@@ -60,11 +60,14 @@ function seed(db: Database.Database) {
   }
 }
 
-function rowCounts(db: Database.Database): Record<string, number> {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .pluck()
-    .all() as string[];
+/** Rows per table: every table, or only `only` (the tables an older schema had; later migrations add more). */
+function rowCounts(db: Database.Database, only?: string[]): Record<string, number> {
+  const tables =
+    only ??
+    (db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all() as string[]);
   return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
 }
 
@@ -93,7 +96,7 @@ describe("SQLite migration: plans named after the product", () => {
 
     const db = new Database(file);
     expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
-    expect(rowCounts(db)).toEqual(countsBefore);
+    expect(rowCounts(db, Object.keys(countsBefore))).toEqual(countsBefore);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%_new'").all()).toEqual([]);
     expect(db.pragma("foreign_key_check")).toEqual([]);
     // The new CHECK accepts only the new names.
@@ -172,7 +175,7 @@ describe("SQLite migration: the completed_with_issues status", () => {
     await store.close();
     const db = new Database(file);
     expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
-    expect(rowCounts(db)).toEqual(countsBefore);
+    expect(rowCounts(db, Object.keys(countsBefore))).toEqual(countsBefore);
     expect(db.pragma("foreign_key_check")).toEqual([]);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_project'").pluck().get()).toBe("runs_by_project");
     db.prepare("UPDATE runs SET status = 'completed_with_issues' WHERE id = 'run1'").run();
@@ -222,6 +225,65 @@ describe("SQLite migration: a run's kind and request", () => {
       { id: "silent", kind: "generation", request: "" },
     ]);
     expect(() => db.prepare("UPDATE runs SET kind = 'rebuild' WHERE id = 'gen'").run()).toThrow(/CHECK constraint/);
+    db.close();
+  });
+});
+
+/** The schema version before ended subscriptions were remembered. */
+const BEFORE_ENDED_SUBSCRIPTIONS = 6;
+
+describe("SQLite migration: ended subscriptions", () => {
+  it("is the migration right after the runs' kind", () => {
+    expect(BEFORE_ENDED_SUBSCRIPTIONS).toBe(BEFORE_RUN_KIND + 1);
+    expect(MIGRATIONS[BEFORE_ENDED_SUBSCRIPTIONS]).toMatch(/CREATE TABLE ended_subscriptions/);
+  });
+
+  it("remembers every subscription already held in a final state, so no late event revives it", async () => {
+    const file = freshFile();
+    const old = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(old);
+    old.pragma("foreign_keys = OFF");
+    for (const m of MIGRATIONS.slice(BEFORE_PLAN_RENAME, BEFORE_ENDED_SUBSCRIPTIONS)) old.exec(typeof m === "string" ? m : m.sql);
+    old.pragma(`user_version = ${BEFORE_ENDED_SUBSCRIPTIONS}`);
+    old.pragma("foreign_keys = ON");
+    // u_team's subscription is canceled, u_pro's still active (seeded), u_free's expired before its first payment.
+    old.prepare("UPDATE subscriptions SET status = 'canceled' WHERE user_id = 'u_team'").run();
+    old.prepare("UPDATE users SET plan = 'free' WHERE id = 'u_team'").run();
+    old.prepare(
+      "INSERT INTO subscriptions (user_id, stripe_customer_id, stripe_subscription_id, plan, status, current_period_end) VALUES ('u_free', 'cus_f', 'sub_u_free', 'creator', 'incomplete_expired', 0)",
+    ).run();
+    const countsBefore = rowCounts(old);
+    old.close();
+
+    const store = await createSqliteStore(file);
+    // The canceled subscription's late "active" news changes nothing; the live one still follows its events.
+    const late = { userId: "u_team", stripeSubscriptionId: "sub_u_team", plan: "pro" as const, status: "active" as const };
+    expect(await store.recordWebhookEvent("stripe", "evt_late", { subscription: late })).toEqual({
+      kind: "first",
+      granted: 0,
+      subscription: { kind: "unchanged", reason: "subscription_ended" },
+    });
+    expect((await store.getUser("u_team"))?.plan).toBe("free");
+    expect((await store.getSubscription("u_team"))?.status).toBe("canceled");
+    const update = { userId: "u_pro", stripeSubscriptionId: "sub_u_pro", plan: "creator" as const, status: "past_due" as const };
+    expect((await store.recordWebhookEvent("stripe", "evt_live", { subscription: update })).kind).toBe("first");
+    expect((await store.getSubscription("u_pro"))?.status).toBe("past_due");
+    await store.close();
+
+    const db = new Database(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(rowCounts(db, Object.keys(countsBefore))).toMatchObject({ ...countsBefore, webhook_events: 2 });
+    expect(db.prepare("SELECT user_id, stripe_subscription_id FROM ended_subscriptions ORDER BY user_id").all()).toEqual([
+      { user_id: "u_free", stripe_subscription_id: "sub_u_free" },
+      { user_id: "u_team", stripe_subscription_id: "sub_u_team" },
+    ]);
+    // Remembered once per user and subscription, and gone with the user.
+    expect(() =>
+      db.prepare("INSERT INTO ended_subscriptions (user_id, stripe_subscription_id, recorded_at) VALUES ('u_team', 'sub_u_team', 0)").run(),
+    ).toThrow(/UNIQUE constraint/);
+    db.pragma("foreign_keys = ON");
+    db.prepare("DELETE FROM users WHERE id = 'u_team'").run();
+    expect(db.prepare("SELECT count(*) FROM ended_subscriptions WHERE user_id = 'u_team'").pluck().get()).toBe(0);
     db.close();
   });
 });

@@ -8,10 +8,9 @@ import {
   type ReserveResult,
   type SettleResult,
   type Store,
-  type Subscription,
 } from "../types";
-import { planForSubscription } from "../subscription";
 import { assertCredits, immediate, newId, notFound, now, type Db } from "./db";
+import { currentSubscription } from "./subscriptions";
 
 type CreditOps = Pick<
   Store,
@@ -85,21 +84,6 @@ export function grant(db: Db, userId: string, amount: number, reason: LedgerReas
   balanceOf(db, userId);
   const applied = applyLedgerEntry(db, userId, amount, reason, key);
   return { applied, balance: balanceOf(db, userId) };
-}
-
-export function upsertSubscription(db: Db, sub: Subscription): void {
-  balanceOf(db, sub.userId);
-  db.prepare(
-    `INSERT INTO subscriptions (user_id, stripe_customer_id, stripe_subscription_id, plan, status, current_period_end)
-     VALUES (@userId, @stripeCustomerId, @stripeSubscriptionId, @plan, @status, @currentPeriodEnd)
-     ON CONFLICT (user_id) DO UPDATE SET
-       stripe_customer_id = excluded.stripe_customer_id,
-       stripe_subscription_id = excluded.stripe_subscription_id,
-       plan = excluded.plan,
-       status = excluded.status,
-       current_period_end = excluded.current_period_end`,
-  ).run(sub);
-  db.prepare("UPDATE users SET plan = ? WHERE id = ?").run(planForSubscription(sub), sub.userId);
 }
 
 export function creditOps(db: Db): CreditOps {
@@ -197,25 +181,7 @@ export function creditOps(db: Db): CreditOps {
     },
 
     async getSubscription(userId) {
-      const row = db.prepare("SELECT * FROM subscriptions WHERE user_id = ?").get(userId) as
-        | {
-            user_id: string;
-            stripe_customer_id: string;
-            stripe_subscription_id: string;
-            plan: Subscription["plan"];
-            status: Subscription["status"];
-            current_period_end: number;
-          }
-        | undefined;
-      if (!row) return null;
-      return {
-        userId: row.user_id,
-        stripeCustomerId: row.stripe_customer_id,
-        stripeSubscriptionId: row.stripe_subscription_id,
-        plan: row.plan,
-        status: row.status,
-        currentPeriodEnd: row.current_period_end,
-      };
+      return currentSubscription(db, userId);
     },
   };
 }

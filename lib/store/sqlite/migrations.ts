@@ -293,6 +293,23 @@ export const MIGRATIONS: readonly Migration[] = [
   FROM run_events AS e
   WHERE e.run_id = runs.id AND e.seq = 1 AND e.type = 'run_started';
   `,
+  // Stripe subscriptions that ended (canceled, incomplete_expired), per user, so that no later
+  // event revives one (lib/store/subscription.ts). Seeded from current rows already in a final state.
+  // The current row also keeps when Stripe created the latest event that wrote it (NULL before).
+  `
+  ALTER TABLE subscriptions ADD COLUMN last_event_at INTEGER;
+
+  CREATE TABLE ended_subscriptions (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    stripe_subscription_id TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, stripe_subscription_id)
+  );
+  INSERT INTO ended_subscriptions (user_id, stripe_subscription_id, recorded_at)
+    SELECT user_id, stripe_subscription_id, CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    FROM subscriptions
+    WHERE status IN ('canceled', 'incomplete_expired');
+  `,
 ];
 
 function schemaVersion(db: Database.Database): number {
