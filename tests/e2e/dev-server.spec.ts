@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { signUp } from "./support/accounts";
+import { PASSWORD, uniqueEmail } from "./support/accounts";
 import { EXTERNAL_SERVICES } from "./support/env";
 
 /**
@@ -60,12 +60,17 @@ test.afterAll(() => {
 
 test("the signed-in dashboard under next dev does not reload itself", async ({ page }) => {
   test.setTimeout(420_000);
-  // Pages compile on first visit: give sign-up and the dashboard their time once.
-  page.setDefaultNavigationTimeout(180_000);
-  page.setDefaultTimeout(180_000);
-  await signUp(page, "Dev", undefined, BASE);
-  await page.goto(`${BASE}/dashboard`);
-  await expect(page.getByRole("heading", { name: "New project" })).toBeVisible();
+  // Pages and routes compile on first visit: give sign-up and the dashboard their time once.
+  const compiling = { timeout: 240_000 };
+  page.setDefaultNavigationTimeout(compiling.timeout);
+  page.setDefaultTimeout(compiling.timeout);
+  await page.goto(`${BASE}/sign-up`);
+  await page.getByLabel("Name").fill("Dev");
+  await page.getByLabel("Email").fill(uniqueEmail("dev"));
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/, compiling);
+  await expect(page.getByRole("heading", { name: "New project" })).toBeVisible(compiling);
   // Once compiled, the dashboard is opened afresh and watched.
   let navigations = 0;
   page.on("framenavigated", (frame) => {
