@@ -57,7 +57,9 @@ export function describeZodError(err: ZodError): string {
   const first = err.issues[0];
   if (!first) return "Invalid request.";
   const where = first.path.length ? `${first.path.join(".")}: ` : "";
-  return `${where}${first.message}`;
+  // "cap must be…" already names its field (lib/http/fields.ts): no "cap: " in front.
+  const named = first.path.length === 1 && first.message.startsWith(`${String(first.path[0])} `);
+  return named ? first.message : `${where}${first.message}`;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;

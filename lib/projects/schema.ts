@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fieldError } from "@/lib/http/fields";
 import {
   PROJECT_DESCRIPTION_MAX,
   PROJECT_FRAMEWORK_MAX,
@@ -11,7 +12,7 @@ import {
 const NAME_PATTERN = /^[\p{L}\p{N} ._-]+$/u;
 
 export const projectNameSchema = z
-  .string({ error: "Name must be a string." })
+  .string({ error: fieldError("Name", "a string") })
   .trim()
   .min(1, { error: "Name is required." })
   .max(PROJECT_NAME_MAX, { error: `Name must be at most ${PROJECT_NAME_MAX} characters.` })
@@ -19,7 +20,7 @@ export const projectNameSchema = z
 
 const boundedText = (field: string, max: number) =>
   z
-    .string({ error: `${field} must be a string.` })
+    .string({ error: fieldError(field, "a string") })
     .trim()
     .max(max, { error: `${field} must be at most ${max} characters.` });
 
