@@ -10,12 +10,27 @@ import {
 /** Input rules for projects (API routes); limits live in ./limits. */
 
 const NAME_PATTERN = /^[\p{L}\p{N} ._-]+$/u;
+// C0 and C1 controls, DEL, and the invisible formatting characters (bidirectional overrides, zero-width…).
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
+/**
+ * A project's name: shown everywhere, and the folder of its ZIP and the name of its deployments, so
+ * it must read as a name: "..", "." or "- _" (no letter or digit) and invisible characters are refused.
+ */
 export const projectNameSchema = z
   .string({ error: fieldError("Name", "a string") })
   .trim()
   .min(1, { error: "Name is required." })
   .max(PROJECT_NAME_MAX, { error: `Name must be at most ${PROJECT_NAME_MAX} characters.` })
+  .refine((name) => !CONTROL_OR_FORMAT.test(name), {
+    error: "Name must not contain control or invisible formatting characters.",
+    abort: true,
+  })
+  .refine((name) => LETTER_OR_DIGIT.test(name), {
+    error: "Name must contain at least one letter or digit (a name like \"..\" is not allowed).",
+    abort: true,
+  })
   .regex(NAME_PATTERN, { error: "Name may contain letters, digits, spaces, '-', '_' and '.' only." });
 
 const boundedText = (field: string, max: number) =>

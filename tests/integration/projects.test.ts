@@ -89,6 +89,25 @@ describe("POST /api/projects", () => {
     await expectError(await createProject(cookie, { name: "bad/name" }), 400, "invalid_request");
   });
 
+  it("refuses names that do not read as a name: dots only, no letter or digit, control or invisible characters", async () => {
+    const cookie = await signUp();
+    for (const name of ["..", ".", "...", " . . ", "-", "_ -"]) {
+      const body = await expectError(await createProject(cookie, { name }), 400, "invalid_request");
+      expect(body.message).toBe('name: Name must contain at least one letter or digit (a name like ".." is not allowed).');
+    }
+    for (const name of ["Todo\u0007app", "Todo\u202Eppa", "To\u200Bdo", "\u0085Todo"]) {
+      const body = await expectError(await createProject(cookie, { name }), 400, "invalid_request");
+      expect(body.message).toBe("name: Name must not contain control or invisible formatting characters.");
+    }
+    const renamed = await projectRoute.PATCH(
+      jsonRequest("PATCH", "/api/projects/x", { name: ".." }, cookie),
+      params((await (await createProject(cookie, { name: "Real name" })).json()).project.id),
+    );
+    await expectError(renamed, 400, "invalid_request");
+    // Dots inside a name with letters are fine.
+    expect((await createProject(cookie, { name: "..Todo v1.2" })).status).toBe(201);
+  });
+
   it("answers 400 for wrong types and over-long optional fields", async () => {
     const cookie = await signUp();
     await expectError(await createProject(cookie, ["not", "an", "object"]), 400, "invalid_request");
