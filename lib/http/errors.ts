@@ -63,6 +63,8 @@ export function describeZodError(err: ZodError): string {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+/** application/json, with or without parameters (`; charset=utf-8`). */
+const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
  * Reads a JSON body and validates it. Malformed JSON, a wrong content type,
@@ -73,6 +75,13 @@ export async function parseJson<T>(
   schema: ZodType<T>,
   { maxBytes = DEFAULT_MAX_BODY }: { maxBytes?: number } = {},
 ): Promise<T> {
+  if (!JSON_CONTENT_TYPE.test(request.headers.get("content-type")?.trim() ?? "")) {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      'Send the request body as JSON, with the header "Content-Type: application/json".',
+    );
+  }
   const text = await readBoundedText(request, maxBytes);
   if (text === undefined) {
     throw new HttpError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes.`);

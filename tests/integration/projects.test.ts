@@ -108,6 +108,23 @@ describe("POST /api/projects", () => {
     expect((await createProject(cookie, { name: "..Todo v1.2" })).status).toBe(201);
   });
 
+  it("answers 415 for a body that is not sent as JSON, and accepts a charset", async () => {
+    const cookie = await signUp();
+    const body = JSON.stringify({ name: "Typed" });
+    for (const contentType of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]) {
+      const response = await projectsRoute.POST(request("POST", "/api/projects", { body, cookie, headers: { "content-type": contentType } }), undefined);
+      const error = await expectError(response, 415, "unsupported_media_type");
+      expect(error.message).toContain("Content-Type: application/json");
+    }
+    const untyped = new Request(`${APP_URL}/api/projects`, { method: "POST", headers: { origin: APP_URL, cookie }, body: new TextEncoder().encode(body) });
+    await expectError(await projectsRoute.POST(untyped, undefined), 415, "unsupported_media_type");
+    const charset = await projectsRoute.POST(
+      request("POST", "/api/projects", { body, cookie, headers: { "content-type": "application/json; charset=utf-8" } }),
+      undefined,
+    );
+    expect(charset.status).toBe(201);
+  });
+
   it("answers 400 for wrong types and over-long optional fields", async () => {
     const cookie = await signUp();
     await expectError(await createProject(cookie, ["not", "an", "object"]), 400, "invalid_request");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { describeZodError } from "@/lib/http/errors";
+import { HttpError, describeZodError, parseJson } from "@/lib/http/errors";
 import { decimalId, fieldError, oneOf, positiveWholeNumber } from "@/lib/http/fields";
 import { versionNumberSchema } from "@/lib/workspace/files";
 
@@ -73,4 +73,36 @@ describe("decimalId and version numbers: plain decimal digits only", () => {
   it("says what a version number must look like", () => {
     expect(messageFor(versionNumberSchema, "0x1")).toBe("Version number must be a positive whole number written in digits (like 3).");
   });
+});
+
+describe("parseJson requires a JSON content type", () => {
+  const schema = z.object({ a: z.number() });
+  const post = (headers: Record<string, string>, body = '{"a":1}') =>
+    new Request("http://localhost/api/x", { method: "POST", headers, body });
+
+  it.each(["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", " application/json "])(
+    "accepts %j",
+    async (contentType) => {
+      await expect(parseJson(post({ "content-type": contentType }), schema)).resolves.toEqual({ a: 1 });
+    },
+  );
+
+  it.each([undefined, "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp", "application/json-seq"])(
+    "answers 415 for %j",
+    async (contentType) => {
+      const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
+      // A string body gets text/plain from the Request constructor unless a type is given: send bytes when none is.
+      const request =
+        contentType === undefined
+          ? new Request("http://localhost/api/x", { method: "POST", body: new TextEncoder().encode('{"a":1}') })
+          : post(headers);
+      const error = await parseJson(request, schema).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(HttpError);
+      expect(error).toMatchObject({ status: 415, code: "unsupported_media_type" });
+      expect((error as HttpError).message).toMatch(/Content-Type: application\/json/);
+    },
+  );
 });
