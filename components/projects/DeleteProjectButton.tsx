@@ -16,11 +16,9 @@ import { apiJson, errorMessage } from "@/lib/client/api";
 export function DeleteProjectButton({
   project,
   afterDelete,
-  className,
 }: {
   project: { id: string; name: string };
   afterDelete: "refresh" | "dashboard";
-  className?: string;
 }) {
   const router = useRouter();
   const id = useId();
@@ -62,7 +60,7 @@ export function DeleteProjectButton({
       <button
         type="button"
         onClick={open}
-        className={className ?? `${buttonSecondary} px-3 py-1.5 hover:border-red-700 hover:text-red-300`}
+        className={`${buttonSecondary} px-3 py-1.5 hover:border-red-700 hover:text-red-300`}
         aria-label={`Delete project ${project.name}`}
         aria-haspopup="dialog"
       >
