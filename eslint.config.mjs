@@ -13,6 +13,23 @@ export default defineConfig([
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { "@typescript-eslint/no-floating-promises": "error" },
   },
+  {
+    // zod 4 uses a schema's own `error` for every issue it raises, checks included: a fixed
+    // string there ("cap must be a number.") names the wrong problem for -5 or an over-long value.
+    // Use fieldError (lib/http/fields.ts), which answers issue by issue.
+    files: ["**/*.ts", "**/*.tsx"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "MemberExpression > CallExpression.object[callee.object.name='z'] > ObjectExpression > Property[key.name='error'][value.type=/^(Literal|TemplateLiteral)$/]",
+          message:
+            "A fixed schema-level zod error also answers for the checks chained after it; use fieldError(field, expected) from lib/http/fields.ts.",
+        },
+      ],
+    },
+  },
   globalIgnores([
     ".next/**",
     ".next-e2e/**",

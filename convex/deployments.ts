@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { serverMutation, serverQuery } from "./lib/functions";
-import { findOwnedProject, requireOwnedProject } from "./lib/access";
+import { findUser, requireOwnedProject } from "./lib/access";
 import { storeError } from "./lib/errors";
 import { toDeployment } from "./lib/records";
 import { deploymentProvider, deploymentStatus } from "./lib/validators";
@@ -39,7 +39,9 @@ export const update = serverMutation({
   handler: async (ctx, { userId, deploymentId, patch }) => {
     const id = ctx.db.normalizeId("deployments", deploymentId);
     const deployment = id ? await ctx.db.get("deployments", id) : null;
-    if (!deployment || !(await findOwnedProject(ctx, userId, deployment.projectId))) {
+    // The owner's, also once its project is deleted (a build in flight is followed to its end).
+    const owner = deployment && deployment.userId === userId ? await ctx.db.get("users", deployment.userId) : null;
+    if (!deployment || !owner || owner.deletedAt !== undefined) {
       throw storeError("not_found", "Deployment not found.");
     }
     await ctx.db.patch("deployments", deployment._id, {
@@ -63,5 +65,33 @@ export const list = serverQuery({
       .order("desc")
       .collect();
     return rows.map(toDeployment);
+  },
+});
+
+/**
+ * One page of the user's deployments, newest first, deleted projects' included, each with its
+ * project's name (a deleted project's is kept on the deployment). Nothing for a deleted user.
+ */
+export const listForUser = serverQuery({
+  args: { userId: v.string(), cursor: v.union(v.string(), v.null()), numItems: v.number() },
+  handler: async (ctx, { userId, cursor, numItems }) => {
+    const user = await findUser(ctx, userId);
+    if (!user || user.deletedAt !== undefined) return { page: [], isDone: true, continueCursor: "" };
+    const result = await ctx.db
+      .query("deployments")
+      .withIndex("by_userId", (q) => q.eq("userId", user._id))
+      .order("desc")
+      .paginate({ cursor, numItems: Math.min(100, Math.max(1, Math.floor(numItems))) });
+    const names = new Map<string, string>();
+    const page = [];
+    for (const d of result.page) {
+      let name = d.projectName ?? "";
+      if (d.projectId) {
+        if (!names.has(d.projectId)) names.set(d.projectId, (await ctx.db.get("projects", d.projectId))?.name ?? "");
+        name = names.get(d.projectId)!;
+      }
+      page.push({ ...toDeployment(d), projectName: name });
+    }
+    return { page, isDone: result.isDone, continueCursor: result.continueCursor };
   },
 });

@@ -72,6 +72,9 @@ export default defineSchema({
     status: projectStatus,
     createdAt: v.number(),
     updatedAt: v.number(),
+    // Set when the project is deleted: from then on it does not exist for any operation and its
+    // name is free; projects.purge removes its rows in batches, then this document.
+    deletedAt: v.optional(v.number()),
   }).index("by_userId_name", ["userId", "name"]),
 
   // Content lives only in blobs, so saving, versioning and restoring read and write small rows,
@@ -115,7 +118,9 @@ export default defineSchema({
     startedAt: v.number(),
     finishedAt: v.union(v.number(), v.null()),
     error: v.union(v.string(), v.null()),
-  }).index("by_runId", ["runId"]),
+  })
+    .index("by_runId", ["runId"])
+    .index("by_projectId", ["projectId"]),
 
   runs: defineTable({
     projectId: v.id("projects"),
@@ -132,7 +137,9 @@ export default defineSchema({
     finishedAt: v.union(v.number(), v.null()),
     // Seq of the last appended event, so appending reads one document, not the event log.
     lastSeq: v.number(),
-  }).index("by_projectId", ["projectId"]),
+  })
+    .index("by_projectId", ["projectId"])
+    .index("by_projectId_status", ["projectId", "status"]),
 
   // `data` is the RunEvent as JSON: its shape belongs to lib/ai/types.ts, not to the schema.
   runEvents: defineTable({
@@ -151,10 +158,15 @@ export default defineSchema({
     tokens: v.number(),
     credits: v.number(),
     createdAt: v.number(),
-  }).index("by_userId", ["userId"]),
+  })
+    .index("by_userId", ["userId"])
+    .index("by_projectId", ["projectId"]),
 
   deployments: defineTable({
-    projectId: v.id("projects"),
+    // Absent once the project was deleted: the deployment stays in its owner's records, with
+    // `projectName` holding the name the project had.
+    projectId: v.optional(v.id("projects")),
+    projectName: v.optional(v.string()),
     userId: v.id("users"),
     provider: deploymentProvider,
     status: deploymentStatus,
@@ -163,7 +175,9 @@ export default defineSchema({
     logs: v.string(),
     createdAt: v.number(),
     updatedAt: v.number(),
-  }).index("by_projectId", ["projectId"]),
+  })
+    .index("by_projectId", ["projectId"])
+    .index("by_userId", ["userId"]),
 
   subscriptions: defineTable({
     userId: v.id("users"),

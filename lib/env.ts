@@ -87,7 +87,7 @@ const schema = z
     ),
     /** "vercel": the client address Vercel's edge writes (x-vercel-forwarded-for, x-real-ip); "none": TRUSTED_PROXY_HOPS or the socket. */
     TRUSTED_PROXY: optional.pipe(
-      z.enum(["none", "vercel"], { error: 'must be "vercel" (the platform\'s client-address headers) or "none"' }).optional(),
+      z.optional(z.enum(["none", "vercel"], { error: 'must be "vercel" (the platform\'s client-address headers) or "none"' })),
     ),
     /** Set to 1 by Vercel on its deployments: TRUSTED_PROXY then defaults to "vercel". */
     VERCEL: optional,

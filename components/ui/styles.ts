@@ -8,6 +8,10 @@ export const buttonSecondary =
   "inline-flex items-center justify-center gap-2 rounded-md border border-zinc-700 px-4 py-2 text-sm font-semibold " +
   "text-zinc-100 transition-colors hover:border-zinc-500 hover:bg-zinc-900";
 
+export const buttonDanger =
+  "inline-flex items-center justify-center gap-2 rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white " +
+  "transition-colors hover:bg-red-500 disabled:cursor-not-allowed disabled:opacity-60";
+
 export const fieldLabel = "block text-sm font-medium text-zinc-200";
 
 export const fieldInput =

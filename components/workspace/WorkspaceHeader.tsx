@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { DeleteProjectButton } from "@/components/projects/DeleteProjectButton";
 import { ProjectStatusBadge } from "@/components/projects/ProjectStatusBadge";
 import { buttonSecondary } from "@/components/ui/styles";
 import { apiJson } from "@/lib/client/api";
@@ -52,6 +53,7 @@ export function WorkspaceHeader({ project, initialBalance }: { project: Workspac
         >
           Download ZIP
         </a>
+        <DeleteProjectButton project={{ id: project.id, name: current.name }} afterDelete="dashboard" />
       </div>
     </header>
   );

@@ -19,8 +19,9 @@ export async function requireUser(ctx: QueryCtx, userId: string): Promise<Doc<"u
 }
 
 /**
- * The project if `userId` owns it and has not been deleted; someone else's
- * project, or a deleted user's, is indistinguishable from a missing one.
+ * The project if `userId` owns it and neither it nor its owner has been
+ * deleted; someone else's project, a deleted one (being purged) or a deleted
+ * user's is indistinguishable from a missing one.
  */
 export async function findOwnedProject(
   ctx: QueryCtx,
@@ -29,7 +30,7 @@ export async function findOwnedProject(
 ): Promise<Doc<"projects"> | null> {
   const id = ctx.db.normalizeId("projects", projectId);
   const project = id ? await ctx.db.get("projects", id) : null;
-  if (!project || project.userId !== userId) return null;
+  if (!project || project.userId !== userId || project.deletedAt !== undefined) return null;
   const owner = await ctx.db.get("users", project.userId);
   return owner && owner.deletedAt === undefined ? project : null;
 }

@@ -137,7 +137,7 @@ export function toAiRequest(d: Doc<"aiRequests">): AiRequest {
 export function toDeployment(d: Doc<"deployments">): Deployment {
   return {
     id: d._id,
-    projectId: d.projectId,
+    projectId: d.projectId ?? null,
     userId: d.userId,
     provider: d.provider,
     status: d.status,

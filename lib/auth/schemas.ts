@@ -1,20 +1,21 @@
 import { z, ZodError, type ZodType } from "zod";
 import { HttpError, parseJson } from "@/lib/http/errors";
+import { fieldError } from "@/lib/http/fields";
 
 const email = z
-  .string({ error: "Email is required." })
+  .string({ error: fieldError("Email", "a string") })
   .trim()
   .toLowerCase()
   .max(254, { error: "Email must be at most 254 characters." })
   .pipe(z.email({ error: "Enter a valid email address." }));
 
 const password = z
-  .string({ error: "Password is required." })
+  .string({ error: fieldError("Password", "a string") })
   .min(8, { error: "Password must be at least 8 characters." })
   .max(200, { error: "Password must be at most 200 characters." });
 
 const name = z
-  .string({ error: "Name is required." })
+  .string({ error: fieldError("Name", "a string") })
   .trim()
   .min(1, { error: "Name is required." })
   .max(80, { error: "Name must be at most 80 characters." });
@@ -25,7 +26,7 @@ export const loginSchema = z.object({
   email,
   // Login does not re-apply the sign-up rules: only shape and an upper bound.
   password: z
-    .string({ error: "Password is required." })
+    .string({ error: fieldError("Password", "a string") })
     .min(1, { error: "Password is required." })
     .max(200, { error: "Password must be at most 200 characters." }),
 });

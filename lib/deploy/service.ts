@@ -20,7 +20,8 @@ import { DEPLOY_PROVIDERS, isFinalStatus, type DeploymentProvider, type Deployme
 /** What the browser sees of a deployment (no providerId). */
 export interface PublicDeployment {
   id: Id;
-  projectId: Id;
+  /** null once the project was deleted. */
+  projectId: Id | null;
   provider: DeploymentProvider;
   status: DeploymentStatus;
   url: string | null;
@@ -198,11 +199,10 @@ export async function retryDeployment(userId: Id, projectId: Id, deploymentId: s
   return startDeployment(userId, projectId, deployment.provider);
 }
 
-/** Counts across all the user's projects. */
+/** Counts across all the user's deployments, those of deleted projects included (they stay in the records). */
 export async function deploymentStats(userId: Id): Promise<DeploymentStats> {
   const store = await getStore();
-  const projects = await store.listProjects(userId);
-  const all = (await Promise.all(projects.map((p) => store.listDeployments(userId, p.id)))).flat();
+  const all = await store.listUserDeployments(userId);
   const byStatus: Record<DeploymentStatus, number> = { pending: 0, building: 0, success: 0, failed: 0, canceled: 0 };
   const byProvider = Object.fromEntries(DEPLOY_PROVIDERS.map((p) => [p, 0])) as Record<DeploymentProvider, number>;
   for (const d of all) {

@@ -13,6 +13,19 @@ export const MAX_FILES_PER_PROJECT = 500;
 
 // C0 controls, DEL and C1 controls.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * Invisible formatting characters (Unicode Cf: bidirectional overrides and isolates such as U+202E,
+ * zero-width spaces and joiners, the BOM, soft hyphens…) and the line and paragraph separators:
+ * they let one name display as another ("invoice\u202Etxt.exe" shows as "invoiceexe.txt").
+ */
+const INVISIBLE_CHARS = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+const INVISIBLE_CHARS_ALL = /[\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
+/** The path quoted for a message, its invisible characters spelled out so the message shows what was sent. */
+const quoted = (input: string) =>
+  JSON.stringify(input.slice(0, 80)).replace(INVISIBLE_CHARS_ALL, (c) => `<${codePoint(c)}>`);
 const DRIVE_LETTER = /^[a-zA-Z]:/;
 
 function invalid(message: string): never {
@@ -27,9 +40,15 @@ function invalid(message: string): never {
  */
 export function normalizeProjectPath(input: string): string {
   if (typeof input !== "string") invalid("File path must be a string.");
-  const shown = JSON.stringify(input.slice(0, 80));
+  const shown = quoted(input);
   if (input.length === 0) invalid("File path is empty.");
   if (CONTROL_CHARS.test(input)) invalid(`File path ${shown} contains a control character.`);
+  const invisible = INVISIBLE_CHARS.exec(input);
+  if (invisible) {
+    invalid(
+      `File path ${shown} contains an invisible formatting character (${codePoint(invisible[0])}), which can make a name display as another.`,
+    );
+  }
 
   const slashed = input.normalize("NFC").replace(/\\/g, "/");
   if (slashed.startsWith("/")) invalid(`File path ${shown} must be relative (no leading "/").`);

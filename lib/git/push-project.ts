@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { env } from "@/lib/env";
 import { HttpError } from "@/lib/http/errors";
+import { fieldError, oneOf } from "@/lib/http/fields";
 import { getProject } from "@/lib/projects/service";
 import { readUserKey } from "@/lib/secrets/user-keys";
 import type { Id } from "@/lib/store";
@@ -14,9 +15,9 @@ import { withProjectRepository } from "./repository";
 export const GIT_PROVIDERS = ["github", "gitlab"] as const satisfies readonly GitProvider[];
 
 export const pushBodySchema = z.object({
-  provider: z.enum(GIT_PROVIDERS),
-  remoteUrl: z.string().trim().min(1, "remoteUrl is required").max(MAX_REMOTE_URL_LENGTH),
-  branch: z.string().min(1, "branch is required").max(MAX_BRANCH_NAME_LENGTH * 4),
+  provider: oneOf("provider", GIT_PROVIDERS),
+  remoteUrl: z.string({ error: fieldError("remoteUrl", "a repository URL") }).trim().min(1, "remoteUrl is required").max(MAX_REMOTE_URL_LENGTH),
+  branch: z.string({ error: fieldError("branch", "a branch name") }).min(1, "branch is required").max(MAX_BRANCH_NAME_LENGTH * 4),
 });
 export type PushBody = z.infer<typeof pushBodySchema>;
 

@@ -57,10 +57,14 @@ export function describeZodError(err: ZodError): string {
   const first = err.issues[0];
   if (!first) return "Invalid request.";
   const where = first.path.length ? `${first.path.join(".")}: ` : "";
-  return `${where}${first.message}`;
+  // "cap must be…" already names its field (lib/http/fields.ts): no "cap: " in front.
+  const named = first.path.length === 1 && first.message.startsWith(`${String(first.path[0])} `);
+  return named ? first.message : `${where}${first.message}`;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+/** application/json, with or without parameters (`; charset=utf-8`). */
+const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
  * Reads a JSON body and validates it. Malformed JSON, a wrong content type,
@@ -71,6 +75,13 @@ export async function parseJson<T>(
   schema: ZodType<T>,
   { maxBytes = DEFAULT_MAX_BODY }: { maxBytes?: number } = {},
 ): Promise<T> {
+  if (!JSON_CONTENT_TYPE.test(request.headers.get("content-type")?.trim() ?? "")) {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      'Send the request body as JSON, with the header "Content-Type: application/json".',
+    );
+  }
   const text = await readBoundedText(request, maxBytes);
   if (text === undefined) {
     throw new HttpError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes.`);

@@ -64,6 +64,13 @@ function previewIdFor(userId: Id, projectId: Id): string {
   return id;
 }
 
+/** Forgets the project's preview URL (a deleted project): its preview id then leads nowhere. */
+export function revokeLivePreview(userId: Id, projectId: Id): void {
+  for (const [id, grant] of grants()) {
+    if (grant.userId === userId && grant.projectId === projectId) grants().delete(id);
+  }
+}
+
 /** Whom a preview id belongs to (marking it used), or null when unknown or expired. */
 export function resolvePreviewId(id: string): PreviewGrant | null {
   const grant = grants().get(id);

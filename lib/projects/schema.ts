@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fieldError } from "@/lib/http/fields";
 import {
   PROJECT_DESCRIPTION_MAX,
   PROJECT_FRAMEWORK_MAX,
@@ -9,17 +10,32 @@ import {
 /** Input rules for projects (API routes); limits live in ./limits. */
 
 const NAME_PATTERN = /^[\p{L}\p{N} ._-]+$/u;
+// C0 and C1 controls, DEL, and the invisible formatting characters (bidirectional overrides, zero-width…).
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
+/**
+ * A project's name: shown everywhere, and the folder of its ZIP and the name of its deployments, so
+ * it must read as a name: "..", "." or "- _" (no letter or digit) and invisible characters are refused.
+ */
 export const projectNameSchema = z
-  .string({ error: "Name must be a string." })
+  .string({ error: fieldError("Name", "a string") })
   .trim()
   .min(1, { error: "Name is required." })
   .max(PROJECT_NAME_MAX, { error: `Name must be at most ${PROJECT_NAME_MAX} characters.` })
+  .refine((name) => !CONTROL_OR_FORMAT.test(name), {
+    error: "Name must not contain control or invisible formatting characters.",
+    abort: true,
+  })
+  .refine((name) => LETTER_OR_DIGIT.test(name), {
+    error: "Name must contain at least one letter or digit (a name like \"..\" is not allowed).",
+    abort: true,
+  })
   .regex(NAME_PATTERN, { error: "Name may contain letters, digits, spaces, '-', '_' and '.' only." });
 
 const boundedText = (field: string, max: number) =>
   z
-    .string({ error: `${field} must be a string.` })
+    .string({ error: fieldError(field, "a string") })
     .trim()
     .max(max, { error: `${field} must be at most ${max} characters.` });
 

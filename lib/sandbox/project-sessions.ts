@@ -114,6 +114,28 @@ export async function syncProjectFiles(
   return { written: changedFiles.length, deleted: deletes.length, changed: [...changedFiles.map((f) => f.path), ...deletes] };
 }
 
+/**
+ * Ends the project's session (the runner stops its app and terminal with it) and forgets it, for
+ * a deleted project; a creation in flight is awaited first. Returns whether there was one. A
+ * runner that cannot be reached is logged, not thrown: its idle TTL removes the session.
+ */
+export async function closeProjectSession(userId: Id, projectId: Id, client?: RunnerClient): Promise<boolean> {
+  const { sessions, creating } = registry();
+  const key = keyOf(userId, projectId);
+  await creating.get(key)?.catch(() => undefined);
+  const session = sessions.get(key);
+  if (!session) return false;
+  sessions.delete(key);
+  try {
+    await (client ?? runnerClient()).deleteSession(session.sessionId);
+  } catch (err) {
+    if (!isLostSession(err)) {
+      console.warn("[autocrea] runner session", session.sessionId, "was not deleted:", err instanceof Error ? err.message : err);
+    }
+  }
+  return true;
+}
+
 /** The session's id when one exists (no runner call). */
 export function peekProjectSession(userId: Id, projectId: Id): ProjectSession | undefined {
   return registry().sessions.get(keyOf(userId, projectId));

@@ -32,6 +32,10 @@ export function projectName(name: unknown): string {
   return trimmed;
 }
 
+/** deleteProject's "conflict" while one of the project's runs is still running. */
+export const PROJECT_RUN_STILL_RUNNING =
+  "A generation or change is still running on this project: cancel it before deleting the project.";
+
 /**
  * The email a deleted user's row keeps: unique per user and never a real
  * address (`.invalid` is reserved), so the real one can sign up again.

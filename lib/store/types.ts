@@ -321,7 +321,8 @@ export type DeploymentStatus = "pending" | "building" | "success" | "failed" | "
 
 export interface Deployment {
   id: Id;
-  projectId: Id;
+  /** null once the project was deleted: its deployments stay in its owner's records (DeploymentRecord). */
+  projectId: Id | null;
   userId: Id;
   provider: DeploymentProvider;
   status: DeploymentStatus;
@@ -333,6 +334,12 @@ export interface Deployment {
 }
 
 export type DeploymentPatch = Partial<Pick<Deployment, "status" | "url" | "providerId" | "logs">>;
+
+/** A deployment in its owner's records: any of their projects, deleted ones included. */
+export interface DeploymentRecord extends Deployment {
+  /** The project's name; for a deleted project (projectId null), the name it had when it was deleted. */
+  projectName: string;
+}
 
 export type SubscriptionStatus =
   | "active"
@@ -515,6 +522,17 @@ export interface Store {
   listProjects(userId: Id): Promise<Project[]>;
   getProject(userId: Id, projectId: Id): Promise<Project | null>;
   updateProject(userId: Id, projectId: Id, patch: ProjectPatch): Promise<Project>;
+  /**
+   * Deletes the project for good and returns it as it was: its files, versions, runs with their
+   * events, and generation steps are removed (SQLite also removes the version blobs no other
+   * version refers to). Kept, for the owner's records: its deployments, detached (projectId null)
+   * with the project's name copied (listUserDeployments), and its AI usage rows, with projectId
+   * null. A project with a run still `running` is a "conflict" and nothing changes (cancel the
+   * run first); someone else's or an unknown project is "not_found". The name is free again at once.
+   * SQLite: one transaction. Convex: one mutation makes the project disappear and detaches its
+   * deployments; its rows are then removed in bounded batches before this returns.
+   */
+  deleteProject(userId: Id, projectId: Id): Promise<Project>;
 
   // files & versions
   listFiles(userId: Id, projectId: Id): Promise<ProjectFile[]>;
@@ -554,8 +572,11 @@ export interface Store {
 
   // deployments
   createDeployment(userId: Id, projectId: Id, provider: DeploymentProvider): Promise<Deployment>;
+  /** The user's deployment, also one whose project was deleted (a build in flight is still followed to its end). */
   updateDeployment(userId: Id, deploymentId: Id, patch: DeploymentPatch): Promise<Deployment>;
   listDeployments(userId: Id, projectId: Id): Promise<Deployment[]>;
+  /** Every deployment of the user, newest first, deleted projects' included ([] for a deleted user). */
+  listUserDeployments(userId: Id): Promise<DeploymentRecord[]>;
 
   // subscriptions
   /** The user's current subscription (the one that sets their plan), whatever its status; null before any. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { HttpError, notFound } from "@/lib/http/errors";
+import { decimalId, fieldError } from "@/lib/http/fields";
 import { getProject } from "@/lib/projects/service";
 import { getStore, type Id } from "@/lib/store";
 import type { FileInput, Project, Version } from "@/lib/store/types";
@@ -11,31 +12,46 @@ import { fileViewFor, type FileMeta, type FileView, type VersionSummary } from "
  * ownership first: someone else's project (or a malformed id) is a 404.
  */
 
-const pathString = z
-  .string()
-  .min(1)
-  .max(MAX_PATH_LENGTH * 2);
+/** Shape and a generous bound only: normalizeProjectPath (lib/files/paths) is the path rule. */
+const pathString = (field: string) =>
+  z
+    .string({ error: fieldError(field, "a file path") })
+    .min(1)
+    .max(MAX_PATH_LENGTH * 2);
+
+const list = <T extends z.ZodType>(field: string, item: T) =>
+  z.array(item, { error: fieldError(field, "a list") }).max(MAX_FILES_PER_PROJECT).default([]);
 
 export const saveFilesBodySchema = z
   .object({
-    files: z
-      .array(z.object({ path: pathString, content: z.string().max(MAX_FILE_BYTES * 4) }))
-      .max(MAX_FILES_PER_PROJECT)
-      .default([]),
-    deletes: z.array(pathString).max(MAX_FILES_PER_PROJECT).default([]),
+    files: list(
+      "files",
+      z.object(
+        {
+          path: pathString("path"),
+          content: z.string({ error: fieldError("content", "a string") }).max(MAX_FILE_BYTES * 4),
+        },
+        { error: fieldError("each of files", "an object with path and content") },
+      ),
+    ),
+    deletes: list("deletes", pathString("each of deletes")),
     /** Server-side rename: the saved content of `from` is written to `to` and `from` deleted, in the same save. */
-    renames: z
-      .array(z.object({ from: pathString, to: pathString }))
-      .max(MAX_FILES_PER_PROJECT)
-      .default([]),
-    message: z.string().trim().max(500).optional(),
-  })
+    renames: list(
+      "renames",
+      z.object(
+        { from: pathString("from"), to: pathString("to") },
+        { error: fieldError("each of renames", "an object with from and to") },
+      ),
+    ),
+    message: z.string({ error: fieldError("message", "a string") }).trim().max(500).optional(),
+  }, { error: fieldError("The body", "a JSON object") })
   .refine((body) => body.files.length + body.deletes.length + body.renames.length > 0, {
     message: "Nothing to save: send at least one file, delete or rename.",
   });
 export type SaveFilesBody = z.infer<typeof saveFilesBodySchema>;
 
-export const versionNumberSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** A version number in a URL: plain decimal digits only ("0x1" or "1e0" is not version 1). */
+export const versionNumberSchema = decimalId("Version number");
 
 export function summarizeVersion(version: Version): VersionSummary {
   return {

@@ -51,6 +51,42 @@ describe("SQLite store on disk", () => {
     await second.close();
   });
 
+  it("deleting a project leaves none of its rows, and no blob that only its versions used", async () => {
+    const file = freshFile();
+    const store = await createSqliteStore(file);
+    const { user } = await store.ensureUser({ externalId: "user_del", email: "del@example.com" });
+    const doomed = await store.createProject(user.id, { name: "Doomed" });
+    const kept = await store.createProject(user.id, { name: "Kept" });
+    await store.saveFiles(user.id, doomed.id, { files: [{ path: "shared.txt", content: "shared" }, { path: "mine.txt", content: "only doomed" }], message: "v1" });
+    await store.saveFiles(user.id, doomed.id, { files: [{ path: "mine.txt", content: "only doomed, v2" }], message: "v2" });
+    await store.saveFiles(user.id, kept.id, { files: [{ path: "copy.txt", content: "shared" }], message: "k1" });
+    const reserved = await store.reserveCredits(user.id, 2, "del-run");
+    if (!reserved.ok) throw new Error("reservation refused");
+    const run = await store.createRun(user.id, { projectId: doomed.id, reservationId: reserved.reservation.id, cap: 2, estimate: 2 });
+    await store.appendRunEvent(user.id, run.id, { type: "log", level: "info", message: "x" });
+    await store.startGenerationStep(user.id, { projectId: doomed.id, runId: run.id, role: "architect" });
+    await store.settleReservation(reserved.reservation.id);
+    await store.finishRun(user.id, run.id, { status: "failed", error: "x" });
+    await store.createDeployment(user.id, doomed.id, "railway");
+
+    await store.deleteProject(user.id, doomed.id);
+    await store.close();
+
+    const db = new Database(file, { readonly: true });
+    const count = (sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
+    for (const table of ["files", "versions", "runs", "generation_steps", "deployments", "ai_requests"]) {
+      expect(count(`SELECT count(*) FROM ${table} WHERE project_id = ?`, doomed.id), table).toBe(0);
+    }
+    expect(count("SELECT count(*) FROM projects WHERE id = ?", doomed.id)).toBe(0);
+    expect(count("SELECT count(*) FROM run_events WHERE run_id = ?", run.id)).toBe(0);
+    expect(db.prepare("SELECT content FROM blobs ORDER BY content").pluck().all()).toEqual(["shared"]);
+    expect(db.prepare("SELECT project_id, project_name, provider FROM deployments").all()).toEqual([
+      { project_id: null, project_name: "Doomed", provider: "railway" },
+    ]);
+    expect(db.pragma("foreign_key_check")).toEqual([]);
+    db.close();
+  });
+
   it("refuses a database written by a newer schema", async () => {
     const file = freshFile();
     await (await createSqliteStore(file)).close();

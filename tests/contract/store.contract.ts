@@ -864,6 +864,133 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe("project deletion", () => {
+      /** A project with two versions, a finished run with events and a step, AI usage and a deployment. */
+      async function populatedProject(label: string, name = "Shop") {
+        const user = await newUser(label);
+        const project = await store.createProject(user.id, { name, description: "to delete" });
+        await store.saveFiles(user.id, project.id, {
+          files: [
+            { path: "shared.txt", content: "same content in two projects" },
+            { path: "src/only-here.ts", content: `export const only = "${label}";\n` },
+          ],
+          message: "v1",
+        });
+        await store.saveFiles(user.id, project.id, { files: [{ path: "src/only-here.ts", content: "v2" }], message: "v2" });
+        const reserved = await store.reserveCredits(user.id, 10, `delete-run-${user.id}`);
+        if (!reserved.ok) throw new Error("reservation refused");
+        const run = await store.createRun(user.id, { projectId: project.id, reservationId: reserved.reservation.id, cap: 10, estimate: 10 });
+        await store.appendRunEvent(user.id, run.id, { type: "log", level: "info", message: "working" });
+        const step = await store.startGenerationStep(user.id, { projectId: project.id, runId: run.id, role: "architect" });
+        await store.finishGenerationStep(user.id, step.id, { status: "succeeded", output: "plan", credits: 3 });
+        await store.chargeReservation(reserved.reservation.id, 3);
+        await store.settleReservation(reserved.reservation.id);
+        await store.finishRun(user.id, run.id, { status: "completed" });
+        await store.recordAiRequest({ userId: user.id, projectId: project.id, kind: "generate", model: "m1", tokens: 100, credits: 3 });
+        const created = await store.createDeployment(user.id, project.id, "vercel");
+        const deployment = await store.updateDeployment(user.id, created.id, { status: "success", url: "https://shop.vercel.app", providerId: "dpl_1", logs: "ok" });
+        return { user, project, run, step, deployment };
+      }
+
+      it("removes the project, its files, versions, runs with their events and steps; keeps deployments and usage for the owner's records", async () => {
+        const { user, project, run, deployment } = await populatedProject("deleter");
+        // Another project of the same user shares a file's content (one blob).
+        const blog = await store.createProject(user.id, { name: "Blog" });
+        await store.saveFiles(user.id, blog.id, { files: [{ path: "shared.txt", content: "same content in two projects" }], message: "b1" });
+        const blogDeployment = await store.createDeployment(user.id, blog.id, "netlify");
+        const balance = await store.getBalance(user.id);
+        const ledger = await store.listLedger(user.id, 100);
+
+        expect(await store.deleteProject(user.id, project.id)).toMatchObject({ id: project.id, name: "Shop", description: "to delete" });
+
+        expect(await store.getProject(user.id, project.id)).toBeNull();
+        expect((await store.listProjects(user.id)).map((p) => p.id)).toEqual([blog.id]);
+        expect(await store.getFile(user.id, project.id, "shared.txt")).toBeNull();
+        expect(await store.getVersion(user.id, project.id, 1)).toBeNull();
+        await expectStoreError(store.listFiles(user.id, project.id), "not_found");
+        await expectStoreError(store.listVersions(user.id, project.id), "not_found");
+        await expectStoreError(store.getVersionFiles(user.id, project.id, 1), "not_found");
+        await expectStoreError(store.restoreVersion(user.id, project.id, 1), "not_found");
+        await expectStoreError(store.saveFiles(user.id, project.id, { files: [{ path: "a", content: "" }], message: "x" }), "not_found");
+        await expectStoreError(store.updateProject(user.id, project.id, { name: "Back" }), "not_found");
+        await expectStoreError(store.deleteProject(user.id, project.id), "not_found");
+        expect(await store.getRun(user.id, run.id)).toBeNull();
+        expect(await store.latestRun(user.id, project.id)).toBeNull();
+        expect(await store.listRuns(user.id, project.id)).toEqual([]);
+        await expectStoreError(store.listRunEvents(user.id, run.id), "not_found");
+        await expectStoreError(store.appendRunEvent(user.id, run.id, { type: "log", level: "info", message: "late" }), "not_found");
+        expect(await store.listGenerationSteps(user.id, run.id)).toEqual([]);
+        await expectStoreError(store.listDeployments(user.id, project.id), "not_found");
+        await expectStoreError(store.createDeployment(user.id, project.id, "vercel"), "not_found");
+
+        // Kept: the deployment (detached, with the project's name), the usage, the credits.
+        const records = await store.listUserDeployments(user.id);
+        expect(records).toHaveLength(2);
+        expect(records.find((d) => d.id === deployment.id)).toEqual({ ...deployment, projectId: null, projectName: "Shop" });
+        expect(records.find((d) => d.id === blogDeployment.id)).toEqual({ ...blogDeployment, projectName: "Blog" });
+        const usage = await store.listAiRequests(user.id);
+        expect(usage).toHaveLength(1);
+        expect(usage[0]).toMatchObject({ projectId: null, credits: 3 });
+        expect((await store.usageStats(user.id)).totalCredits).toBe(3);
+        expect(await store.getBalance(user.id)).toBe(balance);
+        expect(await store.listLedger(user.id, 100)).toEqual(ledger);
+
+        // A kept deployment still records its end (a build followed after the deletion), for its owner only.
+        const other = await newUser("deleter-other");
+        await expectStoreError(store.updateDeployment(other.id, deployment.id, { status: "failed" }), "not_found");
+        expect(await store.updateDeployment(user.id, deployment.id, { logs: "ok\nfinished" })).toMatchObject({ projectId: null, logs: "ok\nfinished" });
+        expect(await store.listUserDeployments(other.id)).toEqual([]);
+
+        // The other project is intact (its shared content included), and the name is free again.
+        expect(await store.getVersionFiles(user.id, blog.id, 1)).toEqual([{ path: "shared.txt", content: "same content in two projects" }]);
+        expect((await store.getFile(user.id, blog.id, "shared.txt"))?.content).toBe("same content in two projects");
+        const again = await store.createProject(user.id, { name: "Shop" });
+        expect(again.id).not.toBe(project.id);
+        expect(await store.listFiles(user.id, again.id)).toEqual([]);
+        expect(await store.listVersions(user.id, again.id)).toEqual([]);
+        expect(await store.listDeployments(user.id, again.id)).toEqual([]);
+      });
+
+      it("only the owner deletes: another user gets not_found and nothing changes", async () => {
+        const { user, project, run } = await populatedProject("owned");
+        const intruder = await newUser("intruder");
+        await expectStoreError(store.deleteProject(intruder.id, project.id), "not_found");
+        await expectStoreError(store.deleteProject(user.id, "no-such-project"), "not_found");
+        expect(await store.getProject(user.id, project.id)).toMatchObject({ name: "Shop" });
+        expect(await store.listVersions(user.id, project.id)).toHaveLength(2);
+        expect(await store.listRunEvents(user.id, run.id)).toHaveLength(1);
+        expect((await store.listDeployments(user.id, project.id))[0].projectId).toBe(project.id);
+        expect((await store.listUserDeployments(user.id))[0]).toMatchObject({ projectId: project.id, projectName: "Shop" });
+      });
+
+      it("a project with a running run is a conflict and nothing is deleted; once the run finishes it can be", async () => {
+        const user = await newUser("busy");
+        const project = await store.createProject(user.id, { name: "Busy" });
+        await store.saveFiles(user.id, project.id, { files: [{ path: "a.txt", content: "a" }], message: "v1" });
+        const reserved = await store.reserveCredits(user.id, 5, `busy-${user.id}`);
+        if (!reserved.ok) throw new Error("reservation refused");
+        const run = await store.createRun(user.id, { projectId: project.id, reservationId: reserved.reservation.id, cap: 5, estimate: 5 });
+
+        await expectStoreError(store.deleteProject(user.id, project.id), "conflict");
+        expect(await store.getProject(user.id, project.id)).not.toBeNull();
+        expect(await store.getRun(user.id, run.id)).toMatchObject({ status: "running" });
+        expect(await store.listFiles(user.id, project.id)).toHaveLength(1);
+        await expectStoreError(store.createProject(user.id, { name: "Busy" }), "conflict");
+
+        await store.settleReservation(reserved.reservation.id);
+        await store.finishRun(user.id, run.id, { status: "canceled", error: "stopped" });
+        await store.deleteProject(user.id, project.id);
+        expect(await store.getRun(user.id, run.id)).toBeNull();
+      });
+
+      it("a deleted user's deployments are nobody's records", async () => {
+        const { user } = await populatedProject("gone");
+        expect(await store.listUserDeployments(user.id)).toHaveLength(1);
+        await store.softDeleteUser(user.externalId);
+        expect(await store.listUserDeployments(user.id)).toEqual([]);
+      });
+    });
+
     describe("api keys", () => {
       it("upserts, lists only the user's own and deletes", async () => {
         const user = await newUser();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MAX_FILE_BYTES, MAX_FILES_PER_PROJECT } from "@/lib/files/paths";
 import { isStoreError, type ProjectStatus, type StoreErrorCode } from "@/lib/store/types";
-import { openConvexStore } from "./backend";
+import { api } from "@/convex/_generated/api";
+import { openConvexStore, SERVER_SECRET } from "./backend";
 
 async function storeErrorCode(promise: Promise<unknown>): Promise<StoreErrorCode | "resolved" | string> {
   try {
@@ -178,5 +179,88 @@ describe("Convex store specifics", () => {
     const code = await storeErrorCode(store.updateProject(user.id, project.id, { status: "bogus" as ProjectStatus }));
     expect(code).toBe("invalid");
     expect((await store.getProject(user.id, project.id))?.status).toBe("pending");
+  });
+
+  it("deleting a project larger than one transaction purges it in batches and leaves none of its rows", async () => {
+    const { store, t } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const project = await store.createProject(user.id, { name: "Huge" });
+    const keep = await store.createProject(user.id, { name: "Keep" });
+    await store.saveFiles(user.id, keep.id, { files: [{ path: "k.txt", content: "k" }], message: "k" });
+    for (let i = 0; i < 40; i++) {
+      await store.saveFiles(user.id, project.id, { files: [{ path: `src/${i}.ts`, content: `export const v = ${i};` }], message: `v${i}` });
+    }
+    // 24 steps of 700 KB: more than one transaction may read (16 MiB), so one mutation could not delete them all.
+    const output = "o".repeat(700_000);
+    for (let r = 0; r < 3; r++) {
+      const reserved = await store.reserveCredits(user.id, 1, `huge-${r}`);
+      if (!reserved.ok) throw new Error("reservation refused");
+      const run = await store.createRun(user.id, { projectId: project.id, reservationId: reserved.reservation.id, cap: 1, estimate: 1 });
+      for (let e = 0; e < 110; e++) await store.appendRunEvent(user.id, run.id, { type: "log", level: "info", message: `${r}:${e}` });
+      for (let s = 0; s < 8; s++) {
+        const step = await store.startGenerationStep(user.id, { projectId: project.id, runId: run.id, role: "backend" });
+        await store.finishGenerationStep(user.id, step.id, { status: "succeeded", output });
+      }
+      await store.settleReservation(reserved.reservation.id);
+      await store.finishRun(user.id, run.id, { status: "completed" });
+    }
+    const logs = "l".repeat(60_000);
+    for (let d = 0; d < 40; d++) {
+      const deployment = await store.createDeployment(user.id, project.id, "vercel");
+      await store.updateDeployment(user.id, deployment.id, { status: "failed", logs });
+    }
+    for (let a = 0; a < 3; a++) await store.recordAiRequest({ userId: user.id, projectId: project.id, kind: "chat", model: "m", tokens: 1, credits: 1 });
+
+    await store.deleteProject(user.id, project.id);
+
+    const left = await t.run(async (ctx) => {
+      const of = <T extends { projectId?: unknown }>(rows: T[]) => rows.filter((row) => row.projectId === project.id).length;
+      const runs = await ctx.db.query("runs").collect();
+      return {
+        project: await ctx.db.get("projects", project.id as never),
+        files: of(await ctx.db.query("files").collect()),
+        versions: of(await ctx.db.query("versions").collect()),
+        runs: of(runs),
+        runEvents: (await ctx.db.query("runEvents").collect()).length,
+        generations: of(await ctx.db.query("generations").collect()),
+        deployments: await ctx.db.query("deployments").collect(),
+        aiRequests: await ctx.db.query("aiRequests").collect(),
+        keepFiles: (await ctx.db.query("files").collect()).filter((f) => f.projectId === keep.id).length,
+      };
+    });
+    expect(left).toMatchObject({ project: null, files: 0, versions: 0, runs: 0, runEvents: 0, generations: 0, keepFiles: 1 });
+    expect(left.deployments).toHaveLength(40);
+    expect(left.deployments.every((d) => d.projectId === undefined && d.projectName === "Huge")).toBe(true);
+    expect(left.aiRequests.map((r) => r.projectId)).toEqual([null, null, null]);
+    expect(await store.listUserDeployments(user.id)).toHaveLength(40);
+    expect(await store.getVersionFiles(user.id, keep.id, 1)).toEqual([{ path: "k.txt", content: "k" }]);
+  });
+
+  it("a deleted project whose purge was cut short is invisible, frees its name, and is purged by the user's next deletion", async () => {
+    const { store, t } = await openConvexStore();
+    const { user } = await store.ensureUser({ externalId: "u1", email: "u1@example.com" });
+    const first = await store.createProject(user.id, { name: "First" });
+    await store.saveFiles(user.id, first.id, { files: [{ path: "a.txt", content: "a" }], message: "v1" });
+    await store.createDeployment(user.id, first.id, "netlify");
+    // The mutation that marks it deleted ran; the process stopped before purging.
+    await t.mutation(api.projects.remove, { userId: user.id, projectId: first.id, serverSecret: SERVER_SECRET });
+
+    expect(await store.getProject(user.id, first.id)).toBeNull();
+    expect(await store.listProjects(user.id)).toEqual([]);
+    expect(await storeErrorCode(store.listFiles(user.id, first.id))).toBe("not_found");
+    expect(await storeErrorCode(store.saveFiles(user.id, first.id, { files: [{ path: "b", content: "" }], message: "x" }))).toBe("not_found");
+    expect(await storeErrorCode(store.deleteProject(user.id, first.id))).toBe("not_found");
+    const second = await store.createProject(user.id, { name: "First" });
+    expect((await store.listUserDeployments(user.id))[0]).toMatchObject({ projectName: "First" });
+
+    await store.deleteProject(user.id, second.id);
+    const left = await t.run(async (ctx) => ({
+      projects: await ctx.db.query("projects").collect(),
+      files: await ctx.db.query("files").collect(),
+      deployments: await ctx.db.query("deployments").collect(),
+    }));
+    expect(left.projects).toEqual([]);
+    expect(left.files).toEqual([]);
+    expect(left.deployments.map((d) => [d.projectId, d.projectName])).toEqual([[undefined, "First"]]);
   });
 });

@@ -444,9 +444,9 @@ describe("resuming and access", () => {
     expect(await status({ projectId: "nope", prompt: "ok" })).toBe(404);
     expect((await startRoute(authed("POST", "/api/generations", "", { projectId, prompt: "ok" }), undefined)).status).toBe(401);
 
-    const tooMuch = await start(cookie, { projectId, prompt: "ok", cap: 101 });
-    expect(tooMuch.status).toBe(402);
-    expect(await tooMuch.json()).toMatchObject({ error: "insufficient_credits", required: 101, available: 100 });
+    const negative = await start(cookie, { projectId, prompt: "ok", cap: -5 });
+    expect(negative.status).toBe(400);
+    expect((await negative.json()).message).toBe("cap must be a positive whole number of credits.");
 
     // Spend the balance down below the estimate: 402 and nothing started.
     const store = await getStore();
@@ -457,8 +457,23 @@ describe("resuming and access", () => {
     const body = await short.json();
     expect(body).toMatchObject({ error: "insufficient_credits", available: 2 });
     expect(body.required).toBeGreaterThan(2);
+    // With a cap above the balance, what is missing is still only the reservation, min(cap, estimate).
+    const capped = await start(cookie, { projectId, prompt: "Build a todo app", cap: 1000 });
+    expect(capped.status).toBe(402);
+    expect(await capped.json()).toMatchObject({ error: "insufficient_credits", required: body.required, available: 2 });
     expect(llm.requests).toHaveLength(0);
     expect(await store.getBalance(userId)).toBe(2);
+  });
+
+  it("a cap above the balance starts the run when the estimate is affordable: only min(cap, estimate) is reserved", async () => {
+    const { cookie, userId } = await signUp();
+    const store = await getStore();
+    const balance = await store.getBalance(userId);
+    const { reserved, estimate, runId } = await startRun(cookie, await newProject(cookie), { cap: balance + 1000 });
+    expect(estimate).toBeLessThan(balance);
+    expect(reserved).toBe(estimate);
+    const end = last(await (await events(cookie, runId)).readToEnd());
+    expect(end.type === "done" || end.type === "failed" ? end.spent : -1).toBeLessThanOrEqual(estimate);
   });
 
   it("limits how many runs a user starts per minute", async () => {

@@ -89,6 +89,42 @@ describe("POST /api/projects", () => {
     await expectError(await createProject(cookie, { name: "bad/name" }), 400, "invalid_request");
   });
 
+  it("refuses names that do not read as a name: dots only, no letter or digit, control or invisible characters", async () => {
+    const cookie = await signUp();
+    for (const name of ["..", ".", "...", " . . ", "-", "_ -"]) {
+      const body = await expectError(await createProject(cookie, { name }), 400, "invalid_request");
+      expect(body.message).toBe('name: Name must contain at least one letter or digit (a name like ".." is not allowed).');
+    }
+    for (const name of ["Todo\u0007app", "Todo\u202Eppa", "To\u200Bdo", "\u0085Todo"]) {
+      const body = await expectError(await createProject(cookie, { name }), 400, "invalid_request");
+      expect(body.message).toBe("name: Name must not contain control or invisible formatting characters.");
+    }
+    const renamed = await projectRoute.PATCH(
+      jsonRequest("PATCH", "/api/projects/x", { name: ".." }, cookie),
+      params((await (await createProject(cookie, { name: "Real name" })).json()).project.id),
+    );
+    await expectError(renamed, 400, "invalid_request");
+    // Dots inside a name with letters are fine.
+    expect((await createProject(cookie, { name: "..Todo v1.2" })).status).toBe(201);
+  });
+
+  it("answers 415 for a body that is not sent as JSON, and accepts a charset", async () => {
+    const cookie = await signUp();
+    const body = JSON.stringify({ name: "Typed" });
+    for (const contentType of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]) {
+      const response = await projectsRoute.POST(request("POST", "/api/projects", { body, cookie, headers: { "content-type": contentType } }), undefined);
+      const error = await expectError(response, 415, "unsupported_media_type");
+      expect(error.message).toContain("Content-Type: application/json");
+    }
+    const untyped = new Request(`${APP_URL}/api/projects`, { method: "POST", headers: { origin: APP_URL, cookie }, body: new TextEncoder().encode(body) });
+    await expectError(await projectsRoute.POST(untyped, undefined), 415, "unsupported_media_type");
+    const charset = await projectsRoute.POST(
+      request("POST", "/api/projects", { body, cookie, headers: { "content-type": "application/json; charset=utf-8" } }),
+      undefined,
+    );
+    expect(charset.status).toBe(201);
+  });
+
   it("answers 400 for wrong types and over-long optional fields", async () => {
     const cookie = await signUp();
     await expectError(await createProject(cookie, ["not", "an", "object"]), 400, "invalid_request");

@@ -178,6 +178,30 @@ describe("files API", () => {
     expect(await listFiles(cookie, id)).toEqual({ files: [], latestVersion: null });
   });
 
+  it("says what is wrong with a path: too long is not missing, and invisible characters are named", async () => {
+    const cookie = await signUp();
+    const id = await newProject(cookie);
+    const long = await expectError(await readContent(cookie, id, "a".repeat(2000)), 400, "invalid_request");
+    expect(long.message).toBe("path is too long (at most 1024 characters).");
+    const tooLongToSave = await expectError(await save(cookie, id, { files: [{ path: "a".repeat(2000), content: "" }] }), 400);
+    expect(tooLongToSave.message).toBe("files.0.path: path is too long (at most 512 characters).");
+
+    await saveOk(cookie, id, { files: [{ path: "a.txt", content: "one" }] });
+    const spoof = "invoice\u202Etxt.exe";
+    for (const response of [
+      await save(cookie, id, { files: [{ path: spoof, content: "" }] }),
+      await save(cookie, id, { deletes: [spoof] }),
+      await save(cookie, id, { renames: [{ from: "a.txt", to: spoof }] }),
+      await readContent(cookie, id, spoof),
+    ]) {
+      const body = await expectError(response, 400);
+      expect(body.message).toContain("invisible formatting character (U+202E)");
+    }
+    const after = await listFiles(cookie, id);
+    expect(after.latestVersion).toBe(1);
+    expect(after.files.map((f) => f.path)).toEqual(["a.txt"]);
+  });
+
   it("answers 404 for another user's project and 401 signed out", async () => {
     const owner = await signUp();
     const other = await signUp();
@@ -263,6 +287,19 @@ describe("versions API", () => {
     await expectError(await restoreRoute.POST(request("POST", "/", undefined, cookie), vctx(id, 9)), 404);
     await expectError(await versionRoute.GET(request("GET", "/", undefined, cookie), vctx(id, "abc")), 400);
     await expectError(await restoreRoute.POST(request("POST", "/", undefined, cookie), vctx(id, "-1")), 400);
+  });
+
+  it("reads version numbers as plain decimal digits only: 0x1 or 1e0 is not version 1", async () => {
+    const cookie = await signUp();
+    const id = await newProject(cookie);
+    await saveOk(cookie, id, { files: [{ path: "a.txt", content: "one" }] });
+    expect((await versionRoute.GET(request("GET", "/", undefined, cookie), vctx(id, "1"))).status).toBe(200);
+    for (const n of ["0x1", "1e0", "01", "1.0", "+1", " 1", "0b1"]) {
+      const body = await expectError(await versionRoute.GET(request("GET", "/", undefined, cookie), vctx(id, n)), 400, "invalid_request");
+      expect(body.message).toBe("Version number must be a positive whole number written in digits (like 3).");
+      await expectError(await restoreRoute.POST(request("POST", "/", undefined, cookie), vctx(id, n)), 400, "invalid_request");
+    }
+    expect((await listFiles(cookie, id)).latestVersion).toBe(1);
   });
 });
 

@@ -277,6 +277,14 @@ describe("protocol parser: malformed input", () => {
     expect(errors(parseProtocol('<file path="../a">x'))).toHaveLength(2);
   });
 
+  it("skips a file, edit or delete whose path carries an invisible formatting character (the one path validator)", () => {
+    for (const block of ['<file path="invoice\u202Etxt.exe">x</file>', '<edit path="a\u200B.ts"><search>a</search><replace>b</replace></edit>', '<delete path="\u2066b.ts"/>']) {
+      const events = parseProtocol(block, { complete: true });
+      expect(errors(events).join("\n")).toMatch(/invisible formatting character \(U\+(202E|200B|2066)\)/);
+      expect(withoutText(events).filter((e) => e.type !== "error")).toEqual([]);
+    }
+  });
+
   it("reports a block tag nested in an edit and parses the inner tag", () => {
     const events = parseProtocol('<edit path="a.ts"><search>x</search><replace>y\n<file path="b.ts">b</file>');
     expect(errors(events)).toEqual([

@@ -56,6 +56,28 @@ describe("normalizeProjectPath", () => {
     expect(invalidMessage(() => normalizeProjectPath(input))).toMatch(message);
   });
 
+  it.each([
+    ["invoice\u202Etxt.exe", "U+202E"], // right-to-left override: shows as "invoiceexe.txt"
+    ["src/\u2066App\u2069.tsx", "U+2066"], // isolates
+    ["a\u200Bb.ts", "U+200B"], // zero-width space
+    ["\uFEFFindex.html", "U+FEFF"], // byte order mark
+    ["a\u200Db.ts", "U+200D"], // zero-width joiner
+    ["soft\u00ADhyphen.md", "U+00AD"],
+    ["line\u2028sep.txt", "U+2028"],
+  ])("refuses the invisible formatting character in %j, naming it", (input, codePoint) => {
+    const message = invalidMessage(() => normalizeProjectPath(input));
+    expect(message).toContain(`invisible formatting character (${codePoint})`);
+    // The message spells the character out instead of carrying it.
+    expect(message).not.toMatch(/[\u00AD\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/);
+  });
+
+  it("refuses invisible characters in every path of a save, written or deleted", () => {
+    expect(invalidMessage(() => validateFileSet({ files: [{ path: "ok.txt", content: "" }, { path: "b\u202Ec.js", content: "" }] }))).toMatch(
+      /U\+202E/,
+    );
+    expect(invalidMessage(() => validateFileSet({ files: [], deletes: ["x\u200E.ts"] }))).toMatch(/U\+200E/);
+  });
+
   it("bounds the length of the normalized path", () => {
     expect(normalizeProjectPath("a".repeat(MAX_PATH_LENGTH))).toHaveLength(MAX_PATH_LENGTH);
     expect(invalidMessage(() => normalizeProjectPath("a".repeat(MAX_PATH_LENGTH + 1)))).toMatch(/longer than/);

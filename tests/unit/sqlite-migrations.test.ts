@@ -287,3 +287,47 @@ describe("SQLite migration: ended subscriptions", () => {
     db.close();
   });
 });
+
+/** The schema version before a deleted project's deployments were kept. */
+const BEFORE_KEPT_DEPLOYMENTS = 7;
+
+describe("SQLite migration: deployments outlive their project", () => {
+  it("keeps every deployment, which a project's deletion then detaches instead of deleting", async () => {
+    const file = freshFile();
+    const old = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(old);
+    old.pragma("foreign_keys = OFF");
+    for (const m of MIGRATIONS.slice(BEFORE_PLAN_RENAME, BEFORE_KEPT_DEPLOYMENTS)) old.exec(typeof m === "string" ? m : m.sql);
+    old.pragma(`user_version = ${BEFORE_KEPT_DEPLOYMENTS}`);
+    old.pragma("foreign_keys = ON");
+    const insert = old.prepare(
+      `INSERT INTO deployments (id, project_id, user_id, provider, status, url, provider_id, logs, created_at, updated_at)
+       VALUES (?, ?, ?, 'vercel', 'success', 'https://app.vercel.app', 'dpl_1', 'ok', ?, ?)`,
+    );
+    insert.run("d_pro", "p_u_pro", "u_pro", 1, 1);
+    insert.run("d_team", "p_u_team", "u_team", 2, 2);
+    const countsBefore = rowCounts(old);
+    old.close();
+
+    const store = await createSqliteStore(file);
+    expect(await store.listDeployments("u_pro", "p_u_pro")).toMatchObject([{ id: "d_pro", projectId: "p_u_pro", status: "success" }]);
+    expect(await store.listUserDeployments("u_pro")).toMatchObject([{ id: "d_pro", projectId: "p_u_pro", projectName: "App" }]);
+    await store.deleteProject("u_pro", "p_u_pro");
+    expect(await store.listUserDeployments("u_pro")).toMatchObject([{ id: "d_pro", projectId: null, projectName: "App", url: "https://app.vercel.app" }]);
+    await store.close();
+
+    const db = new Database(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(rowCounts(db).deployments).toBe(countsBefore.deployments);
+    expect(db.pragma("foreign_key_check")).toEqual([]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deployments' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all()).toEqual([
+      "deployments_by_project",
+      "deployments_by_user",
+    ]);
+    // A project deleted outside the store (a user's cascade) sets the reference to NULL rather than taking the row.
+    db.pragma("foreign_keys = ON");
+    db.prepare("DELETE FROM projects WHERE id = 'p_u_team'").run();
+    expect(db.prepare("SELECT project_id FROM deployments WHERE id = 'd_team'").pluck().get()).toBeNull();
+    db.close();
+  });
+});

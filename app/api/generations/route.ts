@@ -4,6 +4,7 @@ import { startGeneration } from "@/lib/ai/runs/start";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { fieldError, positiveWholeNumber } from "@/lib/http/fields";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
 import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
 
@@ -12,13 +13,13 @@ export const runtime = "nodejs";
 export const maxDuration = 800;
 
 const startSchema = z.strictObject({
-  projectId: z.string({ error: "projectId must be a string." }).min(1, { error: "projectId is required." }).max(64),
+  projectId: z.string({ error: fieldError("projectId", "a project id") }).min(1).max(64),
   prompt: z
-    .string({ error: "prompt must be a string." })
+    .string({ error: fieldError("prompt", "a string") })
     .trim()
     .min(1, { error: "Describe the app you want (prompt is empty)." })
     .max(PROJECT_PROMPT_MAX, { error: `prompt must be at most ${PROJECT_PROMPT_MAX} characters.` }),
-  cap: z.number({ error: "cap must be a number." }).int({ error: "cap must be a whole number of credits." }).positive().optional(),
+  cap: positiveWholeNumber("cap", "credits").optional(),
 });
 
 const MAX_BODY = 64 * 1024;

@@ -3,15 +3,16 @@ import { z } from "zod";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { fieldError, oneOf } from "@/lib/http/fields";
 import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { listUserKeys, saveUserKey, STORED_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
 
 export const runtime = "nodejs";
 
 const saveKeySchema = z.object({
-  provider: z.enum(STORED_KEY_PROVIDERS),
+  provider: oneOf("provider", STORED_KEY_PROVIDERS),
   apiKey: z
-    .string()
+    .string({ error: fieldError("apiKey", "a string") })
     .trim()
     .min(8, "apiKey looks too short")
     .max(2048)

@@ -128,8 +128,9 @@ export async function reserveAndLaunch(store: Store, userId: Id, project: Projec
   const { estimate, candidates, runner } = plan;
   const input = { cap: plan.cap, prompt: plan.prompt };
   const balance = await store.getBalance(userId);
-  if (input.cap !== undefined && input.cap > balance) throw insufficientCredits(input.cap, balance);
   const amount = Math.min(input.cap ?? estimate, estimate);
+  // Only what is reserved must be affordable: a cap above the balance is fine when the estimate is not.
+  if (amount > balance) throw insufficientCredits(amount, balance);
   const reserved = await store.reserveCredits(userId, amount, `generation:${randomUUID()}`);
   if (!reserved.ok) throw insufficientCredits(reserved.required, reserved.available);
 

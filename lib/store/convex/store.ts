@@ -1,7 +1,7 @@
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
 import { api } from "@/convex/_generated/api";
 import type { RunEvent } from "@/lib/ai/types";
-import { StoreError, type Store, type UsageStats, type Version } from "../types";
+import { StoreError, type DeploymentRecord, type Store, type UsageStats, type Version } from "../types";
 import { fromConvexError } from "./errors";
 import { canonicalEmail, defaultNameFor, lookupEmail } from "../rules";
 
@@ -34,6 +34,7 @@ interface Totals {
 }
 
 const DEFAULT_LIST_LIMIT = 100;
+const MAX_PURGE_BATCHES = 10_000;
 
 
 function toVersion(r: VersionRecord): Version {
@@ -141,6 +142,19 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
     listProjects: (userId) => query(api.projects.list, { userId }),
     getProject: (userId, projectId) => query(api.projects.get, { userId, projectId }),
     updateProject: (userId, projectId, patch) => mutation(api.projects.update, { userId, projectId, patch }),
+    async deleteProject(userId, projectId) {
+      const { project, toPurge } = await mutation(api.projects.remove, { userId, projectId });
+      // Its rows go in bounded batches; so do those of any earlier deletion whose purge was cut short.
+      for (const id of toPurge) {
+        let done = false;
+        for (let batch = 0; !done; batch++) {
+          // Each batch removes megabytes; this many would be a bug. The project stays deleted; the next deletion resumes.
+          if (batch === MAX_PURGE_BATCHES) throw new Error(`Purging deleted project ${id} did not finish.`);
+          done = (await mutation(api.projects.purge, { userId, projectId: id })).done;
+        }
+      }
+      return project;
+    },
 
     // files & versions
     listFiles: (userId, projectId) => query(api.files.list, { userId, projectId }),
@@ -228,6 +242,19 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
     createDeployment: (userId, projectId, provider) => mutation(api.deployments.create, { userId, projectId, provider }),
     updateDeployment: (userId, deploymentId, patch) => mutation(api.deployments.update, { userId, deploymentId, patch }),
     listDeployments: (userId, projectId) => query(api.deployments.list, { userId, projectId }),
+    async listUserDeployments(userId) {
+      const records: DeploymentRecord[] = [];
+      let cursor: string | null = null;
+      for (;;) {
+        const result: { page: DeploymentRecord[]; isDone: boolean; continueCursor: string } = await query(
+          api.deployments.listForUser,
+          { userId, cursor, numItems: 50 },
+        );
+        records.push(...result.page);
+        if (result.isDone) return records;
+        cursor = result.continueCursor;
+      }
+    },
 
     // subscriptions
     getSubscription: (userId) => query(api.subscriptions.get, { userId }),

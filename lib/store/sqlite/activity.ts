@@ -2,6 +2,7 @@ import {
   StoreError,
   type AiRequest,
   type Deployment,
+  type DeploymentRecord,
   type DeploymentProvider,
   type DeploymentStatus,
   type GenerationRole,
@@ -23,6 +24,7 @@ type ActivityOps = Pick<
   | "createDeployment"
   | "updateDeployment"
   | "listDeployments"
+  | "listUserDeployments"
 >;
 
 interface StepRow {
@@ -55,7 +57,9 @@ interface AiRequestRow {
 
 interface DeploymentRow {
   id: string;
-  project_id: string;
+  /** NULL once the project was deleted; project_name then holds its name. */
+  project_id: string | null;
+  project_name?: string | null;
   user_id: string;
   provider: DeploymentProvider;
   status: DeploymentStatus;
@@ -284,6 +288,17 @@ export function activityOps(db: Db): ActivityOps {
         ).run(next);
         return toDeployment(next);
       });
+    },
+
+    async listUserDeployments(userId) {
+      const rows = db
+        .prepare(
+          `SELECT d.*, COALESCE(p.name, d.project_name, '') AS record_name
+           FROM deployments d JOIN users u ON u.id = d.user_id LEFT JOIN projects p ON p.id = d.project_id
+           WHERE d.user_id = ? AND u.deleted_at IS NULL ORDER BY d.created_at DESC, d.rowid DESC`,
+        )
+        .all(userId) as (DeploymentRow & { record_name: string })[];
+      return rows.map((r): DeploymentRecord => ({ ...toDeployment(r), projectName: r.record_name }));
     },
 
     async listDeployments(userId, projectId) {

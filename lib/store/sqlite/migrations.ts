@@ -310,6 +310,30 @@ export const MIGRATIONS: readonly Migration[] = [
     FROM subscriptions
     WHERE status IN ('canceled', 'incomplete_expired');
   `,
+  // Deleting a project keeps its deployments for the owner's records: project_id becomes NULL
+  // (no more ON DELETE CASCADE) and project_name keeps the name the project had. Rebuilt (the
+  // documented way) to change the column's NOT NULL and its foreign key; nothing references deployments.
+  `
+  CREATE TABLE deployments_new (
+    id TEXT PRIMARY KEY,
+    project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+    project_name TEXT,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL CHECK (provider IN ('vercel', 'netlify', 'railway')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'building', 'success', 'failed', 'canceled')),
+    url TEXT,
+    provider_id TEXT,
+    logs TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  INSERT INTO deployments_new (id, project_id, project_name, user_id, provider, status, url, provider_id, logs, created_at, updated_at)
+    SELECT id, project_id, NULL, user_id, provider, status, url, provider_id, logs, created_at, updated_at FROM deployments;
+  DROP TABLE deployments;
+  ALTER TABLE deployments_new RENAME TO deployments;
+  CREATE INDEX deployments_by_project ON deployments(project_id, created_at);
+  CREATE INDEX deployments_by_user ON deployments(user_id, created_at);
+  `,
 ];
 
 function schemaVersion(db: Database.Database): number {

@@ -11,7 +11,7 @@ import {
   type Version,
 } from "../types";
 import { immediate, isUniqueViolation, newId, notFound, now, type Db } from "./db";
-import { projectName } from "../rules";
+import { PROJECT_RUN_STILL_RUNNING, projectName } from "../rules";
 
 type ProjectOps = Pick<
   Store,
@@ -19,6 +19,7 @@ type ProjectOps = Pick<
   | "listProjects"
   | "getProject"
   | "updateProject"
+  | "deleteProject"
   | "listFiles"
   | "getFile"
   | "saveFiles"
@@ -93,6 +94,7 @@ const toVersion = (r: VersionRow): Version => ({
 });
 
 const nameTaken = (name: string) => new StoreError("conflict", `You already have a project named "${name}".`);
+const runStillRunning = () => new StoreError("conflict", PROJECT_RUN_STILL_RUNNING);
 
 export function projectOps(db: Db): ProjectOps {
   // A deleted user's projects are invisible, to everyone and to every operation here.
@@ -233,6 +235,36 @@ export function projectOps(db: Db): ProjectOps {
           throw err;
         }
         return toProject(next);
+      });
+    },
+
+    async deleteProject(userId, projectId) {
+      return immediate(db, () => {
+        const row = requireOwned(userId, projectId);
+        if (db.prepare("SELECT 1 FROM runs WHERE project_id = ? AND status = 'running'").get(projectId)) {
+          throw runStillRunning();
+        }
+        // The blobs this project's versions point at; those no other version shares go with it.
+        const hashes = db
+          .prepare("SELECT DISTINCT j.value FROM versions v, json_each(v.manifest) j WHERE v.project_id = ?")
+          .pluck()
+          .all(projectId) as string[];
+
+        db.prepare("UPDATE deployments SET project_name = ?, project_id = NULL WHERE project_id = ?").run(row.name, projectId);
+        db.prepare("UPDATE ai_requests SET project_id = NULL WHERE project_id = ?").run(projectId);
+        db.prepare("DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE project_id = ?)").run(projectId);
+        db.prepare("DELETE FROM runs WHERE project_id = ?").run(projectId);
+        db.prepare("DELETE FROM generation_steps WHERE project_id = ?").run(projectId);
+        db.prepare("DELETE FROM files WHERE project_id = ?").run(projectId);
+        db.prepare("DELETE FROM versions WHERE project_id = ?").run(projectId);
+        db.prepare("DELETE FROM projects WHERE id = ?").run(projectId);
+        if (hashes.length > 0) {
+          db.prepare(
+            `DELETE FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))
+               AND sha256 NOT IN (SELECT j.value FROM versions v, json_each(v.manifest) j)`,
+          ).run(JSON.stringify(hashes));
+        }
+        return toProject(row);
       });
     },
 

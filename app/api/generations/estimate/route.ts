@@ -4,6 +4,7 @@ import { estimateGeneration } from "@/lib/ai/runs/start";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { fieldError } from "@/lib/http/fields";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
 import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 import { getStore } from "@/lib/store";
@@ -12,7 +13,7 @@ export const runtime = "nodejs";
 
 const estimateSchema = z.strictObject({
   prompt: z
-    .string({ error: "prompt must be a string." })
+    .string({ error: fieldError("prompt", "a string") })
     .trim()
     .min(1, { error: "Describe the app you want (prompt is empty)." })
     .max(PROJECT_PROMPT_MAX, { error: `prompt must be at most ${PROJECT_PROMPT_MAX} characters.` }),

@@ -2,6 +2,7 @@ import { NextResponse } from "next/server";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { deleteProject } from "@/lib/projects/delete";
 import { updateProjectSchema } from "@/lib/projects/schema";
 import { getProject, updateProject } from "@/lib/projects/service";
 
@@ -27,4 +28,16 @@ export const PATCH = route<Context>(async (request, { params }) => {
   const patch = await parseJson(request, updateProjectSchema, { maxBytes: MAX_PATCH_BODY });
   const project = await updateProject(user.id, id, patch);
   return NextResponse.json({ project });
+});
+
+/**
+ * Deletes the project for good: 200 {deleted: {id, name}}. Runs in progress are canceled first
+ * (409 run_in_progress if one starts meanwhile); its deployments stay in the user's records.
+ */
+export const DELETE = route<Context>(async (request, { params }) => {
+  const user = await requireUser(request);
+  assertSameOrigin(request);
+  const { id } = await params;
+  const deleted = await deleteProject(user.id, id);
+  return NextResponse.json({ deleted });
 });

@@ -6,6 +6,7 @@ import { changeRequestText } from "@/lib/ai/changes/schema";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { positiveWholeNumber } from "@/lib/http/fields";
 import { getProject } from "@/lib/projects/service";
 import { getStore } from "@/lib/store";
 import { enforceRunStartLimits } from "@/lib/ai/runs/start-limits";
@@ -20,7 +21,7 @@ interface Context {
 
 const changeSchema = z.strictObject({
   request: changeRequestText,
-  cap: z.number({ error: "cap must be a number." }).int({ error: "cap must be a whole number of credits." }).positive().optional(),
+  cap: positiveWholeNumber("cap", "credits").optional(),
 });
 
 const MAX_BODY = 64 * 1024;

@@ -6,6 +6,7 @@ import { deployProviderSummaries } from "@/lib/deploy/tokens";
 import { DEPLOY_PROVIDERS } from "@/lib/deploy/types";
 import { assertSameOrigin } from "@/lib/http/csrf";
 import { parseJson, route } from "@/lib/http/errors";
+import { oneOf } from "@/lib/http/fields";
 import { enforceUserLimit, RATE_LIMITS } from "@/lib/rate-limit";
 
 export const runtime = "nodejs";
@@ -16,7 +17,7 @@ interface Context {
   params: Promise<{ id: string }>;
 }
 
-const startSchema = z.object({ provider: z.enum(DEPLOY_PROVIDERS) });
+const startSchema = z.object({ provider: oneOf("provider", DEPLOY_PROVIDERS) });
 
 /** The project's deployments (newest first) and which providers have a token. */
 export const GET = route<Context>(async (request, { params }) => {

@@ -2,6 +2,7 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { requireUser } from "@/lib/auth";
 import { route } from "@/lib/http/errors";
+import { fieldError } from "@/lib/http/fields";
 import { getProject } from "@/lib/projects/service";
 import { readProjectFile } from "@/lib/workspace/files";
 
@@ -9,7 +10,7 @@ interface Context {
   params: Promise<{ id: string }>;
 }
 
-const querySchema = z.object({ path: z.string({ error: "path is required." }).min(1, "path is required.").max(1024) });
+const querySchema = z.object({ path: z.string({ error: fieldError("path", "a file path") }).min(1).max(1024) });
 
 export const GET = route<Context>(async (request, { params }) => {
   const user = await requireUser(request);
