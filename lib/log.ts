@@ -2,9 +2,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import { logSettings, type LogLevel } from "@/lib/env";
-import { REDACT_PATHS, REDACTED } from "../sandbox-runner/src/log-fields";
+import { prettyLine, REDACT_PATHS, REDACTED } from "../sandbox-runner/src/log-fields";
 
-export { isValidRequestId, newRequestId, REQUEST_ID_HEADER, requestIdFrom } from "../sandbox-runner/src/log-fields";
+export { isValidRequestId, newRequestId, prettyLine, REQUEST_ID_HEADER, requestIdFrom } from "../sandbox-runner/src/log-fields";
 
 /**
  * The server's one logger (README "Logs"): JSON lines on stdout, one object per entry, written in
@@ -96,30 +96,6 @@ export function annotateLogContext(fields: { userId?: string; runId?: string }):
   if (!context) return;
   if (fields.userId) context.userId = fields.userId;
   if (fields.runId) context.runId = fields.runId;
-}
-
-// ------------------------------------------------------------------ development output
-
-const LEVEL_WIDTH = 5;
-
-/** One JSON entry as `12:03:04.567 WARN  message  key=value …`, and its error's stack below. */
-export function prettyLine(line: string): string {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  const { time, level, msg, err, ...fields } = entry;
-  for (const key of ["service", "pid", "hostname"]) delete fields[key];
-  const clock = typeof time === "string" ? time.slice(11, 23) : "";
-  const rest = Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
-    .join(" ");
-  const stack = err && typeof err === "object" ? ((err as { stack?: unknown }).stack ?? JSON.stringify(err)) : undefined;
-  return `${clock} ${String(level).toUpperCase().padEnd(LEVEL_WIDTH)} ${typeof msg === "string" ? msg : ""}${rest ? `  ${rest}` : ""}${
-    stack ? `\n${String(stack)}` : ""
-  }\n`;
 }
 
 // ------------------------------------------------------------------ tests

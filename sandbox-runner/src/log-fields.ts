@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 
 /**
  * What the app's logger (lib/log.ts) and the runner's (src/log.ts) agree on: the request id header
- * and its format, and the fields every logged object has redacted. No dependencies, so the app can
- * import it as it imports auth/signing.ts.
+ * and its format, the fields every logged object has redacted, and the readable form of an entry
+ * for development. No dependencies, so the app can import it as it imports auth/signing.ts.
  */
 
 /** Carries a request's id from the browser to the app, and from the app to the runner. */
@@ -67,3 +67,25 @@ export const REDACT_PATHS: readonly string[] = SECRET_KEYS.flatMap((key) => {
   const tail = pathOf(key);
   return [tail.startsWith(".") ? tail.slice(1) : tail, `*${tail}`, `*.*${tail}`];
 });
+
+const LEVEL_WIDTH = 5;
+
+/** One JSON entry as `12:03:04.567 WARN  message  key=value …`, and its error's stack below (development output). */
+export function prettyLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const { time, level, msg, err, ...fields } = entry;
+  for (const key of ["service", "pid", "hostname"]) delete fields[key];
+  const clock = typeof time === "string" ? time.slice(11, 23) : "";
+  const rest = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  const stack = err && typeof err === "object" ? ((err as { stack?: unknown }).stack ?? JSON.stringify(err)) : undefined;
+  return `${clock} ${String(level).toUpperCase().padEnd(LEVEL_WIDTH)} ${typeof msg === "string" ? msg : ""}${rest ? `  ${rest}` : ""}${
+    stack ? `\n${String(stack)}` : ""
+  }\n`;
+}
