@@ -452,7 +452,7 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
   if (options.candidates.length === 0) throw new NoProviderError();
   const policy = retryPolicy;
   const attempts: CallAttempt[] = [];
-  for (const candidate of options.candidates) {
+  for (const [index, candidate] of options.candidates.entries()) {
     const base = { provider: candidate.provider, model: candidate.model, source: candidate.source };
     const abortedTry: TryOutcome = { attempt: { ...base, ok: false, error: "aborted", usage: ZERO }, aborted: true };
     for (let retry = 1; ; retry++) {
@@ -474,7 +474,7 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
         yield { type: "attempt_failed", attempt: abortedTry.attempt };
         throw new CallFailedError(attempts, true);
       }
-      if (!aborted) logFailedTry(attempt, target, "trying the next provider");
+      if (!aborted) logFailedTry(attempt, target, index < options.candidates.length - 1 ? "trying the next provider" : "no other provider to try");
       yield { type: "attempt_failed", attempt };
       if (aborted) throw new CallFailedError(attempts, true);
       break;
