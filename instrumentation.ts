@@ -13,13 +13,12 @@ export async function register(): Promise<void> {
   const holder = globalThis as typeof globalThis & { [started]?: boolean };
   if (holder[started]) return;
   holder[started] = true;
-  const { startPreviewServer } = await import("./lib/preview/proxy-server");
+  // Node-only modules (the logger included) are imported here, after the runtime check.
+  const [{ startPreviewServer }, { log }] = await Promise.all([import("./lib/preview/proxy-server"), import("./lib/log")]);
   try {
     const server = await startPreviewServer();
-    console.log(`[autocrea] live preview proxy on port ${server.port}`);
+    log.info({ port: server.port }, "live preview proxy listening");
   } catch (err) {
-    console.error(
-      `[autocrea] the live preview proxy could not start (${err instanceof Error ? err.message : err}); live previews are unavailable.`,
-    );
+    log.error({ err }, "the live preview proxy could not start; live previews are unavailable");
   }
 }

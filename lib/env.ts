@@ -11,6 +11,9 @@ const optional = z
   .optional()
   .transform((v) => (v === "" ? undefined : v));
 
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const schema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -91,6 +94,10 @@ const schema = z
     ),
     /** Set to 1 by Vercel on its deployments: TRUSTED_PROXY then defaults to "vercel". */
     VERCEL: optional,
+    /** The server log's threshold (lib/log.ts): trace, debug, info, warn, error, fatal or silent. */
+    LOG_LEVEL: optional.pipe(z.enum(LOG_LEVELS).optional()),
+    /** "json" (the default, except in `next dev`) or "pretty": one readable line per entry. */
+    LOG_FORMAT: optional.pipe(z.enum(["json", "pretty"]).optional()),
   })
   .superRefine((e, ctx) => {
     if (e.TRUSTED_PROXY === "vercel" && e.TRUSTED_PROXY_HOPS) {
@@ -189,4 +196,24 @@ export function env(): Env {
 /** Tests only: forget the cached env so the next `env()` reads process.env again. */
 export function resetEnvForTests(): void {
   cached = undefined;
+}
+
+export interface LogSettings {
+  level: LogLevel;
+  /** JSON lines, or one readable line per entry (the default in development). */
+  format: "json" | "pretty";
+}
+
+/**
+ * What the logger needs, read leniently and apart from `env()`: the logger must work even when the
+ * rest of the environment is invalid (that is one of the things it reports). An unknown LOG_LEVEL
+ * falls back to the default here; `env()` refuses it like any other invalid setting.
+ */
+export function logSettings(source: Record<string, string | undefined> = process.env): LogSettings {
+  const wanted = source.LOG_LEVEL?.trim();
+  const level = LOG_LEVELS.find((l) => l === wanted) ?? (source.VITEST ? "silent" : "info");
+  const development = (source.NODE_ENV ?? "development") === "development";
+  const chosen = source.LOG_FORMAT?.trim();
+  const format = chosen === "json" || chosen === "pretty" ? chosen : development && !source.VITEST ? "pretty" : "json";
+  return { level, format };
 }

@@ -1,4 +1,5 @@
 import type { Env } from "@/lib/env";
+import { log } from "@/lib/log";
 import type { Store } from "@/lib/store";
 
 export type LlmMode = "joxcoder" | "openai" | "anthropic" | "ollama" | "none";
@@ -32,7 +33,7 @@ export async function checkHealth(e: Env, openStore: () => Promise<Store>): Prom
     await store.getUser("health-check");
     storeOk = true;
   } catch (err) {
-    console.error("[autocrea] health: store check failed:", err instanceof Error ? err.message : err);
+    log.error({ err }, "health: store check failed");
   }
   return {
     status: storeOk ? "ok" : "degraded",

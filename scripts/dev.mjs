@@ -46,12 +46,12 @@ function start(name, command, args, options) {
 }
 
 /**
- * The runner gets only what it needs, not the app's other secrets: its own settings, and what its
- * package gateway needs to reach the registry (extra CA certificates, proxies).
+ * The runner gets only what it needs, not the app's other secrets: its own settings, what its
+ * package gateway needs to reach the registry (extra CA certificates, proxies), and the log settings.
  */
 function runnerEnv(appEnv, port) {
   const own = Object.entries(appEnv).filter(([key]) =>
-    /^(RUNNER_|SANDBOX_)|^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/.test(key),
+    /^(RUNNER_|SANDBOX_)|^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|LOG_LEVEL|LOG_FORMAT)$/.test(key),
   );
   return { PATH: appEnv.PATH, HOME: appEnv.HOME, ...Object.fromEntries(own), PORT: port, NODE_ENV: "development" };
 }

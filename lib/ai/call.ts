@@ -8,8 +8,10 @@ import {
   type TextStreamPart,
   type ToolSet,
 } from "ai";
+import { log } from "@/lib/log";
 import { defaultModelFor, languageModelFor, MissingKeyError, NoProviderError, secretsFor, type ProviderSecrets } from "./providers";
 import { tokensForChars } from "./pricing";
+import { failureMessage } from "./provider-failures";
 import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, StreamCompletionOptions, Usage } from "./types";
 
 /**
@@ -37,7 +39,9 @@ import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, StreamComp
  * - a finished attempt carries the provider's `finishReason` ("stop", "length", …);
  * - `attempt.error` is "<code>: <detail>", the detail being the provider's own message with any key
  *   redacted: for the server log and the code (before ":") for people — every failed try is logged
- *   with a `[autocrea]` prefix; `retry` messages and CallFailedError's message carry no provider text;
+ *   (lib/log.ts, warn: provider, model, host, HTTP status, code, detail; the request, user and run
+ *   come from the log context), and a call that every candidate failed once more (error);
+ *   `retry` messages and CallFailedError's message carry no provider text;
  * - the SDK never retries (maxRetries: 0), so every try is ours and recorded. Requests go through
  *   providerFetch (providers.ts), whose pool closes idle connections before servers do.
  */
@@ -254,9 +258,41 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   });
 }
 
-/** The server log's line for a failed try (the provider's text, key redacted, goes here and nowhere public). */
-function logFailedTry(attempt: CallAttempt, next: string): void {
-  console.error(`[autocrea] AI call to ${attempt.provider} (${attempt.model}) failed; ${next}:`, attempt.error);
+/** Where a failed try went and what it got back, for the server log. */
+interface TryTarget {
+  host?: string;
+  status?: number;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function tryTarget(err: unknown, secrets: ProviderSecrets | undefined): TryTarget {
+  if (APICallError.isInstance(err)) return { host: hostOf(err.url) ?? hostOf(secrets?.baseURL), status: err.statusCode };
+  return { host: hostOf(secrets?.baseURL) };
+}
+
+/** The server log's entry for a failed try (the provider's text, key redacted, goes here and nowhere public). */
+function logFailedTry(attempt: CallAttempt, target: TryTarget | undefined, next: string): void {
+  log.warn(
+    {
+      provider: attempt.provider,
+      model: attempt.model,
+      source: attempt.source,
+      host: target?.host,
+      status: target?.status,
+      code: errorCode(attempt.error),
+      error: attempt.error,
+      next,
+    },
+    "AI call failed",
+  );
 }
 
 /** System messages go in `system` (the SDK warns about them inside `messages`); the rest keep their order. */
@@ -302,6 +338,8 @@ interface TryOutcome {
   aborted: boolean;
   /** Set when the try failed before any token in a way worth retrying on the same candidate. */
   retryable?: Retryable;
+  /** Set when the try failed: the host and status, for the log. */
+  target?: TryTarget;
 }
 
 /** One HTTP try at one candidate: yields its text, leaves what happened in `outcome`. */
@@ -336,9 +374,11 @@ async function* runTry(
       ...(estimated ? { usageEstimated: true } : {}),
     };
   };
-  const fail = (error: string, details: { aborted?: boolean; cause?: unknown } = {}) => {
+  /** `cause`: the error, when the try may be retried for it; `problem`: the error, for the log only. */
+  const fail = (error: string, details: { aborted?: boolean; cause?: unknown; problem?: unknown } = {}) => {
     const retryable = !details.aborted && receivedChars === 0 && details.cause !== undefined ? retryableError(details.cause) : undefined;
-    outcome.value = { attempt: { ...base, ok: false, error, ...usage(false) }, aborted: details.aborted ?? false, retryable };
+    const target = tryTarget(details.cause ?? details.problem, secrets);
+    outcome.value = { attempt: { ...base, ok: false, error, ...usage(false) }, aborted: details.aborted ?? false, retryable, target };
   };
 
   let iterator: AsyncIterator<TextStreamPart<ToolSet>> | undefined;
@@ -357,7 +397,7 @@ async function* runTry(
       iterator = result.fullStream[Symbol.asyncIterator]();
     } catch (err) {
       if (controller.signal.aborted) return fail("aborted", { aborted: true });
-      return fail(describeError(err, secrets)); // a missing key or endpoint: not worth retrying
+      return fail(describeError(err, secrets), { problem: err }); // a missing key or endpoint: not worth retrying
     }
 
     let deadline = Date.now() + timeoutMs;
@@ -412,13 +452,13 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
   if (options.candidates.length === 0) throw new NoProviderError();
   const policy = retryPolicy;
   const attempts: CallAttempt[] = [];
-  for (const candidate of options.candidates) {
+  for (const [index, candidate] of options.candidates.entries()) {
     const base = { provider: candidate.provider, model: candidate.model, source: candidate.source };
     const abortedTry: TryOutcome = { attempt: { ...base, ok: false, error: "aborted", usage: ZERO }, aborted: true };
     for (let retry = 1; ; retry++) {
       const outcome: { value?: TryOutcome } = {};
       yield* runTry(candidate, options, outcome);
-      const { attempt, aborted, retryable } = outcome.value ?? abortedTry;
+      const { attempt, aborted, retryable, target } = outcome.value ?? abortedTry;
       attempts.push(attempt);
       if (attempt.ok) {
         yield { type: "finish", attempt };
@@ -426,7 +466,7 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
       }
       const delayMs = retryable ? retryDelay(retryable, retry, policy) : undefined;
       if (retryable && delayMs !== undefined) {
-        logFailedTry(attempt, `retrying in ${delayMs} ms`);
+        logFailedTry(attempt, target, `retrying in ${delayMs} ms`);
         yield { type: "retry", attempt, delayMs, message: retryMessage(retryable.reason, delayMs) };
         if (await pause(delayMs, options.signal)) continue;
         // Aborted while waiting: the retried try was reported above; this one never started.
@@ -434,13 +474,15 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
         yield { type: "attempt_failed", attempt: abortedTry.attempt };
         throw new CallFailedError(attempts, true);
       }
-      if (!aborted) logFailedTry(attempt, "trying the next provider");
+      if (!aborted) logFailedTry(attempt, target, index < options.candidates.length - 1 ? "trying the next provider" : "no other provider to try");
       yield { type: "attempt_failed", attempt };
       if (aborted) throw new CallFailedError(attempts, true);
       break;
     }
   }
-  throw new CallFailedError(attempts, false);
+  const failure = new CallFailedError(attempts, false);
+  log.error({ attempts: attempts.map((a) => ({ provider: a.provider, model: a.model, code: errorCode(a.error) })) }, "every AI provider failed");
+  throw failure;
 }
 
 export interface CompletedText {
@@ -468,8 +510,9 @@ export type KeyCheck = { ok: true; provider: string; model: string } | { ok: fal
 
 /**
  * A tiny real call through the user's own key for `provider`, to tell them
- * whether it works. The provider's error message comes back with the key
- * redacted.
+ * whether it works. A failure comes back as a sentence made from its code
+ * ("OpenAI refused the API key (HTTP 401)."); the provider's own text goes to
+ * the server log only, like every failed try's.
  */
 export async function checkUserKey(userId: string, provider: ProviderCandidate["provider"], signal?: AbortSignal): Promise<KeyCheck> {
   const candidate: ProviderCandidate = { provider, model: defaultModelFor(provider), source: "user" };
@@ -485,6 +528,6 @@ export async function checkUserKey(userId: string, provider: ProviderCandidate["
     return { ok: true, provider, model: candidate.model };
   } catch (err) {
     if (!(err instanceof CallFailedError)) throw err;
-    return { ok: false, provider, model: candidate.model, error: err.attempts[0]?.error ?? err.message };
+    return { ok: false, provider, model: candidate.model, error: failureMessage(provider, err.attempts[0]?.error) };
   }
 }

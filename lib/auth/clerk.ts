@@ -1,5 +1,6 @@
 import { createClerkClient, verifyToken } from "@clerk/backend";
 import { env } from "@/lib/env";
+import { log } from "@/lib/log";
 import type { Store, User } from "@/lib/store/types";
 
 /**
@@ -61,7 +62,7 @@ export async function userFromClerkToken(store: Store, token: string | undefined
 
   const profile = await profileFromClerkApi(claims.sub);
   if (!profile.email) {
-    console.warn("[autocrea] Clerk user has no email address; cannot create a local user record.");
+    log.warn({ clerkUserId: claims.sub }, "Clerk user has no email address; cannot create a local user record");
     return null;
   }
   const { user } = await store.ensureUser({ externalId: claims.sub, email: profile.email, name: claims.name ?? profile.name });

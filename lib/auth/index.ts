@@ -2,6 +2,7 @@ import { cookies, headers } from "next/headers";
 import { env } from "@/lib/env";
 import { csrfRejected, isSameOriginRequest } from "@/lib/http/csrf";
 import { unauthorized } from "@/lib/http/errors";
+import { annotateLogContext } from "@/lib/log";
 import { getStore } from "@/lib/store";
 import type { User } from "@/lib/store/types";
 import { CLERK_SESSION_COOKIE, userFromClerkToken } from "./clerk";
@@ -60,7 +61,9 @@ export async function getUser(request?: Request): Promise<User | null> {
   const user =
     mode === "clerk" ? await userFromClerkToken(store, credential.token) : await userFromSessionToken(store, credential.token);
   // A deleted account (Clerk user.deleted) signs nobody in, whatever credential it still has.
-  return user && !user.deletedAt ? user : null;
+  if (!user || user.deletedAt) return null;
+  annotateLogContext({ userId: user.id });
+  return user;
 }
 
 /** Like getUser, but throws a 401 HttpError when nobody is signed in. */

@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import { z } from "zod";
 import { env } from "@/lib/env";
 import { HttpError } from "@/lib/http/errors";
+import { log } from "@/lib/log";
 import type { Store, Subscription, SubscriptionStatus, User } from "@/lib/store/types";
 import { CURRENCY, findPack, findPlan, type PurchaseKind } from "./catalog";
 import { stripeClient } from "./stripe";
@@ -143,7 +144,8 @@ async function callStripe<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (err) {
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    console.error("[autocrea] Stripe API call failed:", detail);
+    const status = (err as { statusCode?: unknown } | null)?.statusCode;
+    log.error({ provider: "stripe", status: typeof status === "number" ? status : undefined, error: detail }, "Stripe API call failed");
     throw new HttpError(502, "stripe_error", "The payment provider could not be reached or refused the request. Please try again.");
   }
 }

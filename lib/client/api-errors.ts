@@ -8,7 +8,8 @@ export type ApiProblem =
   | { kind: "rate_limited"; retryAfterSec: number; message: string }
   | { kind: "no_provider"; message: string }
   | { kind: "unauthorized"; message: string }
-  | { kind: "other"; status: number; code: string; message: string; field?: string };
+  /** A 5xx's message ends with "(Reference: <requestId>)", the id the server's log lines about it carry. */
+  | { kind: "other"; status: number; code: string; message: string; field?: string; requestId?: string };
 
 interface ErrorJson {
   error?: string;
@@ -18,6 +19,7 @@ interface ErrorJson {
   retryAfterSec?: number;
   field?: string;
   issues?: { path: string; message: string }[];
+  requestId?: string;
 }
 
 export async function problemFrom(response: Response): Promise<ApiProblem> {
@@ -34,7 +36,17 @@ export async function problemFrom(response: Response): Promise<ApiProblem> {
   if (response.status === 503 && body?.error === "no_provider") return { kind: "no_provider", message };
   if (response.status === 401) return { kind: "unauthorized", message: "Your session has ended. Sign in again." };
   const field = body?.field ?? body?.issues?.[0]?.path;
-  return { kind: "other", status: response.status, code: body?.error ?? "error", message, ...(field ? { field } : {}) };
+  const requestId = typeof body?.requestId === "string" && body.requestId.length <= 128 ? body.requestId : undefined;
+  // Something failed on the server's side: the reference lets whoever runs it find what happened.
+  const reference = requestId && response.status >= 500 ? ` (Reference: ${requestId})` : "";
+  return {
+    kind: "other",
+    status: response.status,
+    code: body?.error ?? "error",
+    message: `${message}${reference}`,
+    ...(field ? { field } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
 }
 
 export const NETWORK_PROBLEM: ApiProblem = {

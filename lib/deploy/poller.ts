@@ -1,4 +1,5 @@
 import type { Deployment, DeploymentPatch } from "@/lib/store/types";
+import { log } from "@/lib/log";
 import { appendLogLines, capLogs, describeProviderError, isRetryableError, MAX_DEPLOYMENT_LOG_CHARS, redactSecrets } from "./logs";
 import { PROVIDER_LABELS } from "./labels";
 import { isFinalStatus, type DeployProviderClient, type ProviderDeploymentState } from "./types";
@@ -143,9 +144,9 @@ export class DeploymentPoller {
     const controller = new AbortController();
     const done = this.run(target, controller.signal)
       .catch((err) => {
-        console.error(
-          `[autocrea] polling deployment ${deployment.id} stopped:`,
-          redactSecrets(err instanceof Error ? err.message : String(err), [target.token]),
+        log.error(
+          { deploymentId: deployment.id, provider: deployment.provider, error: redactSecrets(err instanceof Error ? err.message : String(err), [target.token]) },
+          "polling the deployment stopped",
         );
       })
       .finally(() => {

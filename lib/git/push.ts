@@ -3,6 +3,7 @@ import git, { Errors } from "isomorphic-git";
 import nodeHttp from "isomorphic-git/http/node";
 import type { GitHttpRequest, HttpClient } from "isomorphic-git";
 import { HttpError } from "@/lib/http/errors";
+import { log } from "@/lib/log";
 import { GIT_BRANCH } from "./history";
 
 /**
@@ -120,7 +121,7 @@ function pushFailure(err: unknown, { provider, token, username, remoteHost }: Fa
   if ((typeof code === "string" && UNREACHABLE_CODES.has(code)) || name === "TimeoutError" || name === "AbortError") {
     return new HttpError(502, "remote_unreachable", `Could not reach ${remoteHost}. Check the URL or try again later.`);
   }
-  console.error("[autocrea] git push failed:", scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
+  log.error({ host: remoteHost, error: scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err)) }, "git push failed");
   return new HttpError(502, "push_failed", `Pushing to ${remoteHost} failed. Try again later.`);
 }
 

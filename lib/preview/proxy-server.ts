@@ -5,6 +5,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { CLERK_SESSION_COOKIE } from "@/lib/auth/clerk";
 import { SESSION_COOKIE } from "@/lib/auth/session";
 import { env } from "@/lib/env";
+import { log, REQUEST_ID_HEADER, requestIdFrom, withLogContext } from "@/lib/log";
 import { tunnelUpgrade } from "../../sandbox-runner/src/sessions/app-proxy";
 import { runnerClient } from "@/lib/sandbox";
 import { peekProjectSession } from "@/lib/sandbox/project-sessions";
@@ -22,6 +23,9 @@ import { previewIdFromHost, resolvePreviewId } from "./live";
  * deployment shares a parent domain), hop-by-hop headers. What it cannot do: be framed by any page
  * but AUTOCREA's (frame-ancestors), set a cookie for another preview (Domain is removed, so cookies
  * stay on its own origin).
+ *
+ * Each request gets an id (a valid incoming `x-request-id`, else a new one) that its log entries and
+ * its call to the runner carry; it is logged at debug level, a failure at error.
  */
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -156,6 +160,11 @@ function tunnel(req: IncomingMessage, socket: import("node:stream").Duplex, head
   );
 }
 
+function requestIdOf(req: IncomingMessage): string {
+  const header = req.headers[REQUEST_ID_HEADER];
+  return requestIdFrom(typeof header === "string" ? header : undefined);
+}
+
 export interface PreviewServer {
   port: number;
   close(): Promise<void>;
@@ -163,13 +172,24 @@ export interface PreviewServer {
 
 export async function startPreviewServer(options: { port?: number; host?: string } = {}): Promise<PreviewServer> {
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      console.error("[autocrea] preview proxy failed:", err instanceof Error ? err.message : err);
-      if (!res.headersSent) page(res, 502, "The preview could not reach the app", "Try again in a moment.");
-      else res.destroy();
+    const started = performance.now();
+    withLogContext({ requestId: requestIdOf(req) }, () => {
+      res.once("finish", () =>
+        log.debug(
+          { method: req.method, route: (req.url ?? "/").split("?")[0], status: res.statusCode, durationMs: Math.round(performance.now() - started) },
+          "preview request",
+        ),
+      );
+      handle(req, res).catch((err: unknown) => {
+        log.error({ err, method: req.method, route: (req.url ?? "/").split("?")[0] }, "preview proxy failed");
+        if (!res.headersSent) page(res, 502, "The preview could not reach the app", "Try again in a moment.");
+        else res.destroy();
+      });
     });
   });
-  server.on("upgrade", tunnel);
+  server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) =>
+    withLogContext({ requestId: requestIdOf(req) }, () => tunnel(req, socket, head)),
+  );
   server.on("clientError", (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,4 +1,5 @@
 import { HttpError } from "@/lib/http/errors";
+import { currentRequestId, newRequestId, REQUEST_ID_HEADER } from "@/lib/log";
 import { APP_TICKET_HEADER, issueTicket, signRequest, TICKET_TTL_SECONDS } from "../../sandbox-runner/src/auth/signing";
 import type {
   AppLogChunk,
@@ -16,9 +17,14 @@ import type {
 
 /**
  * Typed client for the sandbox-runner (its API: sandbox-runner/README.md). Every request is signed
- * with the shared RUNNER_SECRET by the same module the runner verifies with.
+ * with the shared RUNNER_SECRET by the same module the runner verifies with, and carries the id of
+ * the request it is made for (`x-request-id`, lib/log.ts; a new one outside any request), which the
+ * runner's log lines repeat.
  * Server-side only: the secret must never reach the browser.
  */
+
+/** The request id a runner call carries: the current request's, or a new one. */
+const requestIdHeader = () => ({ [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() });
 
 /** The runner cannot be used at all: not configured, or not answering. Route handlers answer 503. */
 export class RunnerUnavailableError extends HttpError {
@@ -136,6 +142,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     const headers: Record<string, string> = {
       ...signRequest({ secret: options.secret, method, pathWithQuery: url.pathname + url.search, body }),
+      ...requestIdHeader(),
     };
     if (body !== undefined) headers["content-type"] = "application/json";
 
@@ -224,6 +231,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       const headers = {
         ...request.headers,
         ...signRequest({ secret: options.secret, method: request.method, pathWithQuery: url.pathname + url.search, body }),
+        ...requestIdHeader(),
       };
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = opts?.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
@@ -236,7 +244,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     },
     appUpgradeTarget(sessionId, userId, pathWithQuery) {
       const url = new URL(appHttpPath(sessionId, pathWithQuery), base);
-      return { url, headers: { [APP_TICKET_HEADER]: issueTicket(options.secret, { sessionId, userId }) } };
+      return { url, headers: { [APP_TICKET_HEADER]: issueTicket(options.secret, { sessionId, userId }), ...requestIdHeader() } };
     },
     issuePtyTicket(sessionId, userId) {
       const now = Math.floor(Date.now() / 1000);

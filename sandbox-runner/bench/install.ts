@@ -85,7 +85,6 @@ async function main(): Promise<void> {
   // 3. Through the gateway, cold then warm.
   const gateway = new PackageGateway(
     await loadGatewayConfig(path.join(scratch, "state"), { ...process.env, RUNNER_GATEWAY_CACHE_DIR: path.join(scratch, "gateway-cache") }),
-    (message) => console.error(message),
   );
   await gateway.start();
   const door = await gateway.openDoor("bench-session-000000000", config.sandboxUid, config.sandboxGid);

@@ -1,4 +1,5 @@
 import { getRunnerConfig } from "./config";
+import { logger } from "./log";
 import { selfTest } from "./selftest";
 import { loadServerConfig } from "./server/config";
 import { startRunner, type RunningRunner } from "./server/start";
@@ -6,10 +7,8 @@ import { startRunner, type RunningRunner } from "./server/start";
 /**
  * Entry point: read config, prove the sandbox can be built, listen.
  * Refuses to start without RUNNER_SECRET or when the self-test fails;
- * it never runs anything unsandboxed.
+ * it never runs anything unsandboxed. Logs JSON lines on stderr (src/log.ts).
  */
-
-const log = (message: string) => console.error(`[runner] ${message}`);
 
 async function main(): Promise<void> {
   const config = loadServerConfig();
@@ -19,16 +18,16 @@ async function main(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: ending sessions and shutting down`);
+    logger.info({ signal }, "ending sessions and shutting down");
     const force = setTimeout(() => {
-      log("shutdown took longer than 10 s; exiting anyway");
+      logger.error("shutdown took longer than 10 s; exiting anyway");
       process.exit(1);
     }, 10_000);
     force.unref();
     (runner?.close() ?? Promise.resolve()).then(
       () => process.exit(0),
       (error: unknown) => {
-        log(`shutdown failed: ${error instanceof Error ? error.message : error}`);
+        logger.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );
@@ -42,11 +41,15 @@ async function main(): Promise<void> {
     throw new Error(`sandbox self-test failed, refusing to start: ${error instanceof Error ? error.message : error}`);
   }
   if (stopping) return;
-  runner = await startRunner(config, runnerConfig, log);
-  log(`listening on ${runner.url} (sessions: max ${config.maxSessions}, idle TTL ${config.sessionIdleTtlMs / 1000} s)`);
+  runner = await startRunner(config, runnerConfig, logger);
+  // Tests and tools wait for "listening on <url> " in this line.
+  logger.info(
+    { url: runner.url, maxSessions: config.maxSessions, sessionIdleTtlMs: config.sessionIdleTtlMs },
+    `listening on ${runner.url} (sessions: max ${config.maxSessions}, idle TTL ${config.sessionIdleTtlMs / 1000} s)`,
+  );
 }
 
 main().catch((error: unknown) => {
-  log(error instanceof Error ? error.message : String(error));
+  logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -116,7 +116,6 @@ beforeAll(async () => {
   chmodSync(scratch, 0o755);
   gateway = new PackageGateway(
     await loadGatewayConfig(path.join(scratch, "state"), { ...process.env, RUNNER_GATEWAY_CACHE_DIR: path.join(scratch, "cache") }),
-    () => {},
   );
   await gateway.start();
   door = await gateway.openDoor("app-test-session-00000", config.sandboxUid, config.sandboxGid);

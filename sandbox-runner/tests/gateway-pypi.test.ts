@@ -101,7 +101,7 @@ beforeAll(async () => {
     RUNNER_GATEWAY_CACHE_DIR: cacheDir,
     RUNNER_PYPI_UPSTREAM: upstreamUrl,
   });
-  gateway = new PackageGateway(gatewayConfig, () => {});
+  gateway = new PackageGateway(gatewayConfig);
   await gateway.start();
   door = await gateway.openDoor("pypi-test-session-0", config.sandboxUid, config.sandboxGid);
 });
@@ -207,7 +207,7 @@ describe("PyPI through the gateway", () => {
   });
 
   it("a gateway without a PyPI upstream refuses Python pages and says how to configure one", async () => {
-    const plain = new PackageGateway(await loadGatewayConfig(path.join(scratch, "state-plain"), { ...process.env, RUNNER_GATEWAY_CACHE_DIR: cacheDir }), () => {});
+    const plain = new PackageGateway(await loadGatewayConfig(path.join(scratch, "state-plain"), { ...process.env, RUNNER_GATEWAY_CACHE_DIR: cacheDir }));
     // Its doors answer without the registry server running: PyPI paths never reach it.
     const socket = await plain.openDoor("pypi-test-session-1", 0, 0);
     try {

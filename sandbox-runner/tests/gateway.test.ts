@@ -51,7 +51,7 @@ beforeAll(async () => {
   const stateDir = path.join(scratch, "state");
   cacheDir = path.join(scratch, "cache");
   const gatewayConfig = await loadGatewayConfig(stateDir, { ...process.env, RUNNER_GATEWAY_CACHE_DIR: cacheDir });
-  gateway = new PackageGateway(gatewayConfig, () => {});
+  gateway = new PackageGateway(gatewayConfig);
   await gateway.start();
   door = await gateway.openDoor("gateway-test-session-0", config.sandboxUid, config.sandboxGid);
 });

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import { issueTicket, signRequest } from "../src/auth/signing";
+import type { Logger } from "../src/log";
 import { decodeFrame, encodeAck, encodeData } from "../src/pty/protocol";
 import type { ServerConfig } from "../src/server/config";
 import { startRunner, type RunningRunner } from "../src/server/start";
@@ -47,7 +48,7 @@ export interface TestRunner extends RunningRunner {
 
 export async function startTestRunner(
   overrides: Partial<ServerConfig> = {},
-  log: (message: string) => void = () => {},
+  logger?: Logger,
 ): Promise<TestRunner> {
   const secret = randomBytes(32).toString("hex");
   const runner = await startRunner(
@@ -65,7 +66,7 @@ export async function startTestRunner(
       ...overrides,
     },
     undefined,
-    log,
+    logger,
   );
   const signed = (method: string, pathWithQuery: string, body?: string) =>
     signRequest({ secret, method, pathWithQuery, body });

@@ -144,6 +144,7 @@ describe("POST /api/ai/explain", () => {
       message: expect.any(String),
       required: explainEstimate,
       available: 1,
+      requestId: expect.any(String),
     });
     expect(app.jox.requests).toHaveLength(0);
     expect(await store.listAiRequests(userId)).toEqual([]);

@@ -120,7 +120,8 @@ describe("local accounts", () => {
     const unknown = await login(jsonPost("/api/auth/login", { email: "nobody@example.com", password: alice.password }), ctx);
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
-    const expected = { error: "invalid_credentials", message: "Email or password is incorrect." };
+    // Alike but for the request id each answer carries.
+    const expected = { error: "invalid_credentials", message: "Email or password is incorrect.", requestId: expect.any(String) };
     expect(await wrong.json()).toEqual(expected);
     expect(await unknown.json()).toEqual(expected);
     expect(wrong.headers.getSetCookie()).toEqual([]);

@@ -176,7 +176,7 @@ describe("billing without Stripe", () => {
       await portal(post("/api/billing/portal", {}, cookie), ctx),
     ]) {
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ error: "payments_disabled", message: expect.stringMatching(/not configured/) });
+      expect(await res.json()).toEqual({ error: "payments_disabled", message: expect.stringMatching(/not configured/), requestId: expect.any(String) });
     }
   });
 

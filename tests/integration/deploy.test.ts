@@ -10,6 +10,7 @@ import { setDeployClientOptionsForTests } from "@/lib/deploy/connection";
 import type { DeploymentStats, PublicDeployment } from "@/lib/deploy/service";
 import type { DeployProviderSummary } from "@/lib/deploy/tokens";
 import { resetEnvForTests } from "@/lib/env";
+import { captureLogsForTests, type CapturedLogs } from "@/lib/log";
 import { getStore } from "@/lib/store";
 import type { DeploymentProvider } from "@/lib/store/types";
 import {
@@ -27,8 +28,8 @@ import { authed, request, signUp, withTestApp, type SignedUp } from "./support/a
 /**
  * Deployments through the route handlers, with the real provider clients
  * talking to the in-process fake Vercel, Netlify and Railway APIs. Every
- * response body, every stored log and all console output is checked for
- * the tokens.
+ * response body, every stored log, all console output and every server log
+ * entry (lib/log.ts) is checked for the tokens.
  */
 
 const PROVIDERS = ["vercel", "netlify", "railway"] as const satisfies readonly DeploymentProvider[];
@@ -72,6 +73,7 @@ interface Fakes {
 let fakes: Fakes;
 const FAST_POLLING = { initialDelayMs: 1, maxDelayMs: 4 };
 const consoleOutput: string[] = [];
+let serverLog: CapturedLogs;
 
 function setEnv(key: string, value: string | undefined) {
   if (value === undefined) delete process.env[key];
@@ -89,6 +91,7 @@ beforeAll(async () => {
   resetEnvForTests();
   deploymentPoller.configureForTests({ timings: FAST_POLLING });
   setDeployClientOptionsForTests({ retryDelaysMs: [1, 1, 1] });
+  serverLog = captureLogsForTests("debug");
   for (const method of ["log", "info", "warn", "error", "debug"] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
       consoleOutput.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "));
@@ -105,7 +108,8 @@ afterAll(async () => {
   deploymentPoller.configureForTests({});
   setDeployClientOptionsForTests({});
   await Promise.all(Object.values(fakes).map((f) => f.close()));
-  for (const line of consoleOutput) for (const token of ALL_TOKENS) expect(line).not.toContain(token);
+  serverLog.restore();
+  for (const line of [...consoleOutput, ...serverLog.lines]) for (const token of ALL_TOKENS) expect(line).not.toContain(token);
 });
 
 // ------------------------------------------------------------------ helpers

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { captureLogsForTests, type CapturedLogs } from "@/lib/log";
 import { resetRateLimitsForTests } from "@/lib/rate-limit";
 import { startGitServer, type GitServer } from "../fixtures/git-server/server";
 import { authed, openTestApp, signUp, type SignedUp } from "./support/app";
@@ -22,6 +23,7 @@ let server: GitServer;
 let closedHost: string;
 let cleanupApp: () => Promise<void>;
 let logSpies: MockInstance[] = [];
+let serverLog: CapturedLogs;
 
 let projectsRoute: typeof import("@/app/api/projects/route");
 let filesRoute: typeof import("@/app/api/projects/[id]/files/route");
@@ -57,12 +59,14 @@ afterAll(async () => {
 });
 beforeEach(() => {
   resetRateLimitsForTests();
+  serverLog = captureLogsForTests("debug");
   logSpies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
     vi.spyOn(console, level).mockImplementation(() => {}),
   );
 });
 afterEach(() => {
-  const logged = logSpies.flatMap((spy) => spy.mock.calls.map((call) => call.map(String).join(" "))).join("\n");
+  const logged = [...logSpies.flatMap((spy) => spy.mock.calls.map((call) => call.map(String).join(" "))), ...serverLog.lines].join("\n");
+  serverLog.restore();
   expect(logged).not.toContain(TOKEN);
   expect(logged).not.toContain(WRONG_TOKEN);
   for (const spy of logSpies) spy.mockRestore();

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { DELETE as deleteKey } from "@/app/api/keys/[provider]/route";
 import { POST as testKey } from "@/app/api/keys/[provider]/test/route";
 import { GET as listKeys, POST as saveKey } from "@/app/api/keys/route";
+import { captureLogsForTests } from "@/lib/log";
 import { decryptSecret } from "@/lib/secrets/crypto";
 import { readUserKey, userKeyProviders } from "@/lib/secrets/user-keys";
 import { APP_URL, authed } from "./support/app";
@@ -143,18 +144,36 @@ describe("POST /api/keys/:provider/test", () => {
     expect(app.jox.requests).toHaveLength(0);
   });
 
-  it("reports the provider's error without the key", async () => {
+  it("says why the key failed in a sentence; the provider's own text goes to the server log only, without the key", async () => {
     const { cookie } = await app.signUp();
     await save(cookie, { provider: "openai", apiKey: OPENAI_KEY });
     app.openai.setFault({ fault: { kind: "status", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}.` } });
-    const response = await testKey(authed("POST", "/api/keys/openai/test", cookie), params("openai"));
-    expect(response.status).toBe(200);
-    const text = await response.text();
+    const logged = captureLogsForTests("debug");
+    let text: string;
+    try {
+      const response = await testKey(authed("POST", "/api/keys/openai/test", cookie, undefined, { "x-request-id": "key-test-1" }), params("openai"));
+      expect(response.status).toBe(200);
+      text = await response.text();
+    } finally {
+      logged.restore();
+    }
     expect(text).not.toContain(OPENAI_KEY);
+    expect(text).not.toContain("Incorrect API key");
     expect(JSON.parse(text)).toEqual({
       ok: false,
       provider: "openai",
       model: "gpt-4o-mini",
+      error: "OpenAI refused the API key (HTTP 401).",
+    });
+    expect(logged.lines.join("")).not.toContain(OPENAI_KEY);
+    expect(logged.entries().find((entry) => entry.msg === "AI call failed")).toMatchObject({
+      level: "warn",
+      requestId: "key-test-1",
+      provider: "openai",
+      model: "gpt-4o-mini",
+      source: "user",
+      status: 401,
+      code: "http_401",
       error: "http_401: Incorrect API key provided: [redacted].",
     });
   });

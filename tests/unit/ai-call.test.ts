@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   CallFailedError,
   completeText,
@@ -10,6 +10,7 @@ import {
   streamCompletion,
 } from "@/lib/ai/call";
 import { tokensForChars } from "@/lib/ai/pricing";
+import { captureLogsForTests, type CapturedLogs } from "@/lib/log";
 import { NoProviderError } from "@/lib/ai/providers";
 import type { CallEvent, ProviderCandidate, StreamCompletionOptions } from "@/lib/ai/types";
 import { resetEnvForTests } from "@/lib/env";
@@ -40,7 +41,7 @@ const promptTokens = countPromptTokens(messages);
 /** What a call is charged when the provider reports no usage: 3 characters a token (lib/ai/pricing). */
 const estimatedInput = tokensForChars(messages.reduce((n, m) => n + m.content.length, 0));
 const BASE_DELAY_MS = 20;
-let logged: MockInstance<typeof console.error>;
+let logged: CapturedLogs;
 
 beforeAll(async () => {
   first = await startLlmServer();
@@ -73,11 +74,11 @@ beforeEach(() => {
   }
   first.setScript({ fallback: "Hello from jox." });
   second.setScript({ fallback: "Hello from openai." });
-  logged = vi.spyOn(console, "error").mockImplementation(() => {});
+  logged = captureLogsForTests("warn");
 });
 
 afterEach(() => {
-  logged.mockRestore();
+  logged.restore();
 });
 
 async function collect(options: Partial<StreamCompletionOptions> = {}): Promise<{ events: CallEvent[]; error?: unknown }> {
@@ -148,8 +149,21 @@ describe("streamCompletion", () => {
       type: "finish",
       attempt: { provider: "openai", ok: true, usage: { inputTokens: promptTokens, outputTokens: splitIntoTokens("Hello from openai.").length } },
     });
-    // The provider's text goes to the server log only.
-    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^\[autocrea\] AI call to joxcoder/), expect.stringContaining("model overloaded"));
+    // The provider's text goes to the server log only, with where it came from.
+    const failures = logged.entries().filter((entry) => entry.msg === "AI call failed");
+    expect(failures).toHaveLength(1 + RETRY_POLICY.maxRetries);
+    expect(failures[0]).toMatchObject({
+      level: "warn",
+      provider: "joxcoder",
+      model: "jox-test",
+      host: new URL(first.url).host,
+      status: 500,
+      code: "http_5xx",
+      error: expect.stringContaining("model overloaded"),
+      next: expect.stringMatching(/^retrying in \d+ ms$/),
+    });
+    expect(failures.at(-1)).toMatchObject({ next: "trying the next provider" });
+    expect(logged.lines.join("")).not.toContain("jox-secret-KEY1");
   });
 
   it("waits out a 429's Retry-After, then streams from the same provider", async () => {

@@ -33,6 +33,17 @@ describe("problemFrom", () => {
     });
   });
 
+  it("ends a server-side failure's message with its request id, for whoever runs the server to find it", async () => {
+    expect(await problemFrom(json(500, { error: "internal_error", message: "Something went wrong on our side. Please try again.", requestId: "r-42" }))).toEqual({
+      kind: "other",
+      status: 500,
+      code: "internal_error",
+      message: "Something went wrong on our side. Please try again. (Reference: r-42)",
+      requestId: "r-42",
+    });
+    expect(await problemFrom(json(409, { error: "conflict", message: "Taken.", requestId: "r-43" }))).toMatchObject({ message: "Taken.", requestId: "r-43" });
+  });
+
   it("survives a body that is not JSON", async () => {
     expect(await problemFrom(new Response("<html>oops</html>", { status: 502 }))).toEqual({
       kind: "other",

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deployClient } from "@/lib/deploy/providers";
 import { httpError, providerRequest } from "@/lib/deploy/providers/http";
 import { DeployProviderError } from "@/lib/deploy/types";
+import { captureLogsForTests, withLogContext } from "@/lib/log";
 
 const TOKEN = "tok_SECRET_9f8e7d6c5b4a";
 
@@ -22,6 +23,39 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     (e: unknown) => e,
   );
 }
+
+describe("provider failures in the server log", () => {
+  it("logs each failed attempt with provider, host, path, status, code and the provider's text, token scrubbed", async () => {
+    const logs = captureLogsForTests("debug");
+    try {
+      const answering = fetchAnswering(503, { error: { message: `busy, token ${TOKEN}` } });
+      await withLogContext({ requestId: "deploy-req-1", userId: "user-7" }, () =>
+        rejection(
+          providerRequest("vercel", { baseUrl: "https://api.vercel.test", fetch: answering, retryDelaysMs: [1] }, { method: "POST", path: "/v13/deployments?teamId=t1", token: TOKEN, retry: true }),
+        ),
+      );
+      expect(logs.lines.join("")).not.toContain(TOKEN);
+      const entries = logs.entries().filter((entry) => entry.msg === "deploy provider call failed");
+      expect(entries).toHaveLength(2);
+      expect(entries[0]).toMatchObject({
+        level: "warn",
+        requestId: "deploy-req-1",
+        userId: "user-7",
+        provider: "vercel",
+        host: "api.vercel.test",
+        method: "POST",
+        path: "/v13/deployments",
+        status: 503,
+        code: "unavailable",
+        error: expect.stringContaining("busy, token [redacted]"),
+        retryInMs: 1,
+      });
+      expect(entries[1]).not.toHaveProperty("retryInMs");
+    } finally {
+      logs.restore();
+    }
+  });
+});
 
 describe("provider HTTP errors", () => {
   it.each([

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRunnerClient, RunnerAbortedError, RunnerRequestError, RunnerUnavailableError } from "@/lib/sandbox/client";
 import { runnerClient } from "@/lib/sandbox";
 import { loadEnv } from "@/lib/env";
+import { isValidRequestId, withLogContext } from "@/lib/log";
 import { RequestAuthenticator } from "../../sandbox-runner/src/auth/request-auth";
 import { sha256Hex } from "../../sandbox-runner/src/auth/signing";
 
@@ -97,6 +98,33 @@ describe("runner client signing", () => {
     expect(auth.verifyTicket(issued.ticket, "abc")).toMatchObject({ ok: true, payload: { sessionId: "abc", userId: "user-1" } });
     expect(auth.verifyTicket(issued.ticket, "abc")).toMatchObject({ ok: false, message: expect.stringMatching(/already used/) });
     expect(new RequestAuthenticator("t".repeat(64)).verifyTicket(client.issuePtyTicket("abc", "u").ticket, "abc").ok).toBe(false);
+  });
+});
+
+describe("runner client request ids", () => {
+  it("sends the current request's id on every call, and a fresh valid one outside any request", async () => {
+    const { sent, fetch } = recordingFetch(() => new Response("{}", { status: 200, headers: { "x-autocrea-app": "1" } }));
+    const client = createRunnerClient({ url: "http://runner.test", secret: SECRET, fetch });
+    await withLogContext({ requestId: "req-abc.123" }, async () => {
+      await client.health();
+      await client.createSession({ userId: "u" });
+      await client.writeFiles("s", [{ path: "a", content: "b" }]);
+      await client.appLogs("s", 0);
+      await client.proxyToApp("s", { method: "GET", pathWithQuery: "/", headers: { "x-request-id": "from-the-browser" } });
+      expect(client.appUpgradeTarget("s", "u", "/hmr").headers["x-request-id"]).toBe("req-abc.123");
+    });
+    expect(sent).toHaveLength(5);
+    for (const req of sent) expect(req.headers["x-request-id"], `${req.method} ${req.pathWithQuery}`).toBe("req-abc.123");
+    // The header is not signed: the runner still accepts every call.
+    const auth = new RequestAuthenticator(SECRET);
+    for (const req of sent.slice(0, 4)) expect(runnerVerdict(auth, req)).toBe("ok");
+
+    await client.health();
+    await client.health();
+    const [first, second] = sent.slice(5).map((req) => req.headers["x-request-id"]);
+    expect(isValidRequestId(first)).toBe(true);
+    expect(isValidRequestId(second)).toBe(true);
+    expect(first).not.toBe(second);
   });
 });
 

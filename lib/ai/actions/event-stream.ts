@@ -1,3 +1,4 @@
+import { log } from "@/lib/log";
 import type { MeteredEvent } from "./metered-call";
 
 /**
@@ -51,7 +52,7 @@ export function sseResponse(events: AsyncGenerator<MeteredEvent>, abort: AbortCo
       } catch (err) {
         // A canceled body makes enqueue throw; leaving the loop has already settled the call.
         if (abort.signal.aborted) return;
-        console.error("[autocrea] AI stream failed:", err instanceof Error ? err.message : "unknown error");
+        log.error({ err }, "AI stream failed");
         try {
           controller.enqueue(sseEvent("error", { error: "internal_error", message: "The AI call failed on our side." }));
           controller.close();

@@ -1,3 +1,4 @@
+import { log } from "@/lib/log";
 import { isStoreError, type Id, type Run, type RunStatus, type Store } from "@/lib/store";
 import { INTERRUPTED_MESSAGE, isPastRunBound } from "./deadline";
 import { getLiveRun } from "./registry";
@@ -41,7 +42,7 @@ export async function closeAbandonedRun(store: Store, userId: Id, run: Run, endi
     await store.updateProject(userId, run.projectId, { status: "failed" });
   } catch (err) {
     // The run's ending matters more than the project's badge: still record the event.
-    console.error("[autocrea] run", run.id, "closed, but its project's status was not updated:", messageOf(err));
+    log.error({ runId: run.id, err }, "run closed, but its project's status was not updated");
   }
   await store.appendRunEvent(userId, run.id, {
     type: "failed",
@@ -69,8 +70,4 @@ export function isOrphaned(run: Run): boolean {
 export async function closeIfOrphaned(store: Store, userId: Id, run: Run): Promise<Run> {
   if (!isOrphaned(run)) return run;
   return closeAbandonedRun(store, userId, run, { status: "failed", error: INTERRUPTED_MESSAGE });
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,5 @@
 import type { RunnerClient } from "@/lib/sandbox/client";
+import { log } from "@/lib/log";
 import type { Id, Run, Store } from "@/lib/store/types";
 import { runChange, type ChangeRequest } from "../changes/dag";
 import { Meter } from "../credits";
@@ -58,7 +59,7 @@ export function launchRun(input: LaunchRunInput): LiveRun {
   );
   const deadline = setTimeout(() => abort(controller, "deadline"), input.maxDurationMs ?? RUN_MAX_DURATION_MS);
   void executeRun(input, live)
-    .catch((err) => console.error("[autocrea] run", input.run.id, "could not finish cleanly:", messageOf(err)))
+    .catch((err) => log.error({ runId: input.run.id, err }, "run could not finish cleanly"))
     .finally(() => {
       clearTimeout(deadline);
       unregisterRun(input.run.id);
@@ -116,7 +117,7 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
       error: stopReason(),
     }));
   } catch (err) {
-    console.error("[autocrea] run", run.id, "failed:", messageOf(err));
+    log.error({ runId: run.id, err }, "run failed");
     outcome = controller.signal.aborted
       ? { status: stoppedStatus(controller.signal), error: stopReason() }
       : { status: "failed", error: "The run stopped on an internal error; what it had produced is saved." };
@@ -233,7 +234,7 @@ async function finalize(
   await attempt("updating the project", () =>
     store.updateProject(userId, run.projectId, { status: status === "completed" || status === "completed_with_issues" ? status : "failed" }),
   );
-  for (const problem of problems) console.error("[autocrea] run", run.id, "finalize:", problem);
+  for (const problem of problems) log.error({ runId: run.id, problem }, "run finalize problem");
 
   await emit(
     status === "completed" || status === "completed_with_issues"

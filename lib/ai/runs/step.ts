@@ -1,6 +1,8 @@
+import { annotateLogContext } from "@/lib/log";
 import { isStoreError } from "@/lib/store/types";
 import { CallFailedError } from "../call";
 import { applyEdit, isWastefulRewrite } from "../edits";
+import { failureSentence, providerName } from "../provider-failures";
 import { createProtocolParser } from "../protocol";
 import type { CallAttempt, ChatMessage, ProtocolEvent, ProtocolParser, RoleName } from "../types";
 import { editRetryMessage, missingFilesMessage, type FailedEdit } from "./role-messages";
@@ -50,6 +52,8 @@ export class RoleStep {
   }
 
   static async start(ctx: RunScope, role: RoleName): Promise<RoleStep> {
+    // The run goes on in the context of the request that started it: its log entries name the run.
+    annotateLogContext({ runId: ctx.runId });
     const first = ctx.candidates[0];
     const row = await ctx.store.startGenerationStep(ctx.userId, {
       projectId: ctx.projectId,
@@ -161,29 +165,6 @@ export class RoleStep {
       ...(this.usageEstimated ? { usageEstimated: true } : {}),
     });
   }
-}
-
-const PROVIDER_NAMES: Record<string, string> = { joxcoder: "JoxCoder", openai: "OpenAI", anthropic: "Anthropic", ollama: "Ollama" };
-
-function providerName(provider: string): string {
-  return PROVIDER_NAMES[provider] ?? provider;
-}
-
-/**
- * A provider failure as a sentence for the run's events: only its code decides it; the provider's
- * own text stays in the server's records.
- */
-function failureSentence(error: string | undefined): string {
-  const code = error ? error.split(":")[0] : "error";
-  if (code === "rate_limited") return "is rate-limiting requests";
-  if (code === "http_5xx") return "had a server error";
-  if (code === "timeout") return "stopped answering";
-  if (code === "network") return "could not be reached";
-  if (code === "stream_cut") return "broke off its answer";
-  if (code === "malformed_stream") return "sent an answer that could not be read";
-  if (code === "missing_key") return "has no API key configured";
-  if (code === "http_401" || code === "http_403") return "refused the API key";
-  return "refused the request";
 }
 
 export interface FileStepResult {

@@ -1,4 +1,5 @@
 import { redactSecrets } from "@/lib/deploy/logs";
+import { log } from "@/lib/log";
 import { PROVIDER_LABELS } from "@/lib/deploy/labels";
 import { DeployProviderError, type DeploymentProvider } from "@/lib/deploy/types";
 
@@ -6,7 +7,9 @@ import { DeployProviderError, type DeploymentProvider } from "@/lib/deploy/types
  * The HTTP plumbing the three deploy clients share: fetch with a timeout and
  * the caller's AbortSignal, a few retries on transient failures, and HTTP
  * failures mapped onto DeployProviderError with the token scrubbed from
- * every message (a provider may echo what it was sent).
+ * every message (a provider may echo what it was sent). Every failed attempt
+ * is logged (lib/log.ts, warn): provider, host, method, path, status, code and
+ * the provider's text, token scrubbed.
  */
 
 export interface ProviderHttpOptions {
@@ -162,6 +165,34 @@ async function attempt(provider: DeploymentProvider, http: ProviderHttpOptions, 
   return { status: response.status, json, text };
 }
 
+function logFailedAttempt(
+  provider: DeploymentProvider,
+  http: ProviderHttpOptions,
+  call: ProviderCall,
+  err: DeployProviderError,
+  retryInMs: number | undefined,
+): void {
+  let host: string | undefined;
+  try {
+    host = new URL(http.baseUrl).host;
+  } catch {
+    host = undefined;
+  }
+  log.warn(
+    {
+      provider,
+      host,
+      method: call.method,
+      path: call.path.split("?")[0],
+      status: err.options.status,
+      code: err.options.code,
+      error: redactSecrets(err.message, [call.token]),
+      ...(retryInMs !== undefined ? { retryInMs } : {}),
+    },
+    "deploy provider call failed",
+  );
+}
+
 /** One provider API call; retried on transient failures when `call.retry` is set. */
 export async function providerRequest(provider: DeploymentProvider, http: ProviderHttpOptions, call: ProviderCall): Promise<ProviderResponse> {
   const delays = call.retry ? (http.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS) : [];
@@ -170,8 +201,10 @@ export async function providerRequest(provider: DeploymentProvider, http: Provid
       return await attempt(provider, http, call);
     } catch (err) {
       const retryable = err instanceof DeployProviderError && err.retryable;
-      if (!retryable || i >= delays.length) throw err;
-      await sleep(delays[i], call.signal);
+      const retryInMs = retryable && i < delays.length ? delays[i] : undefined;
+      if (err instanceof DeployProviderError) logFailedAttempt(provider, http, call, err, retryInMs);
+      if (retryInMs === undefined) throw err;
+      await sleep(retryInMs, call.signal);
     }
   }
 }

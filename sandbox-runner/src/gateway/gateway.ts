@@ -1,4 +1,5 @@
 import path from "node:path";
+import { logger as defaultLogger, type Logger } from "../log";
 import { GATEWAY_PORT_IN_SANDBOX, type GatewayConfig } from "./config";
 import { Door } from "./door";
 import { PypiMirror } from "./pypi";
@@ -16,9 +17,9 @@ export class PackageGateway {
 
   constructor(
     private readonly config: GatewayConfig,
-    log: (message: string) => void,
+    logger: Logger = defaultLogger,
   ) {
-    this.registry = new RegistryProcess(config, log);
+    this.registry = new RegistryProcess(config, logger);
     if (config.pypiUpstream) {
       this.pypi = new PypiMirror({
         upstream: config.pypiUpstream,

@@ -3,6 +3,7 @@ import { chownSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { Logger } from "../log";
 import type { GatewayConfig } from "./config";
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,7 +25,7 @@ export class RegistryProcess {
 
   constructor(
     private readonly config: GatewayConfig,
-    private readonly log: (message: string) => void,
+    private readonly logger: Logger,
   ) {
     this.socket = path.join(config.socketDir, "registry", "registry.sock");
   }
@@ -91,11 +92,11 @@ export class RegistryProcess {
           return;
         }
         remember(line);
-        this.log(`gateway: ${line.slice(0, 2000)}`);
+        this.logger.warn({ line: line.slice(0, 2000) }, "gateway: the registry server says");
       });
       createInterface({ input: child.stderr! }).on("line", (line) => {
         remember(line);
-        this.log(`gateway: ${line.slice(0, 2000)}`);
+        this.logger.warn({ line: line.slice(0, 2000) }, "gateway: the registry server says");
       });
       child.on("error", (error) => {
         clearTimeout(timer);
@@ -109,9 +110,9 @@ export class RegistryProcess {
           return;
         }
         if (this.closed) return;
-        this.log(`gateway: the registry server exited (${signal ?? code}); restarting in ${this.restartDelayMs / 1000} s`);
+        this.logger.error({ exit: signal ?? code, restartInMs: this.restartDelayMs }, "gateway: the registry server exited; restarting");
         this.restartTimer = setTimeout(() => {
-          this.spawnOnce().catch((error: Error) => this.log(`gateway: restart failed: ${error.message}`));
+          this.spawnOnce().catch((error: Error) => this.logger.error({ err: error }, "gateway: restarting the registry server failed"));
         }, this.restartDelayMs);
         this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
       });

@@ -5,6 +5,8 @@ import { z } from "zod";
 import { describeAuthFailure, RequestAuthenticator } from "../auth/request-auth";
 import { APP_TICKET_HEADER } from "../auth/signing";
 import { RequestError } from "../errors";
+import { logger as defaultLogger, withRequestId, type Logger } from "../log";
+import { isValidRequestId, REQUEST_ID_HEADER } from "../log-fields";
 import type { SessionManager } from "../sessions/manager";
 import { readBody } from "./body";
 import { HttpError, notFound } from "./http-error";
@@ -33,7 +35,8 @@ export interface RunnerServerOptions {
   maxBodyBytes?: number;
   /** Largest client → server terminal frame. */
   maxPtyFrameBytes?: number;
-  log?: (message: string) => void;
+  /** Default: the runner's logger (src/log.ts). */
+  logger?: Logger;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -75,12 +78,15 @@ function appPathOf(pathWithQuery: string): string {
 /**
  * The runner's HTTP + WebSocket API (sandbox-runner/README.md, "API"). Handlers stay thin:
  * authenticate, read a bounded body, validate with zod, call the module,
- * map errors to `{error, message}`.
+ * map errors to `{error, message}`. Every request is logged once answered
+ * (method, route, status, duration; health checks and the app proxy at debug
+ * level), with the app's request id (`x-request-id`) when it sent a valid one,
+ * which every entry made while handling it carries too.
  */
 export function createRunnerServer(options: RunnerServerOptions): Server {
   const auth = new RequestAuthenticator(options.secret);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const log = options.log ?? ((message: string) => console.error(`[runner] ${message}`));
+  const log = options.logger ?? defaultLogger;
   const { sessions } = options;
 
   const routes: Route[] = [
@@ -261,32 +267,51 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
     sendJson(res, result.status, result.body);
   }
 
-  const server = createServer((req, res) => {
-    // A client that goes away before its response is sent (fetch aborted, socket closed) aborts the
-    // request: execute and session commands kill their run's cgroup, as their wall time limit would.
-    // A close after the response was written (keep-alive ending, say) changes nothing.
-    const disconnected = new AbortController();
-    res.once("close", () => {
-      if (!res.writableEnded) disconnected.abort();
-    });
-    handle(req, res, disconnected.signal).catch((caught: unknown) => {
-      if (disconnected.signal.aborted) return;
-      const err = caught instanceof RequestError ? new HttpError(caught.status, caught.code, caught.message) : caught;
-      if (err instanceof HttpError) {
-        // Stop receiving a body we refused (413, or a 401 before it was read).
-        if (!req.complete) res.setHeader("connection", "close");
-        sendJson(res, err.status, { error: err.code, message: err.message, ...err.extra });
-        return;
-      }
-      log(`unhandled error on ${req.method} ${(req.url ?? "").split("?")[0]}: ${err instanceof Error ? err.stack : err}`);
-      sendJson(res, 500, { error: "internal_error", message: "The runner failed to handle this request." });
-    });
-  });
+  const server = createServer((req, res) =>
+    withRequestId(requestIdOf(req), () => {
+      const started = performance.now();
+      const route = (req.url ?? "/").split("?")[0]!.slice(0, 200);
+      let errorCode: string | undefined;
+      // A client that goes away before its response is sent (fetch aborted, socket closed) aborts the
+      // request: execute and session commands kill their run's cgroup, as their wall time limit would.
+      // A close after the response was written (keep-alive ending, say) changes nothing.
+      const disconnected = new AbortController();
+      res.once("close", () => {
+        if (!res.writableEnded) disconnected.abort();
+        const fields = {
+          method: req.method,
+          route,
+          status: res.statusCode,
+          durationMs: Math.round(performance.now() - started),
+          ...(errorCode ? { error: errorCode } : {}),
+          ...(disconnected.signal.aborted ? { aborted: true } : {}),
+        };
+        if (res.statusCode >= 500) log.warn(fields, "request failed");
+        else if (route === "/v1/health" || APP_HTTP.test(route)) log.debug(fields, "request");
+        else log.info(fields, "request");
+      });
+      handle(req, res, disconnected.signal).catch((caught: unknown) => {
+        if (disconnected.signal.aborted) return;
+        const err = caught instanceof RequestError ? new HttpError(caught.status, caught.code, caught.message) : caught;
+        if (err instanceof HttpError) {
+          errorCode = err.code;
+          // Stop receiving a body we refused (413, or a 401 before it was read).
+          if (!req.complete) res.setHeader("connection", "close");
+          sendJson(res, err.status, { error: err.code, message: err.message, ...err.extra });
+          return;
+        }
+        errorCode = "internal_error";
+        log.error({ err, method: req.method, route }, "unhandled error");
+        sendJson(res, 500, { error: "internal_error", message: "The runner failed to handle this request." });
+      });
+    }),
+  );
   server.requestTimeout = 10 * 60_000;
   server.headersTimeout = 30_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPtyFrameBytes ?? 1024 * 1024 });
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => withRequestId(requestIdOf(req), () => upgrade(req, socket, head)));
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node's HTTP server leaves an upgraded socket without an error listener: a client resetting the
     // connection while it is refused would otherwise crash the runner.
     socket.on("error", () => socket.destroy());
@@ -307,16 +332,16 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       terminal = sessions.terminal(sessionId, initialSize(url));
     } catch (err) {
       if (err instanceof HttpError) return refuseUpgrade(socket, err.status, err.code, err.message);
-      log(`terminal start failed: ${err instanceof Error ? err.stack : err}`);
+      log.error({ err, sessionId: sessionId.slice(0, 40) }, "terminal start failed");
       return refuseUpgrade(socket, 500, "internal_error", "The terminal could not be started.");
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Protocol errors (a frame over maxPayload, a TEXT frame that is not UTF-8 …) are emitted here
       // after ws has closed the socket with the matching code; unheard, they would crash the runner.
-      ws.on("error", (err) => log(`terminal client of session ${sessionId.slice(0, 40)} closed: ${err.message}`));
+      ws.on("error", (err) => log.warn({ sessionId: sessionId.slice(0, 40), error: err.message }, "terminal client closed on a protocol error"));
       terminal.attach(ws);
     });
-  });
+  }
   /** A WebSocket to a session's app (hot reload): a ticket for the session's user in a header, then a byte tunnel. */
   function upgradeToApp(req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
     const header = req.headers[APP_TICKET_HEADER];
@@ -330,7 +355,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       proxyUpgrade(linkSocket, port, req, socket, head, appPathOf(req.url ?? "/"));
     } catch (err) {
       if (err instanceof HttpError) return refuseUpgrade(socket, err.status, err.code, err.message);
-      log(`app upgrade failed: ${err instanceof Error ? err.stack : err}`);
+      log.error({ err, sessionId: sessionId.slice(0, 40) }, "app upgrade failed");
       return refuseUpgrade(socket, 500, "internal_error", "The app could not be reached.");
     }
   }
@@ -341,6 +366,12 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
     else socket.destroy();
   });
   return server;
+}
+
+/** The app's request id, when the request carries a valid one. */
+function requestIdOf(req: IncomingMessage): string | undefined {
+  const header = req.headers[REQUEST_ID_HEADER];
+  return typeof header === "string" && isValidRequestId(header) ? header : undefined;
 }
 
 function safeDecode(part: string): string {

@@ -8,6 +8,7 @@ import { checkQuotaVolumes } from "../sandbox/quota-volume";
 import { sweepStaleWorkspaces } from "../sandbox/workspace";
 import { SessionManager } from "../sessions/manager";
 import { createSessionSandbox } from "../sessions/sandbox-core";
+import { logger as defaultLogger, type Logger } from "../log";
 import type { ServerConfig } from "./config";
 import { createRunnerServer } from "./server";
 
@@ -22,7 +23,7 @@ export interface RunningRunner {
 export async function startRunner(
   config: ServerConfig,
   runnerConfig: RunnerConfig = getRunnerConfig(),
-  log?: (message: string) => void,
+  logger: Logger = defaultLogger,
 ): Promise<RunningRunner> {
   const uids = sessionUidRange(runnerConfig, config.maxSessions);
   if (config.workspaceQuota) await checkQuotaVolumes(runnerConfig.stateDir, { uid: uids[0]!, gid: uids[0]! });
@@ -30,13 +31,13 @@ export async function startRunner(
   // list is taken now, before any request; removing it does not hold up the start.
   const sweeping = sweepStaleWorkspaces(runnerConfig).then(
     (removed) => {
-      if (removed.length > 0) log?.(`removed ${removed.length} stale workspace(s) of earlier runs`);
+      if (removed.length > 0) logger.info({ removed: removed.length }, "removed stale workspaces of earlier runs");
     },
-    (error: unknown) => log?.(`removing stale workspaces failed: ${error instanceof Error ? error.message : error}`),
+    (error: unknown) => logger.error({ err: error }, "removing stale workspaces failed"),
   );
-  const gateway = config.gateway ? await startGateway(runnerConfig, uids, log) : undefined;
+  const gateway = config.gateway ? await startGateway(runnerConfig, uids, logger) : undefined;
   const sessions = new SessionManager({
-    sandbox: createSessionSandbox(runnerConfig, { uids, gateway, quota: config.workspaceQuota, log }),
+    sandbox: createSessionSandbox(runnerConfig, { uids, gateway, quota: config.workspaceQuota, logger }),
     idleTtlMs: config.sessionIdleTtlMs,
     maxSessions: config.maxSessions,
     appIdleTtlMs: config.appIdleTtlMs,
@@ -51,7 +52,7 @@ export async function startRunner(
       gateway: gateway ? "ok" : config.gateway ? "unavailable" : "off",
       workspaceQuota: config.workspaceQuota ? "on" : "off",
     }),
-    log,
+    logger,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -91,18 +92,18 @@ export async function startRunner(
 async function startGateway(
   runnerConfig: RunnerConfig,
   sessionUids: number[],
-  log?: (message: string) => void,
+  logger: Logger,
 ): Promise<PackageGateway | undefined> {
   const gatewayConfig = await loadGatewayConfig(runnerConfig.stateDir);
   if (gatewayConfig.uid === runnerConfig.sandboxUid || sessionUids.includes(gatewayConfig.uid)) {
     throw new Error(`RUNNER_GATEWAY_UID (${gatewayConfig.uid}) must differ from the sandbox uid and every session uid`);
   }
   try {
-    const gateway = new PackageGateway(gatewayConfig, (message) => log?.(message));
+    const gateway = new PackageGateway(gatewayConfig, logger);
     await gateway.start();
     return gateway;
   } catch (error) {
-    log?.(`the package gateway could not start, sessions will reach no package registry: ${error instanceof Error ? error.message : error}`);
+    logger.error({ err: error }, "the package gateway could not start; sessions will reach no package registry");
     return undefined;
   }
 }

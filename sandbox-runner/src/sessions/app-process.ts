@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { RunnerConfig } from "../config";
 import { MAX_LIMITS, type Limits } from "../limits";
+import { logger as defaultLogger, type Logger } from "../log";
 import { Scrollback } from "../pty/scrollback";
 import { SandboxCgroup } from "../sandbox/cgroup";
 import { sandboxCommand } from "../sandbox/command";
@@ -67,7 +68,8 @@ export interface AppProcessOptions {
   /** A directory only root can enter, for the app's link socket. */
   linkDir: string;
   startTimeoutMs?: number;
-  log?: (message: string) => void;
+  /** Default: the runner's logger (src/log.ts). */
+  logger?: Logger;
   /** Why a failed install may have failed beyond its own output ("the workspace is full…"), or "". */
   outOfSpace?: () => Promise<string>;
 }
@@ -295,7 +297,7 @@ export class AppProcess {
       const link = spawn(appLinkPath(), ["3", String(config.sandboxUid), String(config.sandboxGid), this.linkSocket, String(port)], {
         stdio: ["ignore", "ignore", "pipe", netns],
       });
-      link.stderr!.on("data", (chunk: Buffer) => this.options.log?.(`app link: ${chunk.toString("utf8").trim()}`));
+      link.stderr!.on("data", (chunk: Buffer) => (this.options.logger ?? defaultLogger).warn({ line: chunk.toString("utf8").trim() }, "app link"));
       link.on("exit", () => {
         if (this.link === link) this.link = null;
       });

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RunnerConfig } from "../config";
 import { MAX_LIMITS, resolveLimits, type Limits } from "../limits";
+import type { Logger } from "../log";
 import { HttpError } from "../server/http-error";
 import { SandboxCgroup } from "../sandbox/cgroup";
 import { sandboxCommand } from "../sandbox/command";
@@ -103,7 +104,7 @@ export interface SessionSandboxOptions {
   gateway?: PackageGateway;
   /** Each workspace is a volume of this size and inode count; none: workspaces share the state directory's disk. */
   quota?: WorkspaceQuota | null;
-  log?: (message: string) => void;
+  logger?: Logger;
 }
 
 /**
@@ -261,7 +262,7 @@ export function createSessionSandbox(
         gatewaySocket: gatewaySocket ?? null,
         // Root-only: the runner alone connects to an app's link socket.
         linkDir: path.join(config.stateDir, "apps", path.basename(dir)),
-        log: options.log,
+        logger: options.logger,
         outOfSpace: () => outOfSpace(dir),
       });
     },
