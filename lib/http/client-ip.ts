@@ -1,3 +1,4 @@
+import { log } from "@/lib/log";
 import { isIP } from "node:net";
 import { env, type ClientAddressSource } from "@/lib/env";
 import { peerAddress } from "@/lib/http/peer-address";
@@ -151,7 +152,7 @@ function warnAboutSetup(source: ClientAddressSource, request: Request, ip: strin
   const once = (key: string, message: string) => {
     if (warned.has(key)) return;
     warned.add(key);
-    console.warn(`[autocrea] ${message}`);
+    log.warn(message);
   };
   if (ip === UNKNOWN_IP) {
     once(

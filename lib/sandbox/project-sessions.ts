@@ -1,3 +1,4 @@
+import { log } from "@/lib/log";
 import { createHash } from "node:crypto";
 import type { AppPlan } from "@/lib/preview/app-plan";
 import { getStore } from "@/lib/store";
@@ -130,7 +131,7 @@ export async function closeProjectSession(userId: Id, projectId: Id, client?: Ru
     await (client ?? runnerClient()).deleteSession(session.sessionId);
   } catch (err) {
     if (!isLostSession(err)) {
-      console.warn("[autocrea] runner session", session.sessionId, "was not deleted:", err instanceof Error ? err.message : err);
+      log.warn({ sessionId: session.sessionId, err: err instanceof Error ? err.message : String(err) }, "runner session not deleted");
     }
   }
   return true;
