@@ -85,6 +85,7 @@ async function executeRun(input: LaunchRunInput, live: LiveRun): Promise<void> {
   try {
     tree = new WorkingTree(await store.listFiles(userId, run.projectId));
     meter = new Meter(store, run.reservationId, run.cap, input.candidates, emit, () => controller.abort("cap"));
+    log.info({ runId: run.id, projectId: run.projectId, kind: input.change ? "change" : "generation", reserved: run.cap, estimate: run.estimate }, "run started");
     await emit({
       type: "run_started",
       runId: run.id,
@@ -235,6 +236,9 @@ async function finalize(
     store.updateProject(userId, run.projectId, { status: status === "completed" || status === "completed_with_issues" ? status : "failed" }),
   );
   for (const problem of problems) log.error({ runId: run.id, problem }, "run finalize problem");
+  const ended = { runId: run.id, projectId: run.projectId, status, spent, refunded, version, ...(error ? { error } : {}) };
+  if (status === "completed") log.info(ended, "run ended");
+  else log.warn(ended, "run ended");
 
   await emit(
     status === "completed" || status === "completed_with_issues"
