@@ -48,10 +48,22 @@ export function describeProviderError(label: string, err: unknown): string {
     if (err.options.code === "unauthorized" || err.options.status === 401 || err.options.status === 403) {
       return `${label} refused the token (HTTP ${err.options.status ?? 401}). Check the token in Settings → Deploy and Git tokens.`;
     }
+    // The provider's own text goes to the server log (lib/deploy/providers/http.ts), not to the user.
     const status = err.options.status ? ` (HTTP ${err.options.status})` : "";
-    return `${label} error${status}: ${err.message}`;
+    switch (err.options.code) {
+      case "rate_limited":
+        return `${label} is limiting requests${status}; try again in a minute.`;
+      case "not_found":
+        return `${label} no longer knows this deployment${status}.`;
+      case "bad_request":
+        return `${label} refused the request${status}. Check the project's settings there, or deploy again.`;
+      case "unavailable":
+        return `${label} is unavailable${status}; try again later.`;
+      default:
+        return `${label} answered with an error${status}; try again later.`;
+    }
   }
-  return `Could not reach ${label}: ${err instanceof Error ? err.message : String(err)}`;
+  return `Could not reach ${label}; try again later.`;
 }
 
 /** Unknown errors (a dropped connection) are worth another try; provider 4xx are not. */

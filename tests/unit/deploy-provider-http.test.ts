@@ -173,3 +173,23 @@ describe("deployClient", () => {
     for (const s of seen) expect(s.endsWith(`Bearer ${TOKEN}`)).toBe(true);
   });
 });
+
+describe("what a deployment's log tells its user about a provider failure", () => {
+  it("says what kind of failure it was, with the status, and never the provider's own text", async () => {
+    const { describeProviderError } = await import("@/lib/deploy/logs");
+    const raw = "internal: pod vrc-iad1-7f3 crashed (trace 9a1b) token=abc";
+    const cases: [DeployProviderError | Error, RegExp][] = [
+      [new DeployProviderError("vercel", raw, { status: 502, retryable: true, code: "unavailable" }), /^Vercel is unavailable \(HTTP 502\); try again later\.$/],
+      [new DeployProviderError("vercel", raw, { status: 400, retryable: false, code: "bad_request" }), /^Vercel refused the request \(HTTP 400\)\./],
+      [new DeployProviderError("vercel", raw, { status: 429, retryable: true, code: "rate_limited" }), /^Vercel is limiting requests \(HTTP 429\)/],
+      [new DeployProviderError("vercel", raw, { status: 500, retryable: true }), /^Vercel answered with an error \(HTTP 500\)/],
+      [new Error(`connect ECONNREFUSED 10.0.0.7:443 ${raw}`), /^Could not reach Vercel; try again later\.$/],
+    ];
+    for (const [err, expected] of cases) {
+      const text = describeProviderError("Vercel", err);
+      expect(text).toMatch(expected);
+      expect(text).not.toContain("pod vrc");
+      expect(text).not.toContain("10.0.0.7");
+    }
+  });
+});
