@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { defineConfig, devices } from "@playwright/test";
-import { EXTERNAL_SERVICES } from "./tests/e2e/support/env";
+import { E2E_DIST_DIR, EXTERNAL_SERVICES } from "./tests/e2e/support/env";
 
 /**
  * End-to-end: a production build on a fixed port, on the embedded defaults
@@ -93,6 +93,8 @@ export default defineConfig({
         PORT: String(RUNNER_PORT),
         RUNNER_SECRET,
         RUNNER_STATE_DIR: "/tmp/autocrea-e2e-runner",
+        // Warnings and errors only: the suite's output stays readable.
+        LOG_LEVEL: "warn",
         // Shared with the integration tests' runners: packages fetched once serve later runs on this machine.
         RUNNER_GATEWAY_CACHE_DIR: "/tmp/autocrea-test-gateway-cache",
       },
@@ -130,7 +132,8 @@ export default defineConfig({
         DATA_DIR,
         APP_URL: BASE_URL,
         NEXT_TELEMETRY_DISABLED: "1",
-        NEXT_DIST_DIR: ".next-e2e",
+        NEXT_DIST_DIR: E2E_DIST_DIR,
+        LOG_LEVEL: "warn",
         JOXCODER_API_URL: LLM_URL,
         RUNNER_URL,
         RUNNER_SECRET,

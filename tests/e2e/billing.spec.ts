@@ -6,7 +6,7 @@ import { expect, test, type APIRequestContext } from "@playwright/test";
 import Stripe from "stripe";
 import { startFakeStripe, type FakeStripe } from "../fixtures/stripe-server/server";
 import { signUp, uniqueEmail } from "./support/accounts";
-import { EXTERNAL_SERVICES } from "./support/env";
+import { E2E_DIST_DIR, EXTERNAL_SERVICES } from "./support/env";
 
 /**
  * Billing end to end. Unconfigured: the default e2e server (no Stripe).
@@ -56,6 +56,8 @@ test.describe("with Stripe configured (fake Stripe API)", () => {
         DATA_DIR: dataDir,
         APP_URL: base,
         NEXT_TELEMETRY_DISABLED: "1",
+        // The suite's production build (playwright.config.ts).
+        NEXT_DIST_DIR: E2E_DIST_DIR,
         STRIPE_SECRET_KEY: "sk_test_e2e_fake",
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
         STRIPE_API_BASE: fake.url,

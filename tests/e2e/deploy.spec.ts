@@ -38,7 +38,7 @@ test("save a Vercel token, deploy from the workspace, watch it build and go live
   await page.reload();
 
   // Deploy from the Assistant panel's Deploy tab.
-  const assistant = page.getByRole("complementary", { name: "Run and AI" });
+  const assistant = page.getByRole("complementary", { name: "Chat, runs and AI" });
   await assistant.getByRole("tab", { name: "Deploy", exact: true }).click();
   const panel = page.getByTestId("deploy-panel");
   await expect(panel.getByRole("radio", { name: /Vercel/ })).toBeChecked();

@@ -55,7 +55,7 @@ test("push the project's versions from the Git tab to a real Git server", async 
   await page.reload();
 
   // The Git tab lists both versions as commits, newest first.
-  const assistant = page.getByRole("complementary", { name: "Run and AI" });
+  const assistant = page.getByRole("complementary", { name: "Chat, runs and AI" });
   await assistant.getByRole("tab", { name: "Git", exact: true }).click();
   const panel = page.getByTestId("git-panel");
   const commits = panel.getByRole("list", { name: "Commits" }).getByRole("listitem");

@@ -17,3 +17,6 @@ export const EXTERNAL_SERVICES = [
   "RUNNER_PUBLIC_URL",
 ];
 
+
+/** Where the suite's production build goes (playwright.config.ts), apart from the .next/ of `npm run dev`. */
+export const E2E_DIST_DIR = ".next-e2e";
