@@ -1,14 +1,14 @@
 "use client";
 
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import { buttonSecondary } from "@/components/ui/styles";
 import { ChangeReview } from "@/components/run/ChangeReview";
 import { IssueList } from "@/components/run/IssueList";
 import { useCancelRun } from "@/components/run/useCancelRun";
 import { useRunEvents } from "@/components/run/useRunEvents";
+import { useStreamingMarks } from "@/components/run/useStreamingMarks";
 import { useRunWorkspaceSync } from "@/components/run/useRunWorkspaceSync";
 import type { RunState } from "@/lib/client/run-state";
-import { useWorkspace } from "@/lib/client/workspace-store";
 import type { ChangeSummary } from "@/lib/workspace/change-summary";
 
 interface ChangeTurnProps {
@@ -90,24 +90,6 @@ const STEP_TEXT: Partial<Record<string, string>> = {
   editor: "The editor is changing the files…",
   fixer: "A check failed: the fixer is working on it…",
 };
-
-/** Marks the files being written in the file tree and the editor's tabs, as the Run panel does. */
-function useStreamingMarks(state: RunState) {
-  const setStreaming = useWorkspace((s) => s.setStreaming);
-  const marked = useRef<Set<string>>(new Set());
-  useEffect(() => {
-    const writing = new Set(state.files.filter((f) => f.activity === "writing").map((f) => f.path));
-    for (const path of marked.current) if (!writing.has(path)) setStreaming(path, false);
-    for (const path of writing) if (!marked.current.has(path)) setStreaming(path, true);
-    marked.current = writing;
-  }, [state.files, setStreaming]);
-  useEffect(
-    () => () => {
-      for (const path of marked.current) useWorkspace.getState().setStreaming(path, false);
-    },
-    [],
-  );
-}
 
 /** The live run's outcome in the list's shape, so a change just finished looks like one listed. */
 function summaryOf(change: ChangeSummary, state: RunState): ChangeSummary {

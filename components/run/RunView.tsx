@@ -1,14 +1,13 @@
 "use client";
 
-import { useEffect, useRef } from "react";
 import { buttonSecondary } from "@/components/ui/styles";
 import { isRunFinished, roleRows, type LogEntry, type RoleRow, type RunState, type StepView } from "@/lib/client/run-state";
-import { useWorkspace } from "@/lib/client/workspace-store";
 import { ChangeReview } from "./ChangeReview";
 import { IssueList } from "./IssueList";
 import { useCancelRun } from "./useCancelRun";
 import { useRunEvents, type Connection } from "./useRunEvents";
 import { useRunWorkspaceSync } from "./useRunWorkspaceSync";
+import { useStreamingMarks } from "./useStreamingMarks";
 import { formatElapsed, useNow, useStepTimes, type StepTime } from "./useStepTimes";
 
 interface RunViewProps {
@@ -20,27 +19,13 @@ interface RunViewProps {
 
 /** One run (a generation or a change request), live: steps, meter, files, notable events, and the outcome. */
 export function RunView({ projectId, runId, onNewRun }: RunViewProps) {
-  const setStreaming = useWorkspace((s) => s.setStreaming);
   const onEvent = useRunWorkspaceSync(projectId);
 
   const { state, connection, endedWithoutEvent, reconnect } = useRunEvents(runId, onEvent);
   const finished = isRunFinished(state) || endedWithoutEvent !== null;
 
   // The workspace's "being written" marks follow the files the run has open right now.
-  const marked = useRef<Set<string>>(new Set());
-  useEffect(() => {
-    const writing = new Set(state.files.filter((f) => f.activity === "writing").map((f) => f.path));
-    for (const path of marked.current) if (!writing.has(path)) setStreaming(path, false);
-    for (const path of writing) if (!marked.current.has(path)) setStreaming(path, true);
-    marked.current = writing;
-  }, [state.files, setStreaming]);
-  useEffect(
-    () => () => {
-      for (const path of marked.current) useWorkspace.getState().setStreaming(path, false);
-      marked.current = new Set();
-    },
-    [runId],
-  );
+  useStreamingMarks(state);
 
   const stepsVersion = state.steps.map((s) => `${s.stepId}:${s.status}`).join(",") + (finished ? ":end" : "");
   const times = useStepTimes(runId, stepsVersion);
