@@ -38,3 +38,15 @@ export function loginFailureLimits(email: string, address: string | undefined): 
     ...LOGIN_FAILURES_PER_ACCOUNT_AND_IP.map((rule) => entry(rule, `${rule.scope}:email:${email}:ip:${address}`)),
   ];
 }
+
+/**
+ * Sign-up answers "this email already has an account" (there is no mail channel to confirm an
+ * address with, so sign-up cannot hide it). Those answers are what an attacker enumerating emails
+ * collects, so they are limited like failed sign-ins: 5 an hour per address, counted up front and
+ * given back when the email turns out to be free. Unknown addresses count nothing here (the
+ * per-address sign-up rule still applies to known ones).
+ */
+export function registerTakenLimits(address: string | undefined): LimitEntry[] {
+  if (address === undefined) return [];
+  return [entry(RATE_LIMITS.registerTaken, `${RATE_LIMITS.registerTaken.scope}:ip:${address}`)];
+}

@@ -34,6 +34,7 @@ export const RATE_LIMITS = {
   // Local accounts (lib/auth/limits.ts builds their keys). Sign-in counts failures only.
   register: rule("ip", "register", 20, TEN_MINUTES, "Too many sign-up attempts."),
   registerEmail: rule("custom", "register:email", 5, TEN_MINUTES, "Too many sign-up attempts.", "register:email:<email>:ip:<address>"),
+  registerTaken: rule("custom", "register:taken", 5, 60 * MINUTE, "Too many sign-up attempts.", "register:taken:ip:<address>"),
   loginFailuresPerIp: rule("custom", "login:failed:ip", 30, TEN_MINUTES, "Too many failed sign-ins from your network.", "login:failed:ip:<address>"),
   loginFailures1m: rule("custom", "login:failed:1m", 5, MINUTE, "Too many failed sign-ins for this account from your network.", "login:failed:1m:email:<email>:ip:<address>"),
   loginFailures15m: rule("custom", "login:failed:15m", 10, 15 * MINUTE, "Too many failed sign-ins for this account from your network.", "login:failed:15m:email:<email>:ip:<address>"),

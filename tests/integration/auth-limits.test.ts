@@ -212,6 +212,26 @@ describe("sign-up limits", () => {
     expect(statuses).toEqual([201, ...Array(max - 1).fill(409), 429]);
     expect((await registerFrom("198.51.100.11", "wanted@example.com")).status).toBe(409);
   });
+
+  it("enumerating emails through sign-up: 5 'already has an account' answers an hour per address, then 429 whatever the email", async () => {
+    const known = times(8, (i) => `member-${i}@example.com`);
+    for (const email of known) expect((await registerFrom("198.51.100.12", email)).status).toBe(201);
+
+    const max = RATE_LIMITS.registerTaken.max;
+    expect(max).toBe(5);
+    const probes = await statusesOf(known.map((email, i) => () => registerFrom("198.51.100.13", email, { "x-forwarded-for": `203.0.113.${i}` })));
+    expect(probes).toEqual([...Array(max).fill(409), ...Array(known.length - max).fill(429)]);
+    const refused = await registerFrom("198.51.100.13", "member-0@example.com");
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(10 * 60);
+
+    // Free emails are given back: many sign-ups from one address never fill it.
+    const office = await statusesOf(times(10, (i) => () => registerFrom("198.51.100.14", `colleague-${i}@example.com`)));
+    expect(office).toEqual(Array(10).fill(201));
+    expect((await registerFrom("198.51.100.14", "member-1@example.com")).status).toBe(409);
+    // Another address is not affected.
+    expect((await registerFrom("198.51.100.15", "member-2@example.com")).status).toBe(409);
+  });
 });
 
 describe("over a real socket (the instrumentation's diagnostics-channel tracking)", () => {
