@@ -42,6 +42,14 @@ const schema = z
     OPENAI_BASE_URL: optional.pipe(z.url().optional()),
     ANTHROPIC_API_KEY: optional,
     OLLAMA_BASE_URL: optional.pipe(z.url().optional()),
+    /**
+     * Non-public addresses a user's own AI endpoint may reach (lib/http/outbound-guard.ts). Unset:
+     * none, only public addresses are called. `*`: every address (a developer's machine running
+     * Ollama or LM Studio). Otherwise a comma-separated list of host names (allowed whatever they
+     * resolve to), IP addresses and CIDR ranges, e.g. `127.0.0.1,10.0.0.0/8,gateway.internal`; a
+     * name must have every address it resolves to public or allowed.
+     */
+    AI_ENDPOINT_ALLOWED_PRIVATE: optional,
     AUTOCREA_ENCRYPTION_KEY: optional,
 
     /** Platform deploy accounts, used when a user has stored no token of their own. */
