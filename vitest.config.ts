@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 import path from "node:path";
 
-const alias = { "@": path.resolve(__dirname) };
+const alias = { "@": path.resolve(import.meta.dirname) };
 
 export default defineConfig({
   test: {
@@ -13,6 +13,8 @@ export default defineConfig({
           environment: "node",
           include: ["tests/unit/**/*.test.ts", "tests/contract/sqlite.test.ts", "tests/integration/**/*.test.ts"],
           testTimeout: 30_000,
+          // Tests price with their own catalog, and never find a model server on this machine unless they ask.
+          env: { AI_MODELS_FILE: path.resolve(import.meta.dirname, "tests/fixtures/ai-models.json"), LOCAL_MODELS: "off" },
         },
       },
       {

@@ -50,6 +50,21 @@ const schema = z
      * name must have every address it resolves to public or allowed.
      */
     AI_ENDPOINT_ALLOWED_PRIVATE: optional,
+    /** An LM Studio (or any OpenAI-compatible) server the platform serves, e.g. http://127.0.0.1:1234/v1. */
+    LMSTUDIO_BASE_URL: optional.pipe(z.url().optional()),
+    /** Platform keys for the providers the AI SDK ships (the SDKs' own variable names). */
+    GOOGLE_GENERATIVE_AI_API_KEY: optional,
+    MISTRAL_API_KEY: optional,
+    GROQ_API_KEY: optional,
+    DEEPSEEK_API_KEY: optional,
+    OPENROUTER_API_KEY: optional,
+    /** The model catalog and prices (default config/ai-models.json; docs/models.md). */
+    AI_MODELS_FILE: optional,
+    /**
+     * Development only: with no provider configured, look for Ollama (127.0.0.1:11434) and LM Studio
+     * (127.0.0.1:1234) on this machine and offer their models. "off" turns it off; it never runs in production.
+     */
+    LOCAL_MODELS: z.enum(["auto", "off"]).default("auto"),
     AUTOCREA_ENCRYPTION_KEY: optional,
 
     /** Platform deploy accounts, used when a user has stored no token of their own. */

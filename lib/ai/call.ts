@@ -9,7 +9,8 @@ import {
   type ToolSet,
 } from "ai";
 import { log } from "@/lib/log";
-import { defaultModelFor, languageModelFor, MissingKeyError, NoProviderError, secretsFor, type ProviderSecrets } from "./providers";
+import { defaultModelOf } from "./catalog";
+import { languageModelFor, MissingKeyError, NoProviderError, secretsFor, type ProviderSecrets } from "./providers";
 import { tokensForChars } from "./pricing";
 import { failureMessage } from "./provider-failures";
 import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, StreamCompletionOptions, Usage } from "./types";
@@ -515,7 +516,7 @@ export type KeyCheck = { ok: true; provider: string; model: string } | { ok: fal
  * the server log only, like every failed try's.
  */
 export async function checkUserKey(userId: string, provider: ProviderCandidate["provider"], signal?: AbortSignal): Promise<KeyCheck> {
-  const candidate: ProviderCandidate = { provider, model: defaultModelFor(provider), source: "user" };
+  const candidate: ProviderCandidate = { provider, model: defaultModelOf(provider) ?? "", source: "user" };
   try {
     await completeText({
       candidates: [candidate],

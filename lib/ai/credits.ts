@@ -156,7 +156,7 @@ export class Meter {
     const inputTokens = tokensForChars(messages.reduce((n, m) => n + m.content.length, 0));
     let affordable = MAX_OUTPUT_TOKENS_PER_CALL;
     for (const c of platform) {
-      const w = weightsFor(c.model);
+      const w = weightsFor(c);
       const budget = this.remaining * MILLI_PER_CREDIT_PER_1K - inputTokens * w.inputMilliPer1K;
       affordable = Math.min(affordable, Math.floor(budget / Math.max(1, w.outputMilliPer1K)));
     }

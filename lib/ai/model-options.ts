@@ -3,8 +3,13 @@
  * they added (GET /api/endpoints). Safe to import from client components: no server code here.
  */
 
-/** Providers a user can store a key for in Settings, with the label the UI shows. */
-export const KEY_PROVIDERS = [
+/** Providers a user can store a key for in Settings. */
+export const KEY_PROVIDER_IDS = ["openai", "anthropic", "google", "mistral", "groq", "deepseek", "openrouter"] as const;
+
+export type KeyProvider = (typeof KEY_PROVIDER_IDS)[number];
+
+/** The same providers with what the Settings page shows for each. */
+export const KEY_PROVIDERS: ReadonlyArray<{ id: KeyProvider; label: string; placeholder: string }> = [
   { id: "openai", label: "OpenAI", placeholder: "sk-…" },
   { id: "anthropic", label: "Anthropic", placeholder: "sk-ant-…" },
   { id: "google", label: "Google Gemini", placeholder: "AIza…" },
@@ -12,9 +17,7 @@ export const KEY_PROVIDERS = [
   { id: "groq", label: "Groq", placeholder: "gsk_…" },
   { id: "deepseek", label: "DeepSeek", placeholder: "sk-…" },
   { id: "openrouter", label: "OpenRouter", placeholder: "sk-or-…" },
-] as const;
-
-export type KeyProvider = (typeof KEY_PROVIDERS)[number]["id"];
+];
 
 /** Whose account pays the provider for a model: the platform's (credits), or the user's (their key or endpoint). */
 export type ModelSource = "platform" | "user" | "endpoint";

@@ -1,4 +1,5 @@
 import type { AiRequestKind } from "@/lib/store/types";
+import { priceOf, type ModelWeights } from "./catalog";
 import type { CallAttempt, ProviderCandidate, RoleName, Usage } from "./types";
 
 /**
@@ -16,31 +17,13 @@ import type { CallAttempt, ProviderCandidate, RoleName, Usage } from "./types";
  * ceilings. 0 tokens cost 0 credits; any usage costs at least 1.
  */
 
-export interface ModelWeights {
-  /** Milli-credits per 1,000 input tokens. */
-  inputMilliPer1K: number;
-  /** Milli-credits per 1,000 output tokens. */
-  outputMilliPer1K: number;
-}
-
-/** Models we price explicitly; anything else costs DEFAULT_WEIGHTS. */
-export const MODEL_WEIGHTS: Readonly<Record<string, ModelWeights>> = {
-  joxcoder: { inputMilliPer1K: 100, outputMilliPer1K: 400 },
-  "gpt-4o-mini": { inputMilliPer1K: 100, outputMilliPer1K: 400 },
-  "gpt-4.1-mini": { inputMilliPer1K: 150, outputMilliPer1K: 600 },
-  "gpt-4o": { inputMilliPer1K: 1_000, outputMilliPer1K: 4_000 },
-  "gpt-4.1": { inputMilliPer1K: 800, outputMilliPer1K: 3_200 },
-  "claude-haiku-4-5": { inputMilliPer1K: 400, outputMilliPer1K: 2_000 },
-  "claude-sonnet-4-5": { inputMilliPer1K: 1_200, outputMilliPer1K: 6_000 },
-  "qwen2.5-coder:7b": { inputMilliPer1K: 50, outputMilliPer1K: 100 },
-};
-
-export const DEFAULT_WEIGHTS: ModelWeights = { inputMilliPer1K: 500, outputMilliPer1K: 2_000 };
+/** Which model's price applies: prices are per provider and model (lib/ai/catalog.ts). */
+export type PricedModel = Pick<ProviderCandidate, "provider" | "model">;
 
 const MICRO_PER_CREDIT = 1_000 * 1_000;
 
-export function weightsFor(model: string): ModelWeights {
-  return Object.hasOwn(MODEL_WEIGHTS, model) ? MODEL_WEIGHTS[model] : DEFAULT_WEIGHTS;
+export function weightsFor(model: PricedModel): ModelWeights {
+  return priceOf(model.provider, model.model);
 }
 
 function tokenCount(n: number): number {
@@ -49,13 +32,13 @@ function tokenCount(n: number): number {
 }
 
 /** Exact millionths of a credit for this usage on this model. */
-export function microCreditsFor(model: string, usage: Usage): number {
+export function microCreditsFor(model: PricedModel, usage: Usage): number {
   const w = weightsFor(model);
   return tokenCount(usage.inputTokens) * w.inputMilliPer1K + tokenCount(usage.outputTokens) * w.outputMilliPer1K;
 }
 
 /** Whole credits for this usage alone, rounded up (estimates, and a tally's total). */
-export function creditsFor(model: string, usage: Usage): number {
+export function creditsFor(model: PricedModel, usage: Usage): number {
   return Math.ceil(microCreditsFor(model, usage) / MICRO_PER_CREDIT);
 }
 
@@ -66,7 +49,7 @@ export function creditsFor(model: string, usage: Usage): number {
  */
 export function microCreditsForAttempt(attempt: CallAttempt): number {
   if (attempt.source === "user") return 0;
-  return microCreditsFor(attempt.model, attempt.usage);
+  return microCreditsFor(attempt, attempt.usage);
 }
 
 /**
@@ -123,7 +106,7 @@ export interface RunEstimateInput {
   /** One entry per planned step; repeat a role (e.g. "fixer") for each expected pass. */
   roles: readonly RoleName[];
   promptChars: number;
-  model: string;
+  model: PricedModel;
 }
 
 /** Credits to reserve before a run: every step reads the prompt plus its budget. */
@@ -147,7 +130,7 @@ export interface CallEstimateInput {
   inputChars: number;
   /** The call's output cap: the estimate assumes it is reached. */
   maxOutputTokens: number;
-  model: string;
+  model: PricedModel;
 }
 
 /** Credits to reserve for one explain/fix/refactor/complete/chat call (an upper bound for its output). */
@@ -162,10 +145,10 @@ export function estimateCallCredits({ inputChars, maxOutputTokens, model }: Call
  * The estimate for the dearest platform model among the candidates, so the
  * reservation covers a fallback to any of them. User-key candidates cost 0.
  */
-export function maxPlatformEstimate(candidates: readonly ProviderCandidate[], estimate: (model: string) => number): number {
+export function maxPlatformEstimate(candidates: readonly ProviderCandidate[], estimate: (model: PricedModel) => number): number {
   let max = 0;
   for (const c of candidates) {
-    if (c.source === "platform") max = Math.max(max, estimate(c.model));
+    if (c.source === "platform") max = Math.max(max, estimate(c));
   }
   return max;
 }

@@ -3,10 +3,11 @@
  * decides the sentence; the provider's own text stays in the server's log (lib/ai/call.ts).
  */
 
-const PROVIDER_NAMES: Record<string, string> = { joxcoder: "JoxCoder", openai: "OpenAI", anthropic: "Anthropic", ollama: "Ollama" };
+import { providerLabel } from "./catalog";
+import type { ProviderId } from "./types";
 
-export function providerName(provider: string): string {
-  return PROVIDER_NAMES[provider] ?? provider;
+export function providerName(provider: ProviderId): string {
+  return provider === "endpoint" ? "Your endpoint" : providerLabel(provider);
 }
 
 /** What the provider did, as the end of a sentence that starts with its name. */
@@ -24,7 +25,7 @@ export function failureSentence(error: string | undefined): string {
 }
 
 /** "OpenAI refused the API key (HTTP 401)." — the status only where the code carries one. */
-export function failureMessage(provider: string, error: string | undefined): string {
+export function failureMessage(provider: ProviderId, error: string | undefined): string {
   const code = error ? error.split(":")[0] : "error";
   const status = /^http_(\d{3})$/.exec(code)?.[1] ?? (code === "http_5xx" ? /^http_5xx: (\d{3})\b/.exec(error ?? "")?.[1] : undefined);
   return `${providerName(provider)} ${failureSentence(error)}${status ? ` (HTTP ${status})` : ""}.`;

@@ -1,103 +1,71 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
+import { createDeepSeek } from "@ai-sdk/deepseek";
+import { createGoogleGenerativeAI } from "@ai-sdk/google";
+import { createGroq } from "@ai-sdk/groq";
+import { createMistral } from "@ai-sdk/mistral";
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { createOpenRouter } from "@openrouter/ai-sdk-provider";
 import type { LanguageModel } from "ai";
 import { createOllama } from "ollama-ai-provider-v2";
 import { Agent, fetch as undiciFetch } from "undici";
 import { env } from "@/lib/env";
 import { HttpError } from "@/lib/http/errors";
-import { readUserKey, userKeyProviders } from "@/lib/secrets/user-keys";
-import type { ProviderCandidate, ProviderId } from "./types";
+import { guardedFetch } from "@/lib/http/outbound-guard";
+import { readUserKey } from "@/lib/secrets/user-keys";
+import { endpointConnection } from "./endpoints";
+import { localServerUrl } from "./local-models";
+import type { PlatformProvider, ProviderCandidate, ProviderId } from "./types";
 
 /**
- * The one provider registry (docs/architecture.md#llm-providers). Order of preference for a user:
- * their own keys, then the platform's JoxCoder endpoint, then platform
- * OpenAI, Anthropic, Ollama. A ProviderCandidate never carries a key: keys
- * are read by `secretsFor` at call time, right before `languageModelFor`.
+ * The one provider registry (docs/architecture.md#llm-providers): which providers the platform
+ * serves, and how to build an AI SDK model for a candidate. Which candidates a user's call tries,
+ * and in what order, is lib/ai/model-choice.ts. A ProviderCandidate never carries a key: keys are
+ * read by `secretsFor` at call time, right before `languageModelFor`.
  */
 
-export const PROVIDER_ORDER: readonly ProviderId[] = ["joxcoder", "openai", "anthropic", "ollama"];
-
-const STATIC_DEFAULT_MODELS: Record<Exclude<ProviderId, "joxcoder">, string> = {
-  openai: "gpt-4o-mini",
-  anthropic: "claude-haiku-4-5",
-  ollama: "qwen2.5-coder:7b",
-};
-
-/** Default model per provider (JoxCoder's comes from JOXCODER_MODEL). */
-export function defaultModelFor(provider: ProviderId): string {
-  if (provider === "joxcoder") return env().JOXCODER_MODEL ?? "joxcoder";
-  return STATIC_DEFAULT_MODELS[provider];
-}
-
-/** Models a caller may ask for by name, and the provider that serves each. */
-const MODEL_CATALOG: Readonly<Record<string, ProviderId>> = {
-  "gpt-4o-mini": "openai",
-  "gpt-4o": "openai",
-  "gpt-4.1": "openai",
-  "gpt-4.1-mini": "openai",
-  "claude-haiku-4-5": "anthropic",
-  "claude-sonnet-4-5": "anthropic",
-  "qwen2.5-coder:7b": "ollama",
-};
-
-export function providerForModel(model: string): ProviderId | undefined {
-  if (model === defaultModelFor("joxcoder")) return "joxcoder";
-  return Object.hasOwn(MODEL_CATALOG, model) ? MODEL_CATALOG[model] : undefined;
-}
+/** The platform's providers in preference order. */
+export const PLATFORM_PROVIDER_ORDER: readonly PlatformProvider[] = [
+  "joxcoder",
+  "openai",
+  "anthropic",
+  "google",
+  "mistral",
+  "groq",
+  "deepseek",
+  "openrouter",
+  "ollama",
+  "lmstudio",
+];
 
 export class NoProviderError extends HttpError {
   constructor() {
-    super(
-      503,
-      "no_provider",
-      "No AI provider is configured: add your own API key in settings, or ask the administrator to set JOXCODER_API_URL, OPENAI_API_KEY, ANTHROPIC_API_KEY or OLLAMA_BASE_URL.",
-    );
+    super(503, "no_provider", "No AI model is available yet: add a key or your own endpoint in Settings.");
     this.name = "NoProviderError";
   }
 }
 
-/** Which providers the platform itself can serve, in preference order. */
-export function platformProviders(): ProviderId[] {
+/** The platform's key or address for a provider, from env. */
+function platformSetting(provider: PlatformProvider): string | undefined {
   const e = env();
-  const configured: Record<ProviderId, boolean> = {
-    joxcoder: Boolean(e.JOXCODER_API_URL),
-    openai: Boolean(e.OPENAI_API_KEY),
-    anthropic: Boolean(e.ANTHROPIC_API_KEY),
-    ollama: Boolean(e.OLLAMA_BASE_URL),
+  const settings: Record<PlatformProvider, string | undefined> = {
+    joxcoder: e.JOXCODER_API_URL,
+    openai: e.OPENAI_API_KEY,
+    anthropic: e.ANTHROPIC_API_KEY,
+    google: e.GOOGLE_GENERATIVE_AI_API_KEY,
+    mistral: e.MISTRAL_API_KEY,
+    groq: e.GROQ_API_KEY,
+    deepseek: e.DEEPSEEK_API_KEY,
+    openrouter: e.OPENROUTER_API_KEY,
+    ollama: e.OLLAMA_BASE_URL,
+    lmstudio: e.LMSTUDIO_BASE_URL,
   };
-  return PROVIDER_ORDER.filter((p) => configured[p]);
+  return settings[provider];
 }
 
-export interface ResolveOptions {
-  /** A model from the catalog: its provider's candidates use it and come first (users' keys still before the platform's). */
-  preferredModel?: string;
-}
-
-/** The candidates a user's call tries, in order. Throws NoProviderError (503) when there is none. */
-export async function resolveCandidates(userId: string, options: ResolveOptions = {}): Promise<ProviderCandidate[]> {
-  const own = await userKeyProviders(userId);
-  const userCandidates = PROVIDER_ORDER.filter((p) => own.includes(p as (typeof own)[number])).map(
-    (provider): ProviderCandidate => ({ provider, model: defaultModelFor(provider), source: "user" }),
-  );
-  const platformCandidates = platformProviders().map(
-    (provider): ProviderCandidate => ({ provider, model: defaultModelFor(provider), source: "platform" }),
-  );
-  let candidates = [...userCandidates, ...platformCandidates];
-
-  if (options.preferredModel !== undefined) {
-    const preferred = providerForModel(options.preferredModel);
-    if (!preferred) {
-      throw new HttpError(400, "unknown_model", `Unknown model "${options.preferredModel}".`);
-    }
-    const matching = candidates
-      .filter((c) => c.provider === preferred)
-      .map((c) => ({ ...c, model: options.preferredModel! }));
-    candidates = [...matching, ...candidates.filter((c) => c.provider !== preferred)];
-  }
-
-  if (candidates.length === 0) throw new NoProviderError();
-  return candidates;
+/** Which providers the platform itself serves from its configuration, in preference order. */
+export function platformProviders(): PlatformProvider[] {
+  return PLATFORM_PROVIDER_ORDER.filter((p) => Boolean(platformSetting(p)));
 }
 
 // ---------------------------------------------------------------- models
@@ -123,6 +91,11 @@ function ollamaApiBase(url: string): string {
 /** Reads the key (decrypting a user's) and endpoint for a candidate, at call time. */
 export async function secretsFor(candidate: ProviderCandidate, userId?: string): Promise<ProviderSecrets> {
   const e = env();
+  if (candidate.provider === "endpoint") {
+    const connection = userId && candidate.endpointId ? await endpointConnection(userId, candidate.endpointId) : null;
+    if (!connection) throw new MissingKeyError(candidate.provider);
+    return { baseURL: connection.baseUrl, apiKey: connection.apiKey };
+  }
   if (candidate.source === "user") {
     if (!userId) throw new MissingKeyError(candidate.provider);
     const apiKey = await readUserKey(userId, candidate.provider);
@@ -134,10 +107,14 @@ export async function secretsFor(candidate: ProviderCandidate, userId?: string):
       return { apiKey: e.JOXCODER_API_KEY, baseURL: e.JOXCODER_API_URL };
     case "openai":
       return { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL };
-    case "anthropic":
-      return { apiKey: e.ANTHROPIC_API_KEY };
-    case "ollama":
-      return { baseURL: e.OLLAMA_BASE_URL && ollamaApiBase(e.OLLAMA_BASE_URL) };
+    case "ollama": {
+      const url = e.OLLAMA_BASE_URL ?? localServerUrl("ollama");
+      return { baseURL: url && ollamaApiBase(url) };
+    }
+    case "lmstudio":
+      return { baseURL: e.LMSTUDIO_BASE_URL ?? localServerUrl("lmstudio") };
+    default:
+      return { apiKey: platformSetting(candidate.provider) };
   }
 }
 
@@ -162,24 +139,39 @@ export const providerFetch = ((input: Parameters<typeof undiciFetch>[0], init?: 
 
 /** Builds the AI SDK model for a candidate. Keys are passed explicitly: no SDK reads process.env. */
 export function languageModelFor(candidate: ProviderCandidate, secrets: ProviderSecrets): LanguageModel {
+  const apiKey = secrets.apiKey ?? "";
+  const fetch = providerFetch;
   switch (candidate.provider) {
-    case "joxcoder": {
-      if (!secrets.baseURL) throw new Error("JOXCODER_API_URL is not set.");
-      // HF TGI and the HF router speak OpenAI chat completions; includeUsage asks for usage in the stream.
+    case "joxcoder":
+    case "lmstudio":
+    case "endpoint": {
+      if (!secrets.baseURL) throw new Error(`${candidate.provider} has no base URL.`);
+      // HF TGI, LM Studio, vLLM and gateways speak OpenAI chat completions; includeUsage asks for usage in the stream.
       return createOpenAICompatible({
-        name: "joxcoder",
+        name: candidate.provider,
         baseURL: secrets.baseURL,
         apiKey: secrets.apiKey,
         includeUsage: true,
-        fetch: providerFetch,
+        // A user's endpoint is an address they chose: connect only where lib/http/outbound-guard.ts allows.
+        fetch: candidate.provider === "endpoint" ? guardedFetch : fetch,
       }).chatModel(candidate.model);
     }
     case "openai":
       // .chat: the Chat Completions API, which OpenAI-compatible gateways (OPENAI_BASE_URL) also speak.
-      return createOpenAI({ apiKey: secrets.apiKey ?? "", baseURL: secrets.baseURL, fetch: providerFetch }).chat(candidate.model);
+      return createOpenAI({ apiKey, baseURL: secrets.baseURL, fetch }).chat(candidate.model);
     case "anthropic":
-      return createAnthropic({ apiKey: secrets.apiKey ?? "", baseURL: secrets.baseURL, fetch: providerFetch })(candidate.model);
+      return createAnthropic({ apiKey, baseURL: secrets.baseURL, fetch })(candidate.model);
+    case "google":
+      return createGoogleGenerativeAI({ apiKey, fetch })(candidate.model);
+    case "mistral":
+      return createMistral({ apiKey, fetch })(candidate.model);
+    case "groq":
+      return createGroq({ apiKey, fetch })(candidate.model);
+    case "deepseek":
+      return createDeepSeek({ apiKey, fetch })(candidate.model);
+    case "openrouter":
+      return createOpenRouter({ apiKey, fetch }).chat(candidate.model);
     case "ollama":
-      return createOllama({ baseURL: secrets.baseURL, fetch: providerFetch })(candidate.model);
+      return createOllama({ baseURL: secrets.baseURL, fetch })(candidate.model);
   }
 }

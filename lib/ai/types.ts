@@ -10,6 +10,8 @@
  *   actions/   serves the single-shot AI actions (explain, fix, refactor, complete, chat)
  */
 
+import type { KeyProvider } from "./model-options";
+
 // ---------------------------------------------------------------- output protocol
 
 /**
@@ -47,13 +49,19 @@ export interface ProtocolParser {
 
 // ---------------------------------------------------------------- providers and calls
 
-export type ProviderId = "joxcoder" | "openai" | "anthropic" | "ollama";
+/** Providers the platform can serve from its own configuration (env keys, a local server). */
+export type PlatformProvider = "joxcoder" | KeyProvider | "ollama" | "lmstudio";
+
+/** `endpoint`: a user's own OpenAI-compatible endpoint (lib/ai/endpoints.ts), named by `endpointId`. */
+export type ProviderId = PlatformProvider | "endpoint";
 
 /** One model the call may use; `source` says whose key pays the provider. */
 export interface ProviderCandidate {
   provider: ProviderId;
   model: string;
   source: "user" | "platform";
+  /** Set when provider is "endpoint". */
+  endpointId?: string;
 }
 
 export interface ChatMessage {

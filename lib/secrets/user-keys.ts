@@ -1,3 +1,4 @@
+import { KEY_PROVIDER_IDS, type KeyProvider } from "@/lib/ai/model-options";
 import { HttpError } from "@/lib/http/errors";
 import { getStore, type ApiKeyRecord, type Id } from "@/lib/store";
 import { decryptSecret, encryptSecret, EncryptionKeyError, serverEncryptionKey } from "./crypto";
@@ -7,8 +8,8 @@ import { decryptSecret, encryptSecret, EncryptionKeyError, serverEncryptionKey }
  * shown only as their last 4 characters, decrypted only to make a call.
  */
 
-export const USER_KEY_PROVIDERS = ["openai", "anthropic"] as const;
-export type UserKeyProvider = (typeof USER_KEY_PROVIDERS)[number];
+export const USER_KEY_PROVIDERS = KEY_PROVIDER_IDS;
+export type UserKeyProvider = KeyProvider;
 
 export function isUserKeyProvider(value: string): value is UserKeyProvider {
   return (USER_KEY_PROVIDERS as readonly string[]).includes(value);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as saveKey } from "@/app/api/keys/route";
-import { defaultModelFor, languageModelFor, NoProviderError, resolveCandidates, secretsFor } from "@/lib/ai/providers";
+import { defaultModelOf } from "@/lib/ai/catalog";
+import { resolveCandidates } from "@/lib/ai/model-choice";
+import { languageModelFor, NoProviderError, secretsFor } from "@/lib/ai/providers";
 import { startAiTestApp, type AiTestApp } from "./ai-test-app";
 import { authed } from "./support/app";
 
@@ -45,18 +47,24 @@ describe("resolveCandidates", () => {
     }
   });
 
-  it("moves the preferred model's provider first and rejects unknown models", async () => {
+  it("puts the picked model first, the other services' defaults after it, and refuses a model not offered", async () => {
     const { cookie, userId } = await app.signUp();
     await addKey(cookie, "openai", "sk-openai-user-5678");
-    expect(await resolveCandidates(userId, { preferredModel: "jox-test" })).toEqual([
+    expect(await resolveCandidates(userId, { model: "platform:joxcoder:jox-test" })).toEqual([
       { provider: "joxcoder", model: "jox-test", source: "platform" },
       { provider: "openai", model: "gpt-4o-mini", source: "user" },
     ]);
-    expect(await resolveCandidates(userId, { preferredModel: "gpt-4o" })).toEqual([
+    expect(await resolveCandidates(userId, { model: "user:openai:gpt-4o" })).toEqual([
       { provider: "openai", model: "gpt-4o", source: "user" },
       { provider: "joxcoder", model: "jox-test", source: "platform" },
     ]);
-    await expect(resolveCandidates(userId, { preferredModel: "made-up" })).rejects.toMatchObject({ status: 400, code: "unknown_model" });
+    // The platform has no OpenAI key: its models are not offered.
+    for (const model of ["platform:openai:gpt-4o", "user:openai:made-up", "made-up", "user:anthropic:claude-haiku-4-5"]) {
+      await expect(resolveCandidates(userId, { model })).rejects.toMatchObject({ status: 400, code: "unknown_model" });
+    }
+    // A remembered pick that is no longer offered is ignored.
+    expect((await resolveCandidates(userId, { remembered: "user:anthropic:claude-haiku-4-5" }))[0]).toEqual({ provider: "openai", model: "gpt-4o-mini", source: "user" });
+    expect((await resolveCandidates(userId, { remembered: "user:openai:gpt-4o" }))[0]).toEqual({ provider: "openai", model: "gpt-4o", source: "user" });
   });
 
   it("throws NoProviderError (503) when neither the user nor the platform has a provider", async () => {
@@ -87,7 +95,7 @@ describe("secretsFor / languageModelFor", () => {
 
     app.setEnv({ OLLAMA_BASE_URL: "http://127.0.0.1:11434/" });
     try {
-      const ollama = { provider: "ollama" as const, model: defaultModelFor("ollama"), source: "platform" as const };
+      const ollama = { provider: "ollama" as const, model: defaultModelOf("ollama")!, source: "platform" as const };
       expect(await secretsFor(ollama)).toEqual({ baseURL: "http://127.0.0.1:11434/api" });
       const model = languageModelFor(ollama, await secretsFor(ollama));
       expect(typeof model === "object" && model.modelId).toBe("qwen2.5-coder:7b");

@@ -47,13 +47,15 @@ function reported(server: LlmServer, index: number, answer: string): Usage {
   return { inputTokens: countPromptTokens(body.messages), outputTokens: splitIntoTokens(answer).length };
 }
 
+const JOX = { provider: "joxcoder", model: "jox-test" } as const;
+const OPENAI_MINI = { provider: "openai", model: "gpt-4o-mini" } as const;
 const code = "function add(a, b) { return a + b; }";
 const explainBody = { code, language: "javascript", path: "src/add.js" };
 const explainEstimate = estimateCallCredits({
   kind: "explain",
   inputChars: explainAction.inputChars({ ...explainBody }),
   maxOutputTokens: explainAction.maxOutputTokens,
-  model: "jox-test",
+  model: JOX,
 });
 
 async function ledgerOf(userId: string) {
@@ -80,7 +82,7 @@ describe("POST /api/ai/explain", () => {
     expect(sseText(events)).toBe(answer);
 
     const usage = reported(app.jox, 0, answer);
-    const charged = creditsFor("jox-test", usage);
+    const charged = creditsFor(JOX, usage);
     expect(charged).toBeGreaterThan(0);
     expect(explainEstimate).toBeGreaterThan(charged);
     expect(events.at(-1)).toEqual({
@@ -92,7 +94,7 @@ describe("POST /api/ai/explain", () => {
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
         provider: "joxcoder",
-        model: "jox-test",
+        model: JOX.model,
         balance: 100 - charged,
         attempts: [{ provider: "joxcoder", model: "jox-test", ok: true }],
       },
@@ -114,7 +116,7 @@ describe("POST /api/ai/explain", () => {
     expect(await store.listAiRequests(userId)).toEqual([
       expect.objectContaining({
         kind: "explain",
-        model: "jox-test",
+        model: JOX.model,
         tokens: usage.inputTokens + usage.outputTokens,
         credits: charged,
         projectId: null,
@@ -163,7 +165,7 @@ describe("POST /api/ai/explain", () => {
     expect(app.openai.requests).toHaveLength(TRIES);
     for (const request of app.openai.requests) expect(request.headers.authorization).toBe("Bearer ****ABCD");
     expect(app.jox.requests).toHaveLength(1);
-    const charged = creditsFor("jox-test", reported(app.jox, 0, "fallback answer"));
+    const charged = creditsFor(JOX, reported(app.jox, 0, "fallback answer"));
     expect(charged).toBeGreaterThan(0);
     // Each retry is streamed as a sentence to show; one attempt_failed when the provider is given up.
     expect(events.map((e) => e.event).filter((e) => e !== "text")).toEqual([...Array<string>(TRIES - 1).fill("retry"), "attempt_failed", "done"]);
@@ -214,8 +216,8 @@ describe("POST /api/ai/explain", () => {
       // The cut try reported nothing but received text: estimated from the characters sent and received.
       const cut = estimated(app.jox, 0, streamed);
       const usage = reported(app.openai, 0, "complete");
-      const charged = Math.ceil((microCreditsFor("jox-test", cut) + microCreditsFor("gpt-4o-mini", usage)) / 1_000_000);
-      expect(charged).toBeLessThan(creditsFor("jox-test", cut) + creditsFor("gpt-4o-mini", usage)); // rounded once, not per try
+      const charged = Math.ceil((microCreditsFor(JOX, cut) + microCreditsFor(OPENAI_MINI, usage)) / 1_000_000);
+      expect(charged).toBeLessThan(creditsFor(JOX, cut) + creditsFor(OPENAI_MINI, usage)); // rounded once, not per try
       expect(events.at(-1)!.data).toMatchObject({
         ok: true,
         credits: charged,
@@ -284,7 +286,7 @@ describe("POST /api/ai/explain", () => {
     expect(rest).toContain('"aborted":true');
     // The aborted try received "Answ" and reported nothing: it is charged its estimate.
     const usage = estimated(app.jox, 0, "Answ");
-    const charged = creditsFor("jox-test", usage);
+    const charged = creditsFor(JOX, usage);
     expect(charged).toBeGreaterThan(0);
     const done = JSON.parse(/^data: (.*)$/m.exec(rest.slice(rest.indexOf("event: done")))![1]);
     expect(done).toMatchObject({ ok: false, aborted: true, credits: charged, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
@@ -397,7 +399,7 @@ describe("input, auth and limits", () => {
     try {
       const response = await explain(authed("POST", "/api/ai/explain", cookie, explainBody), undefined);
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ error: "no_provider", message: expect.stringMatching(/No AI provider is configured/) });
+      expect(await response.json()).toMatchObject({ error: "no_provider", message: expect.stringMatching(/^No AI model is available yet: add a key or your own endpoint in Settings\.$/) });
     } finally {
       app.setEnv({ JOXCODER_API_URL: url });
     }

@@ -76,7 +76,7 @@ function micro(requests: RecordedRequest[]): number {
       const body = r.body as { messages: { role: string; content: string }[] };
       const transcript = TRANSCRIPTS[r.role as keyof typeof TRANSCRIPTS];
       const text = Array.isArray(transcript) ? transcript[0] : transcript;
-      return sum + microCreditsFor(MODEL, { inputTokens: countPromptTokens(body.messages), outputTokens: splitIntoTokens(text).length });
+      return sum + microCreditsFor({ provider: "joxcoder", model: MODEL }, { inputTokens: countPromptTokens(body.messages), outputTokens: splitIntoTokens(text).length });
     }, 0);
 }
 

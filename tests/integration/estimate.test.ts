@@ -51,7 +51,8 @@ afterEach(async () => {
 const estimate = (cookie: string, body: unknown) => estimateRoute(authed("POST", "/api/generations/estimate", cookie, body), undefined);
 
 function expected(prompt: string, model: string, hasRunner = false): number {
-  return Math.max(1, estimateRunCredits({ roles: plannedRoles(hasRunner), promptChars: prompt.length, model }));
+  const provider = model === "joxcoder" ? "joxcoder" : "anthropic";
+  return Math.max(1, estimateRunCredits({ roles: plannedRoles(hasRunner), promptChars: prompt.length, model: { provider, model } }));
 }
 
 describe("POST /api/generations/estimate", () => {

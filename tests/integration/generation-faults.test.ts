@@ -3,7 +3,7 @@ import { POST as startRoute } from "@/app/api/generations/route";
 import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
 import { NO_RUNNER_REASON } from "@/lib/ai/runs/pipeline";
-import { microCreditsFor, tokensForChars } from "@/lib/ai/pricing";
+import { microCreditsFor, tokensForChars, type PricedModel } from "@/lib/ai/pricing";
 import { createProtocolParser } from "@/lib/ai/protocol";
 import { liveRuns } from "@/lib/ai/runs/registry";
 import type { RunEvent } from "@/lib/ai/types";
@@ -27,6 +27,7 @@ import { authed, openTestApp, signUp } from "./support/app";
  */
 
 const MODEL = "jox-test";
+const JOX = { provider: "joxcoder", model: MODEL } as const;
 const AI_KEYS = ["JOXCODER_API_URL", "JOXCODER_API_KEY", "JOXCODER_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "OLLAMA_BASE_URL", "RUNNER_URL", "RUNNER_SECRET"] as const;
 const env = process.env as Record<string, string | undefined>;
 const savedEnv = Object.fromEntries(AI_KEYS.map((k) => [k, env[k]]));
@@ -104,7 +105,7 @@ function reported(request: RecordedRequest, answer: string) {
 }
 
 /** Exact micro-credits of what the server reported for these answered requests (each answered with its role's transcript). */
-function reportedMicro(requests: RecordedRequest[], model: string, transcripts: Record<string, string> = TRANSCRIPTS): number {
+function reportedMicro(requests: RecordedRequest[], model: PricedModel, transcripts: Record<string, string> = TRANSCRIPTS): number {
   return chat(requests).reduce((sum, r) => sum + microCreditsFor(model, reported(r, transcripts[r.role!])), 0);
 }
 
@@ -147,7 +148,7 @@ describe("a run against a misbehaving provider", () => {
 
     // Charged once: the answered requests' reported usage, summed exactly and rounded up once; the 429 try cost 0.
     const answered = requests.slice(1);
-    const spent = credits(reportedMicro(answered, MODEL));
+    const spent = credits(reportedMicro(answered, JOX));
     expect(spent).toBeGreaterThan(0);
     expect(end).toMatchObject({ spent, refunded: reserved - spent });
     const steps = await store.listGenerationSteps(userId, runId);
@@ -220,8 +221,8 @@ describe("a run against a misbehaving provider", () => {
 
     // The run: the cut try's estimate + every answered request's reported usage, summed exactly, rounded up once.
     const others = chat(llm.requests).filter((r) => r.role !== "backend");
-    const reportedOnly = reportedMicro(others, MODEL) + microCreditsFor("gpt-4o-mini", fallback);
-    const spent = credits(reportedOnly + microCreditsFor(MODEL, cut));
+    const reportedOnly = reportedMicro(others, JOX) + microCreditsFor({ provider: "openai", model: "gpt-4o-mini" }, fallback);
+    const spent = credits(reportedOnly + microCreditsFor(JOX, cut));
     expect(spent).toBeGreaterThan(credits(reportedOnly)); // the estimate is charged, not dropped
     expect(end).toMatchObject({ spent, refunded: reserved - spent });
     expect((await store.listGenerationSteps(userId, runId)).reduce((n, s) => n + s.credits, 0)).toBe(spent);
@@ -247,7 +248,7 @@ describe("a run against a misbehaving provider", () => {
       { type: "log", role: "backend", level: "warn", message: expect.stringMatching(/^The connection to the AI service dropped; retrying (now|in \d+(\.\d)? s)\.$/) },
     ]);
     // The dropped try received nothing and costs nothing.
-    const spent = credits(reportedMicro(chat(llm.requests).filter((r) => r !== backend[0]), MODEL));
+    const spent = credits(reportedMicro(chat(llm.requests).filter((r) => r !== backend[0]), JOX));
     expect(end).toMatchObject({ spent, refunded: reserved - spent });
     expect(await (await getStore()).getBalance(userId)).toBe(100 - spent);
   });
@@ -282,7 +283,7 @@ describe("a run against a misbehaving provider", () => {
         run: run + 1,
         end: end.type === "done" || end.type === "failed" ? `${end.type}:${end.status}` : end.type,
         spent: end.type === "done" || end.type === "failed" ? end.spent : -1,
-        expected: credits(reportedMicro(requests, MODEL)),
+        expected: credits(reportedMicro(requests, JOX)),
         roles: chat(requests).map((r) => r.role!).sort(),
       });
     }

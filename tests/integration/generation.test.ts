@@ -6,7 +6,7 @@ import { GET as eventsRoute } from "@/app/api/generations/[runId]/events/route";
 import { POST as createProjectRoute } from "@/app/api/projects/route";
 import { GET as latestRunRoute } from "@/app/api/projects/[id]/runs/latest/route";
 import { RETRY_POLICY, setRetryPolicyForTests } from "@/lib/ai/call";
-import { microCreditsFor, tokensForChars } from "@/lib/ai/pricing";
+import { microCreditsFor, tokensForChars, type PricedModel } from "@/lib/ai/pricing";
 import { liveRuns } from "@/lib/ai/runs/registry";
 import { NO_RUNNER_REASON } from "@/lib/ai/runs/pipeline";
 import { resetEnvForTests } from "@/lib/env";
@@ -16,6 +16,8 @@ import { countPromptTokens, splitIntoTokens, startLlmServer, type LlmServer, typ
 import { messageText } from "../fixtures/llm-server/script";
 import { authed, openTestApp, signUp } from "./support/app";
 import { EXPECTED_FILES, SseReader, TRANSCRIPTS, type SseFrame } from "./generation-helpers";
+
+const JOXCODER = { provider: "joxcoder", model: "joxcoder" } as const;
 
 /**
  * A whole generation through the route handlers: POST /api/generations
@@ -87,7 +89,7 @@ async function events(cookie: string, runId: string, headers: Record<string, str
 }
 
 /** Exact micro-credits of what the scripted server reported for the answered chat requests. */
-function reportedMicro(requests: RecordedRequest[], model: string, answered: (r: RecordedRequest) => boolean = () => true): number {
+function reportedMicro(requests: RecordedRequest[], model: PricedModel, answered: (r: RecordedRequest) => boolean = () => true): number {
   return requests
     .filter((r) => r.chatRequest !== null && answered(r))
     .reduce((sum, r) => {
@@ -98,7 +100,7 @@ function reportedMicro(requests: RecordedRequest[], model: string, answered: (r:
 }
 
 /** What the scripted server reported for the answered chat requests, priced as the app prices a run: summed exactly, rounded up once. */
-function reportedCredits(requests: RecordedRequest[], model: string, answered: (r: RecordedRequest) => boolean = () => true): number {
+function reportedCredits(requests: RecordedRequest[], model: PricedModel, answered: (r: RecordedRequest) => boolean = () => true): number {
   return Math.ceil(reportedMicro(requests, model, answered) / 1_000_000);
 }
 
@@ -148,7 +150,7 @@ describe("a whole generation", () => {
 
     // Credits: what the provider reported, summed exactly and rounded up once for the run; the rest refunded.
     // Each step records the whole credits the run's total reached during it.
-    const spent = reportedCredits(llm.requests, "joxcoder");
+    const spent = reportedCredits(llm.requests, JOXCODER);
     expect(steps.reduce((n, s) => n + s.credits, 0)).toBe(spent);
     expect(done).toMatchObject({ spent, refunded: reserved - spent });
     expect(await store.getBalance(userId)).toBe(before - spent);
@@ -221,7 +223,7 @@ describe("faults", () => {
       expect(JSON.stringify(frames)).not.toContain("Scripted failure");
 
       // The failed tries reported no usage and cost nothing: the run pays OpenAI's reported usage, rounded once.
-      const spent = reportedCredits(backup.requests, "gpt-4o-mini");
+      const spent = reportedCredits(backup.requests, { provider: "openai", model: "gpt-4o-mini" });
       expect(last(frames)).toMatchObject({ spent });
       for (const step of frames.map((f) => f.data)) {
         if (step.type === "step_finished" && step.role !== "tester") {
@@ -273,7 +275,7 @@ describe("faults", () => {
     expect(frames.map((f) => f.data).find((e) => e.type === "step_finished" && e.role === "backend")).toMatchObject({ usageEstimated: true });
 
     // The run pays the others' reported usage plus the cut try's estimate, summed exactly and rounded once.
-    const micro = reportedMicro(llm.requests, "joxcoder", (r) => r.role !== "backend") + microCreditsFor("joxcoder", cut);
+    const micro = reportedMicro(llm.requests, JOXCODER, (r) => r.role !== "backend") + microCreditsFor(JOXCODER, cut);
     const spent = Math.ceil(micro / 1_000_000);
     expect(end).toMatchObject({ spent, refunded: reserved - spent });
     expect((await store.listGenerationSteps(userId, runId)).reduce((n, s) => n + s.credits, 0)).toBe(spent);

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { modelChoiceField } from "@/lib/ai/model-choice";
 import { startGeneration } from "@/lib/ai/runs/start";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
@@ -20,6 +21,7 @@ const startSchema = z.strictObject({
     .min(1, { error: "Describe the app you want (prompt is empty)." })
     .max(PROJECT_PROMPT_MAX, { error: `prompt must be at most ${PROJECT_PROMPT_MAX} characters.` }),
   cap: positiveWholeNumber("cap", "credits").optional(),
+  model: modelChoiceField.optional(),
 });
 
 const MAX_BODY = 64 * 1024;

@@ -32,7 +32,7 @@ export function actionRoute<T extends ActionFields>(kind: AiRequestKind, action:
       kind,
       inputChars: action.inputChars(input),
       maxOutputTokens: action.maxOutputTokens,
-      preferredModel: input.model,
+      model: input.model,
     });
 
     const abort = new AbortController();

@@ -4,7 +4,7 @@ import { getStore, type AiRequestKind, type Id } from "@/lib/store";
 import { CallFailedError, streamCompletion } from "../call";
 import { chargeAttempt, reserveOrThrow, settleHold, totalUsage, type Hold } from "../credits";
 import { CreditTally, estimateCallCredits, maxPlatformEstimate } from "../pricing";
-import { resolveCandidates } from "../providers";
+import { resolveCandidates } from "../model-choice";
 import type { CallAttempt, ChatMessage, ProviderCandidate } from "../types";
 
 /**
@@ -19,7 +19,8 @@ export interface PrepareCallInput {
   /** Characters the prompt carries (for the estimate). */
   inputChars: number;
   maxOutputTokens: number;
-  preferredModel?: string;
+  /** A ModelOption id the user picked (lib/ai/model-choice.ts). */
+  model?: string;
 }
 
 export interface PreparedCall {
@@ -38,7 +39,7 @@ export interface PreparedCall {
  * Throws before anything starts: NoProviderError (503), 402.
  */
 export async function prepareCall(input: PrepareCallInput): Promise<PreparedCall> {
-  const candidates = await resolveCandidates(input.userId, { preferredModel: input.preferredModel });
+  const candidates = await resolveCandidates(input.userId, { model: input.model });
   const estimate = maxPlatformEstimate(candidates, (model) =>
     estimateCallCredits({ kind: input.kind, inputChars: input.inputChars, maxOutputTokens: input.maxOutputTokens, model }),
   );

@@ -3,7 +3,7 @@ import { isPlausibleProjectId } from "@/lib/projects/schema";
 import { getStore, type Id, type Project } from "@/lib/store";
 import { MAX_FIXER_PASSES } from "../runs/pipeline";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
-import { resolveCandidates } from "../providers";
+import { resolveCandidates } from "../model-choice";
 import type { ProviderCandidate, RoleName } from "../types";
 import { launchDependencies, ownIdleProject, reserveAndLaunch, type StartedGeneration } from "../runs/start";
 import { WorkingTree } from "../runs/working-tree";
@@ -20,6 +20,8 @@ export interface StartChangeInput {
   projectId: string;
   request: string;
   cap?: number;
+  /** A ModelOption id the user picked (lib/ai/model-choice.ts). */
+  model?: string;
 }
 
 function changeEstimate(candidates: ProviderCandidate[], hasRunner: boolean, chars: number, maxFixerPasses: number): number {
@@ -34,14 +36,14 @@ function about(project: { description: string; prompt: string }): string {
 }
 
 /** The project's files, the candidates, the runner and the estimate of one change request. */
-async function prepareChange(userId: Id, projectId: string, request: string, project: Project) {
+async function prepareChange(userId: Id, projectId: string, request: string, project: Project, model: string | undefined) {
   const store = await getStore();
   const files = await store.listFiles(userId, projectId);
   if (files.length === 0) {
     throw new HttpError(409, "no_files", "This project has no files yet: generate it first, then ask for changes.");
   }
   const { runner, maxFixerPasses } = launchDependencies();
-  const candidates = await resolveCandidates(userId);
+  const candidates = await resolveCandidates(userId, { model });
   const runnerClient = runner();
   const context = selectChangeContext(new WorkingTree(files), request);
   const change: ChangeRequest = { request, about: about(project), earlier: conversationSection(await listChanges(store, userId, projectId)) };
@@ -63,18 +65,18 @@ export interface ChangeEstimate {
 }
 
 /** What a change request would reserve now, and what it would read (POST /api/projects/:id/changes/estimate). */
-export async function estimateChange(userId: Id, projectId: string, request: string): Promise<ChangeEstimate> {
+export async function estimateChange(userId: Id, projectId: string, request: string, model?: string): Promise<ChangeEstimate> {
   const store = await getStore();
   const project = isPlausibleProjectId(projectId) ? await store.getProject(userId, projectId) : null;
   if (!project) throw notFound("Project");
-  const { estimate, likely, candidates, context } = await prepareChange(userId, project.id, request, project);
+  const { estimate, likely, candidates, context } = await prepareChange(userId, project.id, request, project, model);
   return { estimate, likely, model: candidates[0].model, files: context.shown.map((f) => f.path) };
 }
 
 export async function startChange(userId: Id, input: StartChangeInput): Promise<StartedGeneration> {
   const store = await getStore();
   const project = await ownIdleProject(store, userId, input.projectId);
-  const { candidates, runnerClient, estimate, change } = await prepareChange(userId, project.id, input.request, project);
+  const { candidates, runnerClient, estimate, change } = await prepareChange(userId, project.id, input.request, project, input.model);
   return reserveAndLaunch(store, userId, project, {
     estimate,
     cap: input.cap,

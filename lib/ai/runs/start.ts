@@ -7,7 +7,7 @@ import { getStore, type Id, type Project, type Run, type Store } from "@/lib/sto
 import { streamCompletion } from "../call";
 import { insufficientCredits } from "../credits";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
-import { resolveCandidates } from "../providers";
+import { resolveCandidates } from "../model-choice";
 import { continueAfterResponse } from "@/lib/http/background";
 import type { ChangeRequest } from "../changes/dag";
 import type { ProviderCandidate } from "../types";
@@ -28,6 +28,8 @@ export interface StartGenerationInput {
   prompt: string;
   /** The most the user allows this run to spend. */
   cap?: number;
+  /** A ModelOption id the user picked (lib/ai/model-choice.ts); default: the project's, else the first available. */
+  model?: string;
 }
 
 export interface StartedGeneration {
@@ -86,15 +88,15 @@ export interface GenerationEstimate {
 }
 
 /** The estimate shown before a run starts (POST /api/generations/estimate); throws NoProviderError (503) like a start would. */
-export async function estimateGeneration(userId: Id, prompt: string): Promise<GenerationEstimate> {
-  const candidates = await resolveCandidates(userId);
+export async function estimateGeneration(userId: Id, prompt: string, model?: string): Promise<GenerationEstimate> {
+  const candidates = await resolveCandidates(userId, { model });
   return { estimate: runEstimate(candidates, dependencies.runner() !== null, prompt.length), model: candidates[0].model };
 }
 
 export async function startGeneration(userId: Id, input: StartGenerationInput): Promise<StartedGeneration> {
   const store: Store = await getStore();
   const project = await ownIdleProject(store, userId, input.projectId);
-  const candidates = await resolveCandidates(userId);
+  const candidates = await resolveCandidates(userId, { model: input.model });
   const runner = dependencies.runner();
   const estimate = runEstimate(candidates, runner !== null, input.prompt.length);
   return reserveAndLaunch(store, userId, project, { estimate, cap: input.cap, candidates, runner, prompt: input.prompt });

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { modelChoiceField } from "@/lib/ai/model-choice";
 import { estimateGeneration } from "@/lib/ai/runs/start";
 import { requireUser } from "@/lib/auth";
 import { assertSameOrigin } from "@/lib/http/csrf";
@@ -17,6 +18,7 @@ const estimateSchema = z.strictObject({
     .trim()
     .min(1, { error: "Describe the app you want (prompt is empty)." })
     .max(PROJECT_PROMPT_MAX, { error: `prompt must be at most ${PROJECT_PROMPT_MAX} characters.` }),
+  model: modelChoiceField.optional(),
 });
 
 const MAX_BODY = 64 * 1024;
@@ -25,10 +27,10 @@ const MAX_BODY = 64 * 1024;
 export const POST = route(async (request) => {
   const user = await requireUser(request);
   assertSameOrigin(request);
-  const { prompt } = await parseJson(request, estimateSchema, { maxBytes: MAX_BODY });
+  const body = await parseJson(request, estimateSchema, { maxBytes: MAX_BODY });
   await enforceUserLimit(RATE_LIMITS.estimates, user.id);
   const [{ estimate, model }, available] = await Promise.all([
-    estimateGeneration(user.id, prompt),
+    estimateGeneration(user.id, body.prompt, body.model),
     getStore().then((store) => store.getBalance(user.id)),
   ]);
   return NextResponse.json({ estimate, available, model });

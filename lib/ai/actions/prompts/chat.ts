@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelChoiceField } from "../../model-choice";
 import { codeField, fenced, MAX_CODE_BYTES, type ActionDefinition } from "./shared";
 
 export const MAX_CHAT_MESSAGES = 40;
@@ -20,7 +21,8 @@ export const chatSchema = z
     language: z.string().trim().min(1).max(40).optional(),
     path: z.string().trim().min(1).max(500).optional(),
     projectId: z.string().trim().min(1).max(100).optional(),
-    model: z.string().trim().min(1).max(100).optional(),
+    /** A ModelOption id (GET /api/models); default: the first available. */
+    model: modelChoiceField.optional(),
   })
   .refine((input) => input.messages.at(-1)?.role === "user", {
     message: "the last message must be the user's",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelChoiceField } from "../../model-choice";
 import type { ChatMessage } from "../../types";
 
 /**
@@ -33,8 +34,8 @@ export const baseActionSchema = z.object({
     .refine(withinBytes(MAX_CODE_BYTES), `selection must be at most ${MAX_CODE_BYTES / 1024} KB`)
     .optional(),
   projectId: z.string().trim().min(1).max(100).optional(),
-  /** A model from the catalog (lib/ai/providers); default: the first available provider's. */
-  model: z.string().trim().min(1).max(100).optional(),
+  /** A ModelOption id (GET /api/models); default: the first available. */
+  model: modelChoiceField.optional(),
 });
 
 export type BaseActionInput = z.infer<typeof baseActionSchema>;

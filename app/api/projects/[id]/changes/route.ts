@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { modelChoiceField } from "@/lib/ai/model-choice";
 import { listChanges } from "@/lib/ai/changes/history";
 import { startChange } from "@/lib/ai/changes/start";
 import { changeRequestText } from "@/lib/ai/changes/schema";
@@ -22,6 +23,7 @@ interface Context {
 const changeSchema = z.strictObject({
   request: changeRequestText,
   cap: positiveWholeNumber("cap", "credits").optional(),
+  model: modelChoiceField.optional(),
 });
 
 const MAX_BODY = 64 * 1024;
@@ -33,7 +35,7 @@ export const POST = route<Context>(async (request, { params }) => {
   const { id } = await params;
   const body = await parseJson(request, changeSchema, { maxBytes: MAX_BODY });
   await enforceRunStartLimits(request, user.id);
-  const started = await startChange(user.id, { projectId: id, request: body.request, cap: body.cap });
+  const started = await startChange(user.id, { projectId: id, request: body.request, cap: body.cap, model: body.model });
   return NextResponse.json(started, { status: 202 });
 });
 

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { modelChoiceField } from "@/lib/ai/model-choice";
 import { estimateChange } from "@/lib/ai/changes/start";
 import { changeRequestText } from "@/lib/ai/changes/schema";
 import { requireUser } from "@/lib/auth";
@@ -16,6 +17,7 @@ interface Context {
 
 const estimateSchema = z.strictObject({
   request: changeRequestText,
+  model: modelChoiceField.optional(),
 });
 
 const MAX_BODY = 64 * 1024;
@@ -29,7 +31,7 @@ export const POST = route<Context>(async (request, { params }) => {
   const body = await parseJson(request, estimateSchema, { maxBytes: MAX_BODY });
   await enforceUserLimit(RATE_LIMITS.estimates, user.id);
   const [estimate, available] = await Promise.all([
-    estimateChange(user.id, id, body.request),
+    estimateChange(user.id, id, body.request, body.model),
     getStore().then((store) => store.getBalance(user.id)),
   ]);
   return NextResponse.json({ ...estimate, available });
