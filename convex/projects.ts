@@ -25,6 +25,7 @@ export const create = serverMutation({
     description: v.optional(v.string()),
     prompt: v.optional(v.string()),
     framework: v.optional(v.string()),
+    model: v.optional(v.union(v.string(), v.null())),
   },
   handler: async (ctx, args) => {
     const name = projectName(args.name);
@@ -39,6 +40,7 @@ export const create = serverMutation({
       prompt: args.prompt ?? "",
       framework: args.framework ?? "",
       status: "pending",
+      ...(typeof args.model === "string" ? { model: args.model } : {}),
       createdAt: at,
       updatedAt: at,
     });
@@ -81,6 +83,8 @@ export const update = serverMutation({
       prompt: v.optional(v.string()),
       framework: v.optional(v.string()),
       status: v.optional(projectStatus),
+      // null forgets the model.
+      model: v.optional(v.union(v.string(), v.null())),
     }),
   },
   handler: async (ctx, { userId, projectId, patch }) => {
@@ -93,6 +97,7 @@ export const update = serverMutation({
       prompt: patch.prompt ?? current.prompt,
       framework: patch.framework ?? current.framework,
       status: patch.status ?? current.status,
+      ...(patch.model === undefined ? {} : { model: patch.model ?? undefined }),
       updatedAt: Date.now(),
     });
     return toProject((await ctx.db.get("projects", current._id))!);

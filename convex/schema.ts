@@ -70,6 +70,8 @@ export default defineSchema({
     prompt: v.string(),
     framework: v.string(),
     status: projectStatus,
+    // The ModelOption id the user last picked for the project; absent: the default.
+    model: v.optional(v.string()),
     createdAt: v.number(),
     updatedAt: v.number(),
     // Set when the project is deleted: from then on it does not exist for any operation and its
@@ -222,4 +224,16 @@ export default defineSchema({
     last4: v.string(),
     createdAt: v.number(),
   }).index("by_userId_provider", ["userId", "provider"]),
+
+  // Users' own OpenAI-compatible endpoints; the key encrypted (null: none). Deleted with the user.
+  aiEndpoints: defineTable({
+    userId: v.id("users"),
+    name: v.string(),
+    baseUrl: v.string(),
+    ciphertext: v.union(v.string(), v.null()),
+    last4: v.union(v.string(), v.null()),
+    models: v.array(v.string()),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_userId", ["userId"]),
 });

@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as aiEndpoints from "../aiEndpoints.js";
 import type * as aiRequests from "../aiRequests.js";
 import type * as apiKeys from "../apiKeys.js";
 import type * as credits from "../credits.js";
@@ -45,6 +46,7 @@ import type * as webhooks from "../webhooks.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  aiEndpoints: typeof aiEndpoints;
   aiRequests: typeof aiRequests;
   apiKeys: typeof apiKeys;
   credits: typeof credits;

@@ -64,6 +64,7 @@ export function toProject(d: Doc<"projects">): Project {
     prompt: d.prompt,
     framework: d.framework,
     status: d.status,
+    model: d.model ?? null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

@@ -55,7 +55,7 @@ export async function updateProfileIn(
   return ctx.db.get("users", user._id);
 }
 
-/** Marks the user deleted, frees their email and ends their sessions. False when unknown or already deleted. */
+/** Marks the user deleted, frees their email, ends their sessions and deletes their AI endpoints. False when unknown or already deleted. */
 export async function softDeleteIn(ctx: MutationCtx, externalId: string): Promise<boolean> {
   const user = await userByExternalId(ctx, externalId);
   if (!user || user.deletedAt !== undefined) return false;
@@ -65,5 +65,10 @@ export async function softDeleteIn(ctx: MutationCtx, externalId: string): Promis
     .withIndex("by_userId", (q) => q.eq("userId", user._id))
     .collect();
   for (const session of sessions) await ctx.db.delete("sessions", session._id);
+  const endpoints = await ctx.db
+    .query("aiEndpoints")
+    .withIndex("by_userId", (q) => q.eq("userId", user._id))
+    .collect();
+  for (const endpoint of endpoints) await ctx.db.delete("aiEndpoints", endpoint._id);
   return true;
 }

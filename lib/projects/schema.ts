@@ -3,6 +3,7 @@ import { fieldError } from "@/lib/http/fields";
 import {
   PROJECT_DESCRIPTION_MAX,
   PROJECT_FRAMEWORK_MAX,
+  PROJECT_MODEL_MAX,
   PROJECT_NAME_MAX,
   PROJECT_PROMPT_MAX,
 } from "./limits";
@@ -39,20 +40,32 @@ const boundedText = (field: string, max: number) =>
     .trim()
     .max(max, { error: `${field} must be at most ${max} characters.` });
 
+/**
+ * The model remembered for the project: the id of a ModelOption (GET /api/models), opaque here;
+ * null forgets it (the default model is used). Whether the user may use it is decided when a run starts.
+ */
+const projectModel = z
+  .string({ error: fieldError("model", "a model id (a string) or null") })
+  .min(1)
+  .max(PROJECT_MODEL_MAX)
+  .nullable();
+
 export const createProjectSchema = z.strictObject({
   name: projectNameSchema,
   description: boundedText("Description", PROJECT_DESCRIPTION_MAX).optional(),
   prompt: boundedText("Prompt", PROJECT_PROMPT_MAX).optional(),
   framework: boundedText("Framework", PROJECT_FRAMEWORK_MAX).optional(),
+  model: projectModel.optional(),
 });
 
 export const updateProjectSchema = z
   .strictObject({
     name: projectNameSchema.optional(),
     description: boundedText("Description", PROJECT_DESCRIPTION_MAX).optional(),
+    model: projectModel.optional(),
   })
-  .refine((patch) => patch.name !== undefined || patch.description !== undefined, {
-    error: "Send at least one of: name, description.",
+  .refine((patch) => patch.name !== undefined || patch.description !== undefined || patch.model !== undefined, {
+    error: "Send at least one of: name, description, model.",
   });
 
 export type CreateProjectBody = z.infer<typeof createProjectSchema>;

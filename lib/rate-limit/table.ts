@@ -57,9 +57,12 @@ export const RATE_LIMITS = {
   appStart: rule("user", "app:start", 30, TEN_MINUTES, "Too many app starts; wait a moment."),
   appStartPerIp: rule("ip", "app:start", 300, TEN_MINUTES, "Too many app starts; wait a moment."),
 
-  // Keys, billing, deployments, Git.
+  // Keys, endpoints, billing, deployments, Git.
   keys: rule("user", "keys", 20, MINUTE, "Too many key changes."),
   keyTests: rule("user", "keys-test", 10, MINUTE, "Too many key tests."),
+  // Users' own AI endpoints: adding, refreshing and testing one calls it.
+  endpoints: rule("user", "endpoints", 20, MINUTE, "Too many AI endpoint changes."),
+  endpointTests: rule("user", "endpoints-test", 10, MINUTE, "Too many AI endpoint tests."),
   checkout: rule("user", "billing:checkout", 10, MINUTE, "Too many checkout attempts."),
   checkoutPerIp: rule("ip", "billing:checkout", 30, MINUTE, "Too many checkout attempts."),
   billingPortal: rule("user", "billing:portal", 10, MINUTE, "Too many attempts."),

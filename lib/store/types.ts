@@ -143,6 +143,8 @@ export interface Project {
   prompt: string;
   framework: string;
   status: ProjectStatus;
+  /** The model the user last picked for the project (an opaque ModelOption id, lib/ai/model-options.ts); null: the default. */
+  model: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -152,9 +154,11 @@ export interface CreateProjectInput {
   description?: string;
   prompt?: string;
   framework?: string;
+  model?: string | null;
 }
 
-export type ProjectPatch = Partial<Pick<Project, "name" | "description" | "prompt" | "framework" | "status">>;
+/** `model: null` forgets the project's model; an absent field is left as it is. */
+export type ProjectPatch = Partial<Pick<Project, "name" | "description" | "prompt" | "framework" | "status" | "model">>;
 
 export interface ProjectFile {
   projectId: Id;
@@ -447,6 +451,27 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
+/**
+ * A user's own OpenAI-compatible endpoint (lib/ai/endpoints.ts). The store keeps its key only as
+ * ciphertext (null: the endpoint has no key); it checks nothing about the values.
+ */
+export interface AiEndpointRecord {
+  id: Id;
+  userId: Id;
+  name: string;
+  baseUrl: string;
+  ciphertext: string | null;
+  last4: string | null;
+  /** Model ids, in the order given. */
+  models: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type CreateAiEndpointInput = Pick<AiEndpointRecord, "name" | "baseUrl" | "ciphertext" | "last4" | "models">;
+
+export type AiEndpointPatch = Partial<Pick<AiEndpointRecord, "name" | "models">>;
+
 // ---------------------------------------------------------------- local auth
 
 export interface SessionRecord {
@@ -474,10 +499,11 @@ export interface Store {
   /** Atomic. Changes email and/or name of the user with this externalId; null when unknown or deleted. An email another user holds is a "conflict". */
   updateUserProfile(externalId: string, update: UserProfileUpdate): Promise<User | null>;
   /**
-   * Atomic. Marks the user deleted (deletedAt), ends their sessions and frees
-   * their email (it becomes a tombstone, so the address can sign up again).
-   * Their rows stay; their projects become invisible to every project
-   * operation. Returns false when the externalId is unknown or already deleted.
+   * Atomic. Marks the user deleted (deletedAt), ends their sessions, deletes
+   * their AI endpoints (with their keys) and frees their email (it becomes a
+   * tombstone, so the address can sign up again). Their other rows stay; their
+   * projects become invisible to every project operation. Returns false when
+   * the externalId is unknown or already deleted.
    */
   softDeleteUser(externalId: string): Promise<boolean>;
 
@@ -586,6 +612,18 @@ export interface Store {
   saveApiKey(userId: Id, provider: string, ciphertext: string, last4: string): Promise<ApiKeyRecord>;
   listApiKeys(userId: Id): Promise<ApiKeyRecord[]>;
   deleteApiKey(userId: Id, provider: string): Promise<boolean>;
+
+  // users' own AI endpoints (ciphertext only). A deleted user has none: softDeleteUser deletes them.
+  /** Oldest first; [] for an unknown user. */
+  listAiEndpoints(userId: Id): Promise<AiEndpointRecord[]>;
+  /** null when the endpoint does not exist or is someone else's. */
+  getAiEndpoint(userId: Id, endpointId: Id): Promise<AiEndpointRecord | null>;
+  /** An unknown or deleted user is "not_found". */
+  createAiEndpoint(userId: Id, input: CreateAiEndpointInput): Promise<AiEndpointRecord>;
+  /** Changes the name and/or the models and sets updatedAt; someone else's or an unknown endpoint is "not_found". */
+  updateAiEndpoint(userId: Id, endpointId: Id, patch: AiEndpointPatch): Promise<AiEndpointRecord>;
+  /** Deletes the endpoint with its key; false when it does not exist or is someone else's. */
+  deleteAiEndpoint(userId: Id, endpointId: Id): Promise<boolean>;
 
   // local accounts and sessions (used by lib/auth/local only)
   /** Atomic: creates the user (externalId `local:<uuid>`), the credentials and the trial grant. Taken email → "conflict". */

@@ -464,6 +464,25 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getProject(user.id, project.id)).toEqual(updated);
       });
 
+      it("remembers the model picked for a project: null by default, set, kept when absent from a patch, forgotten with null", async () => {
+        const user = await newUser();
+        const plain = await store.createProject(user.id, { name: "Plain" });
+        expect(plain.model).toBeNull();
+        expect((await store.getProject(user.id, plain.id))?.model).toBeNull();
+
+        const picked = await store.createProject(user.id, { name: "Picked", model: "platform:openai:gpt-6-luna" });
+        expect(picked.model).toBe("platform:openai:gpt-6-luna");
+        expect((await store.listProjects(user.id)).find((p) => p.id === picked.id)?.model).toBe("platform:openai:gpt-6-luna");
+        expect(await store.createProject(user.id, { name: "Null", model: null })).toMatchObject({ model: null });
+
+        const endpointModel = `endpoint:${"e".repeat(40)}:qwen3-coder:30b`;
+        expect(await store.updateProject(user.id, plain.id, { model: endpointModel })).toMatchObject({ model: endpointModel });
+        expect(await store.updateProject(user.id, plain.id, { description: "kept" })).toMatchObject({ model: endpointModel, description: "kept" });
+        expect((await store.getProject(user.id, plain.id))?.model).toBe(endpointModel);
+        expect(await store.updateProject(user.id, plain.id, { model: null })).toMatchObject({ model: null });
+        expect((await store.getProject(user.id, plain.id))?.model).toBeNull();
+      });
+
       it("names are unique per user; another user may reuse a name", async () => {
         const alice = await newUser("alice");
         const bob = await newUser("bob");
@@ -1010,6 +1029,95 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.deleteApiKey(user.id, "openai")).toBe(false);
         expect((await store.listApiKeys(user.id)).map((k) => k.provider)).toEqual(["anthropic"]);
         expect(await store.listApiKeys(other.id)).toHaveLength(1);
+      });
+    });
+
+    describe("AI endpoints", () => {
+      const input = (name: string, extra: Partial<Parameters<Store["createAiEndpoint"]>[1]> = {}) => ({
+        name,
+        baseUrl: `https://${name.toLowerCase().replace(/\W/g, "")}.example.com/v1`,
+        ciphertext: null,
+        last4: null,
+        models: ["model-a", "model-b"],
+        ...extra,
+      });
+
+      it("creates, lists oldest first, gets, updates and deletes a user's endpoints", async () => {
+        const user = await newUser();
+        const first = await store.createAiEndpoint(user.id, input("Gateway", { ciphertext: "v1:cipher", last4: "WXYZ" }));
+        expect(first).toEqual({
+          id: expect.any(String),
+          userId: user.id,
+          name: "Gateway",
+          baseUrl: "https://gateway.example.com/v1",
+          ciphertext: "v1:cipher",
+          last4: "WXYZ",
+          models: ["model-a", "model-b"],
+          createdAt: expect.any(Number),
+          updatedAt: first.createdAt,
+        });
+        const second = await store.createAiEndpoint(user.id, input("Ollama", { models: [] }));
+        expect(second).toMatchObject({ ciphertext: null, last4: null, models: [] });
+        expect((await store.listAiEndpoints(user.id)).map((e) => e.id)).toEqual([first.id, second.id]);
+        expect(await store.getAiEndpoint(user.id, first.id)).toEqual(first);
+
+        const renamed = await store.updateAiEndpoint(user.id, first.id, { name: "Company gateway" });
+        expect(renamed).toMatchObject({ name: "Company gateway", models: ["model-a", "model-b"], ciphertext: "v1:cipher", last4: "WXYZ" });
+        expect(renamed.updatedAt).toBeGreaterThanOrEqual(first.updatedAt);
+        const remodeled = await store.updateAiEndpoint(user.id, first.id, { models: ["qwen3-coder:30b"] });
+        expect(remodeled).toMatchObject({ name: "Company gateway", models: ["qwen3-coder:30b"], baseUrl: first.baseUrl });
+        expect(await store.getAiEndpoint(user.id, first.id)).toEqual(remodeled);
+
+        expect(await store.deleteAiEndpoint(user.id, first.id)).toBe(true);
+        expect(await store.deleteAiEndpoint(user.id, first.id)).toBe(false);
+        expect(await store.getAiEndpoint(user.id, first.id)).toBeNull();
+        expect((await store.listAiEndpoints(user.id)).map((e) => e.id)).toEqual([second.id]);
+      });
+
+      it("another user's endpoint behaves as if it did not exist", async () => {
+        const owner = await newUser("owner");
+        const intruder = await newUser("intruder");
+        const endpoint = await store.createAiEndpoint(owner.id, input("Private", { ciphertext: "v1:secret", last4: "abcd" }));
+
+        expect(await store.listAiEndpoints(intruder.id)).toEqual([]);
+        expect(await store.getAiEndpoint(intruder.id, endpoint.id)).toBeNull();
+        await expectStoreError(store.updateAiEndpoint(intruder.id, endpoint.id, { name: "Mine" }), "not_found");
+        expect(await store.deleteAiEndpoint(intruder.id, endpoint.id)).toBe(false);
+        expect(await store.getAiEndpoint(owner.id, endpoint.id)).toEqual(endpoint);
+      });
+
+      it("an unknown id is not found; an unknown user cannot create one", async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const foreignId = (await store.createAiEndpoint(other.id, input("Other"))).id;
+        await store.deleteAiEndpoint(other.id, foreignId);
+        for (const id of ["nope", foreignId]) {
+          expect(await store.getAiEndpoint(user.id, id)).toBeNull();
+          expect(await store.deleteAiEndpoint(user.id, id)).toBe(false);
+          await expectStoreError(store.updateAiEndpoint(user.id, id, { models: [] }), "not_found");
+        }
+        // Another table's id (a project's) names no endpoint either.
+        const project = await store.createProject(user.id, { name: "Not an endpoint" });
+        expect(await store.getAiEndpoint(user.id, project.id)).toBeNull();
+        expect(await store.listAiEndpoints("nobody")).toEqual([]);
+        await expectStoreError(store.createAiEndpoint(project.id, input("Orphan")), "not_found");
+      });
+
+      it("a deleted user's endpoints are deleted with their keys, by softDeleteUser and by the webhook effect", async () => {
+        const direct = await newUser("gone");
+        const viaWebhook = await newUser("gone");
+        const kept = await newUser("kept");
+        for (const user of [direct, viaWebhook, kept]) {
+          await store.createAiEndpoint(user.id, input("One", { ciphertext: "v1:one", last4: "1111" }));
+          await store.createAiEndpoint(user.id, input("Two"));
+        }
+        expect(await store.softDeleteUser(direct.externalId)).toBe(true);
+        await store.recordWebhookEvent("clerk", `msg_endpoints_${viaWebhook.id}`, { softDelete: { externalId: viaWebhook.externalId } });
+
+        expect(await store.listAiEndpoints(direct.id)).toEqual([]);
+        expect(await store.listAiEndpoints(viaWebhook.id)).toEqual([]);
+        expect(await store.listAiEndpoints(kept.id)).toHaveLength(2);
+        await expectStoreError(store.createAiEndpoint(direct.id, input("Again")), "not_found");
       });
     });
 

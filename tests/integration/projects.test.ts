@@ -227,6 +227,41 @@ describe("GET and PATCH /api/projects/:id", () => {
     await expectError(malformed, 400, "invalid_json");
   });
 
+  it("remembers the model picked for the project: given at creation, changed, forgotten with null", async () => {
+    const alice = await signUp();
+    const created = await createProject(alice, { name: "Modeled", model: "platform:openai:gpt-6-luna" });
+    expect(created.status).toBe(201);
+    const { project } = await created.json();
+    expect(project.model).toBe("platform:openai:gpt-6-luna");
+    const patch = (body: unknown) =>
+      projectRoute.PATCH(jsonRequest("PATCH", `/api/projects/${project.id}`, body, alice), params(project.id));
+    const get = async () => (await (await projectRoute.GET(jsonRequest("GET", "/x", undefined, alice), params(project.id))).json()).project;
+
+    expect((await (await patch({ model: "endpoint:abc:qwen3-coder:30b" })).json()).project.model).toBe("endpoint:abc:qwen3-coder:30b");
+    expect((await get()).model).toBe("endpoint:abc:qwen3-coder:30b");
+    expect((await (await patch({ description: "kept model" })).json()).project.model).toBe("endpoint:abc:qwen3-coder:30b");
+    expect((await (await patch({ model: null })).json()).project.model).toBeNull();
+    expect((await get()).model).toBeNull();
+    const plain = await (await createProject(alice, { name: "Plain" })).json();
+    expect(plain.project.model).toBeNull();
+  });
+
+  it("refuses a model that is not a string of 1 to 300 characters, naming the field", async () => {
+    const alice = await signUp();
+    const { project } = await (await createProject(alice, { name: "Strict" })).json();
+    const patch = (body: unknown) =>
+      projectRoute.PATCH(jsonRequest("PATCH", `/api/projects/${project.id}`, body, alice), params(project.id));
+    for (const [model, message] of [
+      ["", "model must not be empty."],
+      ["m".repeat(301), "model is too long (at most 300 characters)."],
+      [42, "model must be a model id (a string) or null."],
+    ] as const) {
+      expect((await expectError(await patch({ model }), 400, "invalid_request")).message).toBe(message);
+      expect((await expectError(await createProject(alice, { name: "Other", model }), 400, "invalid_request")).message).toBe(message);
+    }
+    expect((await (await patch({ model: "m".repeat(300) })).json()).project.model).toHaveLength(300);
+  });
+
   it("answers 404 when patching another user's project, and leaves it unchanged", async () => {
     const { alice, project } = await aliceWithProject();
     const bob = await signUp();

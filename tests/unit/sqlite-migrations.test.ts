@@ -331,3 +331,56 @@ describe("SQLite migration: deployments outlive their project", () => {
     db.close();
   });
 });
+
+/** The schema version before users' AI endpoints and a project's remembered model. */
+const BEFORE_AI_ENDPOINTS = 8;
+
+describe("SQLite migration: AI endpoints and a project's model", () => {
+  it("is the migration right after the kept deployments", () => {
+    expect(BEFORE_AI_ENDPOINTS).toBe(BEFORE_KEPT_DEPLOYMENTS + 1);
+    expect(MIGRATIONS[BEFORE_AI_ENDPOINTS]).toMatch(/CREATE TABLE ai_endpoints/);
+  });
+
+  it("keeps every project, with no model, and adds an empty endpoints table that goes with its user", async () => {
+    const file = freshFile();
+    const old = databaseAt(file, BEFORE_PLAN_RENAME);
+    seed(old);
+    old.pragma("foreign_keys = OFF");
+    for (const m of MIGRATIONS.slice(BEFORE_PLAN_RENAME, BEFORE_AI_ENDPOINTS)) old.exec(typeof m === "string" ? m : m.sql);
+    old.pragma(`user_version = ${BEFORE_AI_ENDPOINTS}`);
+    old.pragma("foreign_keys = ON");
+    const countsBefore = rowCounts(old);
+    old.close();
+
+    const store = await createSqliteStore(file);
+    expect(await store.getProject("u_pro", "p_u_pro")).toMatchObject({ name: "App", status: "completed", model: null });
+    expect(await store.updateProject("u_pro", "p_u_pro", { model: "platform:openai:gpt-6-luna" })).toMatchObject({ model: "platform:openai:gpt-6-luna" });
+    expect(await store.listAiEndpoints("u_pro")).toEqual([]);
+    const endpoint = await store.createAiEndpoint("u_pro", {
+      name: "Ollama",
+      baseUrl: "http://10.0.0.5:11434/v1",
+      ciphertext: null,
+      last4: null,
+      models: ["qwen3-coder:30b"],
+    });
+    await store.close();
+
+    const db = new Database(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(rowCounts(db, Object.keys(countsBefore))).toEqual(countsBefore);
+    expect(db.pragma("foreign_key_check")).toEqual([]);
+    expect(db.prepare("SELECT id, model FROM projects ORDER BY id").all()).toEqual([
+      { id: "p_u_free", model: null },
+      { id: "p_u_pro", model: "platform:openai:gpt-6-luna" },
+      { id: "p_u_team", model: null },
+    ]);
+    expect(db.prepare("SELECT models FROM ai_endpoints WHERE id = ?").pluck().get(endpoint.id)).toBe('["qwen3-coder:30b"]');
+    // models is always a JSON array.
+    expect(() => db.prepare("UPDATE ai_endpoints SET models = '{}' WHERE id = ?").run(endpoint.id)).toThrow(/CHECK constraint/);
+    expect(() => db.prepare("UPDATE ai_endpoints SET models = 'not json' WHERE id = ?").run(endpoint.id)).toThrow(/CHECK constraint/);
+    db.pragma("foreign_keys = ON");
+    db.prepare("DELETE FROM users WHERE id = 'u_pro'").run();
+    expect(db.prepare("SELECT count(*) FROM ai_endpoints").pluck().get()).toBe(0);
+    db.close();
+  });
+});

@@ -138,6 +138,7 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
         description: input.description,
         prompt: input.prompt,
         framework: input.framework,
+        model: input.model,
       }),
     listProjects: (userId) => query(api.projects.list, { userId }),
     getProject: (userId, projectId) => query(api.projects.get, { userId, projectId }),
@@ -263,6 +264,22 @@ export async function createConvexStoreFromClient(client: ConvexFunctionClient, 
     saveApiKey: (userId, provider, ciphertext, last4) => mutation(api.apiKeys.save, { userId, provider, ciphertext, last4 }),
     listApiKeys: (userId) => query(api.apiKeys.list, { userId }),
     deleteApiKey: (userId, provider) => mutation(api.apiKeys.remove, { userId, provider }),
+
+    // users' own AI endpoints
+    listAiEndpoints: (userId) => query(api.aiEndpoints.list, { userId }),
+    getAiEndpoint: (userId, endpointId) => query(api.aiEndpoints.get, { userId, endpointId }),
+    createAiEndpoint: (userId, input) =>
+      mutation(api.aiEndpoints.create, {
+        userId,
+        name: input.name,
+        baseUrl: input.baseUrl,
+        ciphertext: input.ciphertext,
+        last4: input.last4,
+        models: input.models,
+      }),
+    updateAiEndpoint: (userId, endpointId, patch) =>
+      mutation(api.aiEndpoints.update, { userId, endpointId, patch: { name: patch.name, models: patch.models } }),
+    deleteAiEndpoint: (userId, endpointId) => mutation(api.aiEndpoints.remove, { userId, endpointId }),
 
     // local accounts and sessions
     async createLocalAccount(input) {

@@ -119,6 +119,7 @@ export function softDeleteIn(db: Db, externalId: string): boolean {
   if (!user || user.deletedAt) return false;
   db.prepare("UPDATE users SET deleted_at = ?, email = ? WHERE id = ?").run(now(), deletedEmailFor(user.id), user.id);
   db.prepare("DELETE FROM sessions WHERE user_id = ?").run(user.id);
+  db.prepare("DELETE FROM ai_endpoints WHERE user_id = ?").run(user.id);
   return true;
 }
 

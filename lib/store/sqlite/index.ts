@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { Store } from "../types";
 import { accountOps } from "./accounts";
+import { aiEndpointOps } from "./ai-endpoints";
 import { activityOps } from "./activity";
 import { creditOps } from "./credits";
 import { applyMigrations } from "./migrations";
@@ -41,6 +42,7 @@ export async function createSqliteStore(filePath: string): Promise<Store> {
     ...runOps(db),
     ...webhookOps(db),
     ...rateLimitOps(db),
+    ...aiEndpointOps(db),
     async close() {
       if (db.open) db.close();
     },

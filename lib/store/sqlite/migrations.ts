@@ -334,6 +334,24 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX deployments_by_project ON deployments(project_id, created_at);
   CREATE INDEX deployments_by_user ON deployments(user_id, created_at);
   `,
+  // Users' own OpenAI-compatible endpoints (the key encrypted; NULL without one; models a JSON
+  // array of ids), and the model a project remembers (NULL: the default, as for every earlier project).
+  `
+  CREATE TABLE ai_endpoints (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    ciphertext TEXT,
+    last4 TEXT,
+    models TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(models) AND json_type(models) = 'array'),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX ai_endpoints_by_user ON ai_endpoints(user_id, created_at);
+
+  ALTER TABLE projects ADD COLUMN model TEXT;
+  `,
 ];
 
 function schemaVersion(db: Database.Database): number {

@@ -39,6 +39,7 @@ interface ProjectRow {
   prompt: string;
   framework: string;
   status: ProjectStatus;
+  model: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -70,6 +71,7 @@ const toProject = (r: ProjectRow): Project => ({
   prompt: r.prompt,
   framework: r.framework,
   status: r.status,
+  model: r.model,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -180,12 +182,13 @@ export function projectOps(db: Db): ProjectOps {
           prompt: input.prompt ?? "",
           framework: input.framework ?? "",
           status: "pending",
+          model: input.model ?? null,
           created_at: at,
           updated_at: at,
         };
         db.prepare(
-          `INSERT INTO projects (id, user_id, name, description, prompt, framework, status, created_at, updated_at)
-           VALUES (@id, @user_id, @name, @description, @prompt, @framework, @status, @created_at, @updated_at)`,
+          `INSERT INTO projects (id, user_id, name, description, prompt, framework, status, model, created_at, updated_at)
+           VALUES (@id, @user_id, @name, @description, @prompt, @framework, @status, @model, @created_at, @updated_at)`,
         ).run(row);
         return toProject(row);
       });
@@ -223,12 +226,13 @@ export function projectOps(db: Db): ProjectOps {
           prompt: patch.prompt ?? current.prompt,
           framework: patch.framework ?? current.framework,
           status: patch.status ?? current.status,
+          model: patch.model === undefined ? current.model : patch.model,
           updated_at: now(),
         };
         try {
           db.prepare(
             `UPDATE projects SET name = @name, description = @description, prompt = @prompt,
-               framework = @framework, status = @status, updated_at = @updated_at WHERE id = @id`,
+               framework = @framework, status = @status, model = @model, updated_at = @updated_at WHERE id = @id`,
           ).run(next);
         } catch (err) {
           if (isUniqueViolation(err)) throw nameTaken(next.name);
