@@ -1,6 +1,6 @@
 "use client";
 
-import { AiProblem } from "@/components/ai/AiProblem";
+import { NoModelNotice } from "@/components/ai/NoModelNotice";
 import { currentEstimate, useDebouncedEstimate, type Estimate, type EstimateState } from "./useEstimate";
 
 /** What a change request would reserve, and the files the editor would read (POST /api/projects/:id/changes/estimate). */
@@ -37,7 +37,7 @@ export function ChangeEstimate({ estimate }: { estimate: EstimateState<ChangeEst
     <div aria-live="polite" className="mt-2 text-sm" data-testid="change-estimate">
       {estimate.status === "error" &&
         (estimate.problem.kind === "no_provider" ? (
-          <AiProblem problem={estimate.problem} />
+          <NoModelNotice />
         ) : (
           <p className="text-red-400">{estimate.problem.message}</p>
         ))}
