@@ -23,9 +23,9 @@ export function changeEstimateLine({ estimate, likely, files }: Pick<ChangeEstim
   return `${cost} · reads ${files.length} ${files.length === 1 ? "file" : "files"}: ${named}${more}`;
 }
 
-/** The change's estimate for `request`, refreshed (debounced) as it is typed. Nothing is reserved by asking. */
-export function useChangeEstimate(projectId: string, request: string): EstimateState<ChangeEstimateValue> {
-  return useDebouncedEstimate<ChangeEstimateValue>(`/api/projects/${encodeURIComponent(projectId)}/changes/estimate`, "request", request);
+/** The change's estimate for `request` with `model`, refreshed (debounced) as either changes. Nothing is reserved by asking. */
+export function useChangeEstimate(projectId: string, request: string, model?: string): EstimateState<ChangeEstimateValue> {
+  return useDebouncedEstimate<ChangeEstimateValue>(`/api/projects/${encodeURIComponent(projectId)}/changes/estimate`, "request", request, model);
 }
 
 /** The estimate line under the request: nothing until something is typed, dimmed while a newer one loads. */
