@@ -1,5 +1,6 @@
 import type { Metadata, Viewport } from "next";
 import AuthProvider from "@/components/auth/AuthProvider";
+import { QueryProvider } from "@/components/QueryProvider";
 import { SiteHeader } from "@/components/SiteHeader";
 import { getUser } from "@/lib/auth";
 import { env } from "@/lib/env";
@@ -31,7 +32,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           </a>
           <SiteHeader userEmail={user?.email ?? null} />
           <main id="main" tabIndex={-1} className="flex-1 outline-none">
-            {children}
+            <QueryProvider>{children}</QueryProvider>
           </main>
           <footer className="border-t border-zinc-800 py-6 text-center text-xs text-zinc-500">
             AUTOCREA — pay-as-you-go credits, hard spend caps.

@@ -1,10 +1,12 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { ApiKeysSection, SERVICE_TOKENS_TEXT } from "@/components/settings/ApiKeysSection";
+import { EndpointsSection } from "@/components/settings/EndpointsSection";
 import { UsageSection } from "@/components/settings/UsageSection";
+import { KEY_PROVIDERS } from "@/lib/ai/model-options";
 import { getUser } from "@/lib/auth";
 import { isEncryptionConfigured } from "@/lib/secrets/crypto";
-import { SERVICE_TOKEN_PROVIDERS, USER_KEY_PROVIDERS } from "@/lib/secrets/user-keys";
+import { SERVICE_TOKEN_PROVIDERS } from "@/lib/secrets/user-keys";
 
 export const metadata: Metadata = { title: "Settings" };
 export const dynamic = "force-dynamic";
@@ -19,7 +21,8 @@ export default async function SettingsPage() {
         <h1 className="text-3xl font-bold tracking-tight text-zinc-50">Settings</h1>
         <p className="mt-1 text-sm text-zinc-400">Signed in as {user.email}</p>
       </div>
-      <ApiKeysSection providers={[...USER_KEY_PROVIDERS]} encryptionAvailable={isEncryptionConfigured()} />
+      <ApiKeysSection anchorId="ai-keys" providers={KEY_PROVIDERS.map((p) => p.id)} encryptionAvailable={isEncryptionConfigured()} />
+      <EndpointsSection />
       <ApiKeysSection
         providers={[...SERVICE_TOKEN_PROVIDERS]}
         encryptionAvailable={isEncryptionConfigured()}

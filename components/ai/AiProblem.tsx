@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { ApiProblem } from "@/lib/client/api-errors";
+import { NoModelNotice } from "./NoModelNotice";
 
 /** An AI call that could not run or finish, explained: credits (402), rate limit (429), no provider (503), others. */
 export function AiProblem({ problem, onRetry }: { problem: ApiProblem; onRetry?: () => void }) {
@@ -18,7 +19,7 @@ export function AiProblem({ problem, onRetry }: { problem: ApiProblem; onRetry?:
             Buy credits
           </Link>
           <span className="text-amber-200/80"> or add your own API key in </span>
-          <Link href="/settings" className="font-semibold text-amber-300 underline underline-offset-2">
+          <Link href="/settings#ai-keys" className="font-semibold text-amber-300 underline underline-offset-2">
             Settings
           </Link>
         </div>
@@ -26,18 +27,7 @@ export function AiProblem({ problem, onRetry }: { problem: ApiProblem; onRetry?:
     case "rate_limited":
       return <RateLimited seconds={problem.retryAfterSec} onRetry={onRetry} />;
     case "no_provider":
-      return (
-        <div role="alert" className={`${box} border-zinc-700 bg-zinc-900 text-zinc-200`}>
-          <p className="font-semibold">No AI provider is configured.</p>
-          <p className="mt-1 text-zinc-400">
-            Add your own OpenAI or Anthropic key in{" "}
-            <Link href="/settings" className="text-brand-400 underline underline-offset-2">
-              Settings
-            </Link>
-            , or ask the administrator to configure one.
-          </p>
-        </div>
-      );
+      return <NoModelNotice />;
     default:
       if (problem.kind === "other" && problem.code === "aborted") {
         return <p className="text-xs text-zinc-400">Stopped.</p>;

@@ -4,6 +4,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { AiProblem } from "@/components/ai/AiProblem";
 import { AnswerView } from "@/components/ai/AnswerView";
+import { ModelPicker, useRequestModel } from "@/components/ai/ModelPicker";
+import { useProjectModel } from "@/components/ai/useProjectModel";
 import { useOpenFile } from "@/components/ai/useOpenFile";
 import { ChangeEstimate, useChangeEstimate } from "@/components/run/ChangeEstimate";
 import { buttonPrimary, buttonSecondary, fieldInput } from "@/components/ui/styles";
@@ -49,7 +51,9 @@ export default function ProjectChat({ projectId }: { projectId: string }) {
   const [started, setStarted] = useState<ChangeSummary | null>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const endRef = useRef<HTMLDivElement>(null);
-  const estimate = useChangeEstimate(projectId, mode === "change" ? draft : "");
+  const { model, choose: chooseModel } = useProjectModel(projectId);
+  const requestModel = useRequestModel(model);
+  const estimate = useChangeEstimate(projectId, mode === "change" ? draft : "", requestModel);
 
   // "Ask for a fix" (a run's issues, the app that crashed): the request waits here, to read and send.
   useEffect(() => {
@@ -84,7 +88,10 @@ export default function ProjectChat({ projectId }: { projectId: string }) {
     setSending(true);
     setProblem(null);
     try {
-      const result = await postJson<{ runId: string }>(`/api/projects/${encodeURIComponent(projectId)}/changes`, { request: text });
+      const result = await postJson<{ runId: string }>(`/api/projects/${encodeURIComponent(projectId)}/changes`, {
+        request: text,
+        ...(requestModel ? { model: requestModel } : {}),
+      });
       if (!result.ok) {
         setProblem(result.problem);
         return false;
@@ -172,10 +179,17 @@ export default function ProjectChat({ projectId }: { projectId: string }) {
       </div>
 
       <form onSubmit={onSubmit} className="shrink-0 space-y-2" aria-busy={sending}>
-        <ModeSwitch mode={mode} onChange={(next) => {
-          setMode(next);
-          setProblem(null);
-        }} />
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-2">
+          <ModeSwitch
+            mode={mode}
+            onChange={(next) => {
+              setMode(next);
+              setProblem(null);
+            }}
+          />
+          {/* Questions (POST /api/ai/chat) take no `model`: the pick is for changes. */}
+          {mode === "change" && <ModelPicker compact value={model} onChange={chooseModel} className="min-w-0 flex-1" />}
+        </div>
         <label htmlFor={`${id}-message`} className="sr-only">
           {mode === "change" ? "What should change?" : "Your question"}
         </label>

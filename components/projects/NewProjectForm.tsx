@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
+import { ModelPicker, useRequestModel } from "@/components/ai/ModelPicker";
 import { EstimateAndCap, parseCap } from "@/components/run/EstimateAndCap";
 import { InsufficientCredits } from "@/components/run/InsufficientCredits";
 import { currentEstimate, useEstimate } from "@/components/run/useEstimate";
@@ -39,12 +40,14 @@ export function NewProjectForm() {
   const [name, setName] = useState("");
   const [prompt, setPrompt] = useState("");
   const [cap, setCap] = useState("");
+  const [model, setModel] = useState<string | null>(null);
   const [pending, setPending] = useState<Action | null>(null);
   const [errors, setErrors] = useState<Errors>({});
   const [shortOfCredits, setShortOfCredits] = useState<{ required: number; available: number } | null>(null);
   /** Created on a first try whose generation could not start: a retry starts it for this project, not a new one. */
   const [created, setCreated] = useState<{ id: string; name: string } | null>(null);
-  const estimate = useEstimate(prompt);
+  const requestModel = useRequestModel(model);
+  const estimate = useEstimate(prompt, requestModel);
   const available = currentEstimate(estimate)?.available ?? null;
 
   async function createProject(trimmedName: string, description: string): Promise<string | null> {
@@ -54,6 +57,7 @@ export function NewProjectForm() {
       body.description = descriptionFor(description);
       body.prompt = description;
     }
+    if (requestModel) body.model = requestModel;
     const result = await postJson<{ project: { id: string } }>("/api/projects", body);
     if (!result.ok) {
       if (result.problem.kind === "unauthorized") router.push("/sign-in");
@@ -90,6 +94,7 @@ export function NewProjectForm() {
         projectId,
         prompt: description,
         ...(parsedCap.cap !== undefined ? { cap: parsedCap.cap } : {}),
+        ...(requestModel ? { model: requestModel } : {}),
       });
       if (started.ok) return router.push(`/projects/${projectId}?run=${encodeURIComponent(started.data.runId)}`);
       // The project exists although its generation did not start: the list shows it (the form stays where it is).
@@ -175,6 +180,8 @@ export function NewProjectForm() {
           ))}
         </div>
       </div>
+
+      <ModelPicker value={model} onChange={setModel} />
 
       <EstimateAndCap estimate={estimate} cap={cap} onCapChange={setCap} capError={errors.cap} />
 

@@ -1,6 +1,6 @@
 "use client";
 
-import { AiProblem } from "@/components/ai/AiProblem";
+import { NoModelNotice } from "@/components/ai/NoModelNotice";
 import { currentEstimate, useDebouncedEstimate, type Estimate, type EstimateState } from "./useEstimate";
 
 /** What a change request would reserve, and the files the editor would read (POST /api/projects/:id/changes/estimate). */
@@ -23,9 +23,9 @@ export function changeEstimateLine({ estimate, likely, files }: Pick<ChangeEstim
   return `${cost} · reads ${files.length} ${files.length === 1 ? "file" : "files"}: ${named}${more}`;
 }
 
-/** The change's estimate for `request`, refreshed (debounced) as it is typed. Nothing is reserved by asking. */
-export function useChangeEstimate(projectId: string, request: string): EstimateState<ChangeEstimateValue> {
-  return useDebouncedEstimate<ChangeEstimateValue>(`/api/projects/${encodeURIComponent(projectId)}/changes/estimate`, "request", request);
+/** The change's estimate for `request` with `model`, refreshed (debounced) as either changes. Nothing is reserved by asking. */
+export function useChangeEstimate(projectId: string, request: string, model?: string): EstimateState<ChangeEstimateValue> {
+  return useDebouncedEstimate<ChangeEstimateValue>(`/api/projects/${encodeURIComponent(projectId)}/changes/estimate`, "request", request, model);
 }
 
 /** The estimate line under the request: nothing until something is typed, dimmed while a newer one loads. */
@@ -37,7 +37,7 @@ export function ChangeEstimate({ estimate }: { estimate: EstimateState<ChangeEst
     <div aria-live="polite" className="mt-2 text-sm" data-testid="change-estimate">
       {estimate.status === "error" &&
         (estimate.problem.kind === "no_provider" ? (
-          <AiProblem problem={estimate.problem} />
+          <NoModelNotice />
         ) : (
           <p className="text-red-400">{estimate.problem.message}</p>
         ))}

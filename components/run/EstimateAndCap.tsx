@@ -1,6 +1,6 @@
 "use client";
 
-import { AiProblem } from "@/components/ai/AiProblem";
+import { NoModelNotice } from "@/components/ai/NoModelNotice";
 import { SpendCapField } from "./SpendCapField";
 import { currentEstimate, type EstimateState } from "./useEstimate";
 
@@ -33,7 +33,7 @@ export function EstimateAndCap({ estimate, cap, onCapChange, capError }: Estimat
         {estimate.status === "idle" && <p className="text-zinc-500">Describe the app to see what it will cost.</p>}
         {estimate.status === "error" &&
           (estimate.problem.kind === "no_provider" ? (
-            <AiProblem problem={estimate.problem} />
+            <NoModelNotice />
           ) : (
             <p className="text-red-400">{estimate.problem.message}</p>
           ))}

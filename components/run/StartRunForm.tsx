@@ -1,6 +1,8 @@
 "use client";
 
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
+import { ModelPicker, useRequestModel } from "@/components/ai/ModelPicker";
+import { useProjectDetails, useProjectModel } from "@/components/ai/useProjectModel";
 import { buttonPrimary, fieldInput, fieldLabel } from "@/components/ui/styles";
 import { postJson } from "@/lib/client/api-errors";
 import { PROJECT_PROMPT_MAX } from "@/lib/projects/limits";
@@ -16,27 +18,17 @@ interface StartRunFormProps {
 /** Starts a generation for an existing project: the prompt (prefilled with the project's), the estimate, the cap. */
 export function StartRunForm({ projectId, onStarted }: StartRunFormProps) {
   const id = useId();
-  const [prompt, setPrompt] = useState("");
-  const [touched, setTouched] = useState(false);
+  const [typed, setTyped] = useState<string | null>(null);
+  const details = useProjectDetails(projectId);
+  // Prefilled with what the project was created with, until the user types.
+  const prompt = typed ?? (details.data?.prompt || details.data?.description || "");
+  const { model, choose: chooseModel } = useProjectModel(projectId);
+  const requestModel = useRequestModel(model);
   const [cap, setCap] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<{ field?: "prompt" | "cap"; message: string } | null>(null);
   const [short, setShort] = useState<{ required: number; available: number } | null>(null);
-  const estimate = useEstimate(prompt);
-
-  // Prefill with what the project was created with, unless the user has started typing.
-  useEffect(() => {
-    const abort = new AbortController();
-    fetch(`/api/projects/${encodeURIComponent(projectId)}`, { signal: abort.signal })
-      .then((r) => (r.ok ? r.json() : null))
-      .then((body: { project?: { prompt?: string | null; description?: string | null } } | null) => {
-        const saved = body?.project?.prompt || body?.project?.description || "";
-        if (saved) setPrompt((current) => (current || touched ? current : saved));
-      })
-      .catch(() => {});
-    return () => abort.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- only on mount / project change
-  }, [projectId]);
+  const estimate = useEstimate(prompt, requestModel);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -53,6 +45,7 @@ export function StartRunForm({ projectId, onStarted }: StartRunFormProps) {
         projectId,
         prompt: text,
         ...(parsed.cap !== undefined ? { cap: parsed.cap } : {}),
+        ...(requestModel ? { model: requestModel } : {}),
       });
       if (result.ok) return onStarted(result.data.runId);
       const problem = result.problem;
@@ -78,10 +71,7 @@ export function StartRunForm({ projectId, onStarted }: StartRunFormProps) {
           rows={6}
           value={prompt}
           maxLength={PROJECT_PROMPT_MAX}
-          onChange={(e) => {
-            setTouched(true);
-            setPrompt(e.target.value);
-          }}
+          onChange={(e) => setTyped(e.target.value)}
           placeholder="A to-do list with due dates and reminders"
           className={fieldInput}
           aria-invalid={error?.field === "prompt" ? true : undefined}
@@ -94,6 +84,7 @@ export function StartRunForm({ projectId, onStarted }: StartRunFormProps) {
         )}
         <p className="mt-1 text-xs text-zinc-500">The roles rewrite the project&apos;s files; every run is saved as a new version you can restore.</p>
       </div>
+      <ModelPicker value={model} onChange={chooseModel} />
       <EstimateAndCap estimate={estimate} cap={cap} onCapChange={setCap} capError={error?.field === "cap" ? error.message : undefined} />
       {short && <InsufficientCredits {...short} />}
       {error && !error.field && (

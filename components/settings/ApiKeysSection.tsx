@@ -1,9 +1,12 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { formatDateTime } from "@/components/format";
 import { buttonPrimary, buttonSecondary, card, fieldInput, fieldLabel } from "@/components/ui/styles";
+import { KEY_PROVIDERS } from "@/lib/ai/model-options";
 import { NETWORK_PROBLEM, problemFrom } from "@/lib/client/api-errors";
+import { modelsKey } from "@/lib/client/query-keys";
 
 interface StoredKey {
   provider: string;
@@ -14,8 +17,7 @@ interface StoredKey {
 type TestResult = { state: "testing" } | { state: "ok"; model: string } | { state: "failed"; message: string };
 
 const PROVIDER_NAMES: Record<string, string> = {
-  openai: "OpenAI",
-  anthropic: "Anthropic",
+  ...Object.fromEntries(KEY_PROVIDERS.map((p) => [p.id, p.label])),
   vercel: "Vercel",
   netlify: "Netlify",
   railway: "Railway",
@@ -23,6 +25,8 @@ const PROVIDER_NAMES: Record<string, string> = {
   gitlab: "GitLab",
 };
 const providerName = (p: string) => PROVIDER_NAMES[p] ?? p;
+const isModelProvider = (p: string) => KEY_PROVIDERS.some((k) => k.id === p);
+const keyPlaceholder = (p: string) => KEY_PROVIDERS.find((k) => k.id === p)?.placeholder || (isModelProvider(p) ? "API key" : "token");
 
 const ENCRYPTION_MESSAGE =
   "Saving keys and tokens is disabled on this server: the administrator has not set AUTOCREA_ENCRYPTION_KEY, so they cannot be stored encrypted.";
@@ -48,7 +52,7 @@ interface SectionText {
 const LLM_TEXT: SectionText = {
   title: "Your API keys",
   description:
-    "Use your own OpenAI or Anthropic account: calls made with your key are tried first and cost no AUTOCREA credits (the provider bills you). Keys are encrypted at rest and only the last 4 characters are ever shown.",
+    "Use your own account with OpenAI, Anthropic, Google Gemini, Mistral, Groq, DeepSeek or OpenRouter: its models appear in the model pickers, and calls made with your key cost no AUTOCREA credits (the provider bills you). Keys are encrypted at rest and only the last 4 characters are ever shown.",
   empty: "No keys yet: AI calls use the platform's models and your credits.",
   testable: true,
 };
@@ -66,12 +70,16 @@ export function ApiKeysSection({
   providers,
   encryptionAvailable,
   text = LLM_TEXT,
+  anchorId,
 }: {
   providers: string[];
   encryptionAvailable: boolean;
   text?: SectionText;
+  /** The section's own id, for links to it ("/settings#ai-keys"). */
+  anchorId?: string;
 }) {
   const id = useId();
+  const queryClient = useQueryClient();
   const [keys, setKeys] = useState<StoredKey[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [provider, setProvider] = useState(providers[0] ?? "");
@@ -120,6 +128,7 @@ export function ApiKeysSection({
         return;
       }
       setApiKey("");
+      if (isModelProvider(provider)) void queryClient.invalidateQueries({ queryKey: modelsKey() });
       setNotice(`${providerName(provider)} key saved. It is stored encrypted and never shown again.`);
       setTests((t) => {
         const next = { ...t };
@@ -157,6 +166,7 @@ export function ApiKeysSection({
         setFormError((await problemFrom(response)).message);
         return;
       }
+      if (isModelProvider(p)) void queryClient.invalidateQueries({ queryKey: modelsKey() });
       setNotice(`${providerName(p)} key removed.`);
       setConfirming(null);
       await load();
@@ -168,7 +178,7 @@ export function ApiKeysSection({
   }
 
   return (
-    <section aria-labelledby={`${id}-title`} className={card}>
+    <section id={anchorId} aria-labelledby={`${id}-title`} className={card}>
       <h2 id={`${id}-title`} className="text-lg font-semibold text-zinc-50">
         {text.title}
       </h2>
@@ -269,7 +279,7 @@ export function ApiKeysSection({
             spellCheck={false}
             value={apiKey}
             onChange={(e) => setApiKey(e.target.value)}
-            placeholder={provider === "anthropic" ? "sk-ant-…" : provider === "openai" ? "sk-…" : "token"}
+            placeholder={keyPlaceholder(provider)}
             className={fieldInput}
             disabled={encryptionOff}
             aria-invalid={formError ? true : undefined}

@@ -17,3 +17,8 @@ export const deploymentsKey = (projectId: string) => ["project", projectId, "dep
 export const deploymentStatsKey = () => ["me", "deployment-stats"] as const;
 /** Under versionsKey: a new version (invalidating versionsKey) refreshes the Git commit list too. */
 export const gitLogKey = (projectId: string) => ["project", projectId, "versions", "git"] as const;
+/** Under projectKey: what GET /api/projects/:id says beyond the header's fields (prompt, remembered model). */
+export const projectDetailsKey = (projectId: string) => ["project", projectId, "details"] as const;
+/** GET /api/models: what the pickers offer. Adding or removing a key or an endpoint invalidates it. */
+export const modelsKey = () => ["me", "models"] as const;
+export const endpointsKey = () => ["me", "endpoints"] as const;
