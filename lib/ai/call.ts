@@ -12,7 +12,7 @@ import { log } from "@/lib/log";
 import { defaultModelOf } from "./catalog";
 import { languageModelFor, MissingKeyError, NoProviderError, secretsFor, type ProviderSecrets } from "./providers";
 import { tokensForChars } from "./pricing";
-import { failureMessage } from "./provider-failures";
+import { failureMessage, providerName } from "./provider-failures";
 import type { CallAttempt, CallEvent, ChatMessage, ProviderCandidate, StreamCompletionOptions, Usage } from "./types";
 
 /**
@@ -529,6 +529,6 @@ export async function checkUserKey(userId: string, provider: ProviderCandidate["
     return { ok: true, provider, model: candidate.model };
   } catch (err) {
     if (!(err instanceof CallFailedError)) throw err;
-    return { ok: false, provider, model: candidate.model, error: failureMessage(provider, err.attempts[0]?.error) };
+    return { ok: false, provider, model: candidate.model, error: failureMessage(providerName(provider), err.attempts[0]?.error) };
   }
 }

@@ -115,8 +115,13 @@ export class Meter {
     return this.spentCredits;
   }
 
+  /**
+   * What the reservation can still pay for, in (fractional) credits: measured on the exact total,
+   * not on the whole credits charged, which round up — a run on a cheap model charged 1 credit for
+   * its first 0.01 has almost all of a 1-credit reservation left.
+   */
   get remaining(): number {
-    return Math.max(0, this.reserved - this.spentCredits);
+    return Math.max(0, this.reserved - this.tally.exactCredits);
   }
 
   get isExhausted(): boolean {
@@ -141,7 +146,7 @@ export class Meter {
     if (!result) return 0;
     this.spentCredits = result.spent;
     await this.emit({ type: "meter", spent: result.spent, reserved: this.reserved });
-    if (result.exhausted || result.remaining === 0) this.stopAtCap();
+    if (result.exhausted || this.remaining === 0) this.stopAtCap();
     return result.charged;
   }
 
@@ -157,7 +162,7 @@ export class Meter {
     let affordable = MAX_OUTPUT_TOKENS_PER_CALL;
     for (const c of platform) {
       const w = weightsFor(c);
-      const budget = this.remaining * MILLI_PER_CREDIT_PER_1K - inputTokens * w.inputMilliPer1K;
+      const budget = Math.floor(this.remaining * MILLI_PER_CREDIT_PER_1K) - inputTokens * w.inputMilliPer1K;
       affordable = Math.min(affordable, Math.floor(budget / Math.max(1, w.outputMilliPer1K)));
     }
     return Math.max(0, affordable);

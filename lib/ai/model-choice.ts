@@ -14,7 +14,7 @@ import type { PlatformProvider, ProviderCandidate } from "./types";
 /**
  * Which models a user may use, and which ones a call tries, in order (docs/models.md): their own
  * keys' models first, then their endpoints', then the platform's. A user's pick comes first and the
- * other services' defaults follow it as fallbacks.
+ * other services' defaults follow it as fallbacks (only their own, when the pick is their own).
  */
 
 /** One model a user can pick: what the browser sees, and the candidate a call would use. */
@@ -122,7 +122,10 @@ export async function resolveCandidates(userId: Id, options: ResolveOptions = {}
   }
   chosen ??= find(options.remembered);
   if (!chosen) return defaults;
-  return [chosen, ...defaults.filter((d) => !sameService(d, chosen))];
+  // A model on the user's own key or endpoint falls back only to their other services: nobody
+  // who picked their own model expects a provider failure to spend their credits.
+  const fallbacks = defaults.filter((d) => !sameService(d, chosen) && (chosen.source === "platform" || d.source === "user"));
+  return [chosen, ...fallbacks];
 }
 
 /** The `model` field of request bodies: a ModelOption id. */

@@ -24,9 +24,9 @@ export function failureSentence(error: string | undefined): string {
   return "refused the request";
 }
 
-/** "OpenAI refused the API key (HTTP 401)." — the status only where the code carries one. */
-export function failureMessage(provider: ProviderId, error: string | undefined): string {
+/** "OpenAI refused the API key (HTTP 401)." — the status only where the code carries one. `who` is the sentence's subject. */
+export function failureMessage(who: string, error: string | undefined): string {
   const code = error ? error.split(":")[0] : "error";
   const status = /^http_(\d{3})$/.exec(code)?.[1] ?? (code === "http_5xx" ? /^http_5xx: (\d{3})\b/.exec(error ?? "")?.[1] : undefined);
-  return `${providerName(provider)} ${failureSentence(error)}${status ? ` (HTTP ${status})` : ""}.`;
+  return `${who} ${failureSentence(error)}${status ? ` (HTTP ${status})` : ""}.`;
 }

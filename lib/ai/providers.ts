@@ -11,9 +11,8 @@ import { createOllama } from "ollama-ai-provider-v2";
 import { Agent, fetch as undiciFetch } from "undici";
 import { env } from "@/lib/env";
 import { HttpError } from "@/lib/http/errors";
-import { guardedFetch } from "@/lib/http/outbound-guard";
 import { readUserKey } from "@/lib/secrets/user-keys";
-import { endpointConnection } from "./endpoints";
+import { endpointConnection, endpointModel } from "./endpoints";
 import { localServerUrl } from "./local-models";
 import type { PlatformProvider, ProviderCandidate, ProviderId } from "./types";
 
@@ -142,19 +141,16 @@ export function languageModelFor(candidate: ProviderCandidate, secrets: Provider
   const apiKey = secrets.apiKey ?? "";
   const fetch = providerFetch;
   switch (candidate.provider) {
+    case "endpoint":
+      if (!secrets.baseURL) throw new MissingKeyError(candidate.provider);
+      return endpointModel({ baseUrl: secrets.baseURL, apiKey: secrets.apiKey }, candidate.model);
     case "joxcoder":
-    case "lmstudio":
-    case "endpoint": {
+    case "lmstudio": {
       if (!secrets.baseURL) throw new Error(`${candidate.provider} has no base URL.`);
-      // HF TGI, LM Studio, vLLM and gateways speak OpenAI chat completions; includeUsage asks for usage in the stream.
-      return createOpenAICompatible({
-        name: candidate.provider,
-        baseURL: secrets.baseURL,
-        apiKey: secrets.apiKey,
-        includeUsage: true,
-        // A user's endpoint is an address they chose: connect only where lib/http/outbound-guard.ts allows.
-        fetch: candidate.provider === "endpoint" ? guardedFetch : fetch,
-      }).chatModel(candidate.model);
+      // HF TGI, LM Studio and vLLM speak OpenAI chat completions; includeUsage asks for usage in the stream.
+      return createOpenAICompatible({ name: candidate.provider, baseURL: secrets.baseURL, apiKey: secrets.apiKey, includeUsage: true, fetch }).chatModel(
+        candidate.model,
+      );
     }
     case "openai":
       // .chat: the Chat Completions API, which OpenAI-compatible gateways (OPENAI_BASE_URL) also speak.

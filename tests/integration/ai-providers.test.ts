@@ -47,17 +47,15 @@ describe("resolveCandidates", () => {
     }
   });
 
-  it("puts the picked model first, the other services' defaults after it, and refuses a model not offered", async () => {
+  it("puts the picked model first, the other services' defaults after it (only the user's own after their own), and refuses a model not offered", async () => {
     const { cookie, userId } = await app.signUp();
     await addKey(cookie, "openai", "sk-openai-user-5678");
     expect(await resolveCandidates(userId, { model: "platform:joxcoder:jox-test" })).toEqual([
       { provider: "joxcoder", model: "jox-test", source: "platform" },
       { provider: "openai", model: "gpt-4o-mini", source: "user" },
     ]);
-    expect(await resolveCandidates(userId, { model: "user:openai:gpt-4o" })).toEqual([
-      { provider: "openai", model: "gpt-4o", source: "user" },
-      { provider: "joxcoder", model: "jox-test", source: "platform" },
-    ]);
+    // Their own model falls back to nothing of the platform's: no credits spent they did not choose.
+    expect(await resolveCandidates(userId, { model: "user:openai:gpt-4o" })).toEqual([{ provider: "openai", model: "gpt-4o", source: "user" }]);
     // The platform has no OpenAI key: its models are not offered.
     for (const model of ["platform:openai:gpt-4o", "user:openai:made-up", "made-up", "user:anthropic:claude-haiku-4-5"]) {
       await expect(resolveCandidates(userId, { model })).rejects.toMatchObject({ status: 400, code: "unknown_model" });

@@ -5,7 +5,7 @@ import { MAX_FIXER_PASSES } from "../runs/pipeline";
 import { estimateRunCredits, maxPlatformEstimate } from "../pricing";
 import { resolveCandidates } from "../model-choice";
 import type { ProviderCandidate, RoleName } from "../types";
-import { launchDependencies, ownIdleProject, reserveAndLaunch, type StartedGeneration } from "../runs/start";
+import { launchDependencies, ownIdleProject, rememberModel, reserveAndLaunch, type StartedGeneration } from "../runs/start";
 import { WorkingTree } from "../runs/working-tree";
 import { contextChars, editorMessages, selectChangeContext } from "./context";
 import type { ChangeRequest } from "./dag";
@@ -43,7 +43,7 @@ async function prepareChange(userId: Id, projectId: string, request: string, pro
     throw new HttpError(409, "no_files", "This project has no files yet: generate it first, then ask for changes.");
   }
   const { runner, maxFixerPasses } = launchDependencies();
-  const candidates = await resolveCandidates(userId, { model });
+  const candidates = await resolveCandidates(userId, { model, remembered: project.model });
   const runnerClient = runner();
   const context = selectChangeContext(new WorkingTree(files), request);
   const change: ChangeRequest = { request, about: about(project), earlier: conversationSection(await listChanges(store, userId, projectId)) };
@@ -77,6 +77,7 @@ export async function startChange(userId: Id, input: StartChangeInput): Promise<
   const store = await getStore();
   const project = await ownIdleProject(store, userId, input.projectId);
   const { candidates, runnerClient, estimate, change } = await prepareChange(userId, project.id, input.request, project, input.model);
+  await rememberModel(store, userId, project, input.model);
   return reserveAndLaunch(store, userId, project, {
     estimate,
     cap: input.cap,

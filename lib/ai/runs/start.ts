@@ -95,11 +95,18 @@ export async function estimateGeneration(userId: Id, prompt: string, model?: str
 
 export async function startGeneration(userId: Id, input: StartGenerationInput): Promise<StartedGeneration> {
   const store: Store = await getStore();
-  const project = await ownIdleProject(store, userId, input.projectId);
-  const candidates = await resolveCandidates(userId, { model: input.model });
+  let project = await ownIdleProject(store, userId, input.projectId);
+  const candidates = await resolveCandidates(userId, { model: input.model, remembered: project.model });
+  project = await rememberModel(store, userId, project, input.model);
   const runner = dependencies.runner();
   const estimate = runEstimate(candidates, runner !== null, input.prompt.length);
   return reserveAndLaunch(store, userId, project, { estimate, cap: input.cap, candidates, runner, prompt: input.prompt });
+}
+
+/** A model picked for a run (already checked to be available) becomes the project's: the pickers show it next time. */
+export async function rememberModel(store: Store, userId: Id, project: Project, model: string | undefined): Promise<Project> {
+  if (model === undefined || model === project.model) return project;
+  return store.updateProject(userId, project.id, { model });
 }
 
 /** The user's project, with no run going on; 404 / 409 otherwise. */
