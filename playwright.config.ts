@@ -135,6 +135,8 @@ export default defineConfig({
         NEXT_DIST_DIR: E2E_DIST_DIR,
         LOG_LEVEL: "warn",
         JOXCODER_API_URL: LLM_URL,
+        // Users' own endpoints may point at the scripted LLM server (tests/e2e/models.spec.ts).
+        AI_ENDPOINT_ALLOWED_PRIVATE: "127.0.0.1",
         RUNNER_URL,
         RUNNER_SECRET,
         AUTOCREA_ENCRYPTION_KEY: process.env.E2E_ENCRYPTION_KEY,

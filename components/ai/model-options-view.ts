@@ -34,13 +34,13 @@ export function isUnlisted(list: ModelList, value: string | null): boolean {
 }
 
 /**
- * The `model` a request sends: nothing when none was chosen (the server uses the project's or the
- * default), nor when the list no longer has it. While the list is unknown, the choice as it is.
+ * The `model` a request sends: the model the picker shows, so what the user sees is what runs and
+ * what the estimate prices (a pick on their own key or endpoint never falls back to paid models,
+ * lib/ai/model-choice.ts). While the list is unknown, the choice as it is, or nothing (the server's default).
  */
 export function modelForRequest(list: ModelList | undefined, value: string | null): string | undefined {
-  if (value === null) return undefined;
-  if (!list) return value;
-  return listed(list, value) ? value : undefined;
+  if (!list) return value ?? undefined;
+  return displayedModelId(list, value) ?? undefined;
 }
 
 /** "GPT-6 Luna — your key": an option's text in the picker. */

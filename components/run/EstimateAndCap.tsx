@@ -40,7 +40,7 @@ export function EstimateAndCap({ estimate, cap, onCapChange, capError }: Estimat
         {value && (
           <div className={estimate.status === "loading" ? "opacity-60" : undefined}>
             <p className="text-zinc-200">
-              Estimated cost: <strong className="text-zinc-50">up to {value.estimate} credits</strong>
+              Estimated cost: <strong className="text-zinc-50">up to {value.estimate} credit{value.estimate === 1 ? "" : "s"}</strong>
               <span className="text-zinc-500"> · you have {value.available}</span>
             </p>
             <p className="mt-1 text-xs text-zinc-500">

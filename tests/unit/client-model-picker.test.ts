@@ -60,18 +60,19 @@ describe("isUnlisted", () => {
 });
 
 describe("modelForRequest", () => {
-  it("sends nothing when nothing is chosen, so the server uses the project's or the default", () => {
-    expect(modelForRequest(list, null)).toBeUndefined();
-    expect(modelForRequest(undefined, null)).toBeUndefined();
+  it("sends the model the picker shows: the default when nothing is chosen, or when the choice is gone", () => {
+    expect(modelForRequest(list, null)).toBe(list.defaultId);
+    expect(modelForRequest(list, "gone")).toBe(list.defaultId);
+    expect(modelForRequest({ models: [], defaultId: null }, null)).toBeUndefined();
   });
 
-  it("sends a listed choice, and not one the list no longer has", () => {
+  it("sends a listed choice", () => {
     expect(modelForRequest(list, "qwen")).toBe("qwen");
-    expect(modelForRequest(list, "gone")).toBeUndefined();
   });
 
-  it("sends the choice as it is while the list has not loaded", () => {
+  it("sends the choice as it is, or nothing, while the list has not loaded", () => {
     expect(modelForRequest(undefined, "gone")).toBe("gone");
+    expect(modelForRequest(undefined, null)).toBeUndefined();
   });
 });
 
