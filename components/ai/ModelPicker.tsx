@@ -1,13 +1,13 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useId, type ReactNode } from "react";
 import { buttonSecondary, fieldInput, fieldLabel } from "@/components/ui/styles";
 import { describePrice, type ModelList } from "@/lib/ai/model-options";
 import { apiJson, errorMessage } from "@/lib/client/api";
 import { modelsKey } from "@/lib/client/query-keys";
 import { displayedModelId, groupByProvider, isUnlisted, modelForRequest, optionText } from "./model-options-view";
+import { NoModelNotice } from "./NoModelNotice";
 
 /** GET /api/models, shared by every picker (and by forms that need to know what to send). */
 export function useModelList() {
@@ -79,16 +79,14 @@ export function ModelPicker({ value, onChange, id, className, compact = false }:
   const list = models.data;
   const shown = displayedModelId(list, value);
   if (shown === null) {
+    // The one place that says where to add a model: the estimates beside the picker say nothing more.
     return wrap(
       <select id={selectId} disabled className={select}>
         <option>No model available</option>
       </select>,
-      <p className={`${note} text-zinc-400`}>
-        No model available.{" "}
-        <Link href="/settings#ai-keys" className="text-brand-400 underline underline-offset-2">
-          Add a key or an endpoint
-        </Link>
-      </p>,
+      <div className="mt-2">
+        <NoModelNotice />
+      </div>,
     );
   }
 

@@ -102,7 +102,8 @@ export function NewProjectForm() {
       const problem = started.problem;
       if (problem.kind === "insufficient_credits") setShortOfCredits({ required: problem.required, available: problem.available });
       else if (problem.kind === "unauthorized") router.push("/sign-in");
-      else setErrors({ form: problem.message });
+      // No model: the picker already says where to add one.
+      else if (problem.kind !== "no_provider") setErrors({ form: problem.message });
       setPending(null);
     } catch {
       setErrors({ form: "Could not reach the server. Check your connection and try again." });

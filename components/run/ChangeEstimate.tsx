@@ -1,6 +1,5 @@
 "use client";
 
-import { NoModelNotice } from "@/components/ai/NoModelNotice";
 import { currentEstimate, useDebouncedEstimate, type Estimate, type EstimateState } from "./useEstimate";
 
 /** What a change request would reserve, and the files the editor would read (POST /api/projects/:id/changes/estimate). */
@@ -35,12 +34,8 @@ export function ChangeEstimate({ estimate }: { estimate: EstimateState<ChangeEst
   const short = value !== null && value.available < value.estimate;
   return (
     <div aria-live="polite" className="mt-2 text-sm" data-testid="change-estimate">
-      {estimate.status === "error" &&
-        (estimate.problem.kind === "no_provider" ? (
-          <NoModelNotice />
-        ) : (
-          <p className="text-red-400">{estimate.problem.message}</p>
-        ))}
+      {/* No model: the picker beside says where to add one. */}
+      {estimate.status === "error" && estimate.problem.kind !== "no_provider" && <p className="text-red-400">{estimate.problem.message}</p>}
       {value && (
         <div className={estimate.status === "loading" ? "opacity-60" : undefined}>
           <p className="text-zinc-200">{changeEstimateLine(value)}</p>
