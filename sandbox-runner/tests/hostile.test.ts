@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -810,10 +810,17 @@ if os.WIFSIGNALED(status):
 else:
     print("int80", "exited", os.WEXITSTATUS(status))
 `;
+      // A kernel built without the i386 ABI (no IA32 emulation) kills int 0x80 with SIGSEGV before
+      // any filter sees it: then that is what the sandbox shows too. Where the host runs it, the
+      // filter must be what kills it.
+      const host = execFileSync("python3", ["-c", code], { encoding: "utf8" });
+      const int80OnHost = /^int80 (.*)$/m.exec(host)![1];
+      const expected = int80OnHost === "killed by SIGSEGV" ? "SIGSEGV" : "SIGSYS";
+      if (expected === "SIGSYS") expect(int80OnHost).toMatch(/^returned \d+$/);
       const result = await hostile("abi.py", code);
       expect(result.status).toBe("OK");
       expect(result.stdout).toBe(
-        "x32_getpid EPERM\nint80 killed by SIGSYS\n",
+        `x32_getpid EPERM\nint80 killed by ${expected}\n`,
       );
     });
 
