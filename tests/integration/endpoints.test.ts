@@ -9,6 +9,7 @@ import { POST as refreshModels } from "@/app/api/endpoints/[id]/models/route";
 import { POST as testEndpointRoute } from "@/app/api/endpoints/[id]/test/route";
 import { GET as listEndpointsRoute, POST as addEndpointRoute } from "@/app/api/endpoints/route";
 import { addEndpoint, MAX_ENDPOINTS_PER_USER } from "@/lib/ai/endpoints";
+import type { PublicEndpoint } from "@/lib/ai/model-options";
 import { resetEnvForTests } from "@/lib/env";
 import { captureLogsForTests } from "@/lib/log";
 import { decryptSecret } from "@/lib/secrets/crypto";
@@ -63,14 +64,7 @@ function remove(cookie: string, id: string) {
   return deleteEndpoint(authed("DELETE", `/api/endpoints/${id}`, cookie), params(id));
 }
 
-interface EndpointBody {
-  id: string;
-  name: string;
-  baseUrl: string;
-  last4: string | null;
-  models: string[];
-  createdAt: number;
-}
+type EndpointBody = PublicEndpoint;
 
 async function addOk(user: SignedUp, body: Record<string, unknown>): Promise<EndpointBody> {
   const response = await add(user.cookie, body);
